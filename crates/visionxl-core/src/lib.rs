@@ -1,0 +1,48 @@
+//! # visionxl-core
+//!
+//! The pure heart of the visionxl SDK for Leonardo Vision XL on the 1min.ai API: the parameter
+//! table ([`spec::PARAMS`]), typed requests ([`GenerateRequest`]), validation that reports every
+//! problem at once ([`validate()`]), prices ([`estimate_credits`], [`plan_batches`]), the wire
+//! format ([`wire`]), response and error parsing ([`response`]), and retry decisions
+//! ([`retry`]). No I/O, no async runtime, no HTTP: the `visionxl` crate and the Python, Node
+//! and C bindings build on it.
+//!
+//! ```
+//! use visionxl_core::{GenerateRequest, Preset, Size};
+//! let req = GenerateRequest::builder("a misty forest, volumetric light")
+//!     .size(Size::S768x1024)
+//!     .n(2)
+//!     .preset(Preset::MaxDetail)
+//!     .build()?;
+//! assert_eq!(req.credits()?, 312);
+//! # Ok::<(), visionxl_core::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod presets;
+pub mod pricing;
+pub mod request;
+pub mod response;
+pub mod retry;
+pub mod size;
+pub mod spec;
+pub mod style;
+pub mod suggest;
+pub mod validate;
+pub mod value;
+pub mod wire;
+
+pub use error::{Error, ErrorCode, Report, Violation, ViolationCode};
+pub use presets::Preset;
+pub use pricing::{BatchPlan, estimate_credits, estimate_credits_str, plan_batches, price_hint};
+pub use request::{
+    Checked, GenerateRequest, GenerateRequestBuilder, PhotoRealVersion, PresetStyle,
+    PromptMagicVersion, Transparency,
+};
+pub use response::{Answer, Endpoint, ImageRef, Record, Status};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use size::Size;
+pub use spec::{Field, Naming, ParamSpec};
+pub use validate::validate;
+pub use value::ParamValue;

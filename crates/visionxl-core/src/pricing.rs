@@ -1,0 +1,170 @@
+//! Prices in credits, from the documentation's table, and the cheapest way to buy K images.
+
+use serde::Serialize;
+
+use crate::error::{Error, Violation, ViolationCode};
+use crate::size::Size;
+
+/// Credits per call, indexed by [`Size::ALL`] order and then by `n - 1`.
+const PRICES: [[u32; 4]; 4] = [
+    [234, 234, 260, 286], // 512x512
+    [260, 312, 364, 416], // 1024x768
+    [260, 312, 364, 416], // 768x1024
+    [286, 338, 416, 468], // 1024x1024
+];
+
+/// The largest `n` one call may ask for.
+pub const MAX_N: u32 = 4;
+
+/// The price of one call of `n` images of `size`, in credits.
+///
+/// ```
+/// use visionxl_core::{estimate_credits, Size};
+/// assert_eq!(estimate_credits(Size::S1024x1024, 4).unwrap(), 468);
+/// ```
+pub fn estimate_credits(size: Size, n: u32) -> Result<u32, Error> {
+    if !(1..=MAX_N).contains(&n) {
+        return Err(Error::validation(vec![Violation::new(
+            "n",
+            ViolationCode::OutOfRange,
+            format!("n must be between 1 and {MAX_N} (inclusive), got {n}"),
+        )]));
+    }
+    Ok(PRICES[size.index()][n as usize - 1])
+}
+
+/// Like [`estimate_credits`], with the size given as its wire string.
+pub fn estimate_credits_str(size: &str, n: u32) -> Result<u32, Error> {
+    let size: Size = size.parse().map_err(|v| Error::validation(vec![v]))?;
+    estimate_credits(size, n)
+}
+
+/// Every cell of the price table: `(size, n, credits)`.
+pub fn price_table() -> impl Iterator<Item = (Size, u32, u32)> {
+    Size::ALL.into_iter().flat_map(|s| {
+        (1..=MAX_N).map(move |n| (s, n, PRICES[s.index()][n as usize - 1]))
+    })
+}
+
+/// A hint when a call pays for images it does not ask for (n=1 at 512x512 costs as much as n=2).
+pub fn price_hint(size: Size, n: u32) -> Option<String> {
+    let here = estimate_credits(size, n).ok()?;
+    let more = estimate_credits(size, n + 1).ok()?;
+    (here == more).then(|| {
+        format!(
+            "n={} at {size} costs {here} credits, the same as n={}: ask for {} images at no extra cost",
+            n,
+            n + 1,
+            n + 1
+        )
+    })
+}
+
+/// The cheapest split of `images` images into calls of 1..=4.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchPlan {
+    /// The size every call uses.
+    pub size: Size,
+    /// Images delivered in all.
+    pub images: u32,
+    /// `n` of each call, largest first.
+    pub calls: Vec<u32>,
+    /// Credits for the whole plan.
+    pub total_credits: u32,
+}
+
+/// The cheapest split of exactly `images` images into calls of 1..=4 (ties: fewer calls, then
+/// the lexicographically largest list of calls).
+///
+/// ```
+/// use visionxl_core::{plan_batches, Size};
+/// let plan = plan_batches(Size::S512x512, 5).unwrap();
+/// assert_eq!((plan.calls, plan.total_credits), (vec![3, 2], 494));
+/// ```
+pub fn plan_batches(size: Size, images: u32) -> Result<BatchPlan, Error> {
+    const LIMIT: u32 = 100_000;
+    if images == 0 || images > LIMIT {
+        return Err(Error::validation(vec![Violation::new(
+            "images",
+            ViolationCode::OutOfRange,
+            format!("images must be between 1 and {LIMIT} (inclusive), got {images}"),
+        )]));
+    }
+    let price = |n: u32| PRICES[size.index()][n as usize - 1];
+    // best[k] = (credits, calls, list) for exactly k images.
+    let k = images as usize;
+    let mut best: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(k + 1);
+    best.push((0, 0, Vec::new()));
+    for total in 1..=k {
+        let mut pick: Option<(u32, u32, Vec<u32>)> = None;
+        for n in 1..=MAX_N.min(total as u32) {
+            let (c, calls, list) = &best[total - n as usize];
+            let cand_cost = c + price(n);
+            let cand_calls = calls + 1;
+            let better = match &pick {
+                None => true,
+                Some((pc, pcalls, plist)) => {
+                    (cand_cost, cand_calls) < (*pc, *pcalls)
+                        || ((cand_cost, cand_calls) == (*pc, *pcalls) && {
+                            let mut l = list.clone();
+                            insert_desc(&mut l, n);
+                            l > *plist
+                        })
+                }
+            };
+            if better {
+                let mut l = list.clone();
+                insert_desc(&mut l, n);
+                pick = Some((cand_cost, cand_calls, l));
+            }
+        }
+        best.push(pick.expect("n = 1 is always possible"));
+    }
+    let (total_credits, _, calls) = best.pop().expect("non-empty");
+    Ok(BatchPlan {
+        size,
+        images,
+        calls,
+        total_credits,
+    })
+}
+
+fn insert_desc(list: &mut Vec<u32>, n: u32) {
+    let at = list.iter().position(|&x| x < n).unwrap_or(list.len());
+    list.insert(at, n);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_16_cells() {
+        assert_eq!(price_table().count(), 16);
+        assert_eq!(estimate_credits(Size::S512x512, 2).unwrap(), 234);
+    }
+
+    #[test]
+    fn hint_only_where_the_next_image_is_free() {
+        assert!(price_hint(Size::S512x512, 1).is_some());
+        for (s, n, _) in price_table() {
+            if (s, n) != (Size::S512x512, 1) {
+                assert!(price_hint(s, n).is_none(), "{s} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn plans_are_never_worse_than_naive() {
+        for s in Size::ALL {
+            for k in 1..=40 {
+                let plan = plan_batches(s, k).unwrap();
+                assert_eq!(plan.calls.iter().sum::<u32>(), k);
+                let naive: u32 = (0..k / 4).map(|_| estimate_credits(s, 4).unwrap()).sum::<u32>()
+                    + if k % 4 > 0 { estimate_credits(s, k % 4).unwrap() } else { 0 };
+                assert!(plan.total_credits <= naive);
+            }
+        }
+        assert_eq!(plan_batches(Size::S512x512, 0).unwrap_err().violations()[0].field, "images");
+    }
+}

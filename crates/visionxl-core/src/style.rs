@@ -1,0 +1,96 @@
+//! Leonardo's preset styles and the sets Leonardo documents for each Alchemy/PhotoReal setting.
+
+/// Every preset style Leonardo knows, upper-case as sent on the wire.
+pub const PRESET_STYLES: &[&str] = &[
+    "ANIME",
+    "BOKEH",
+    "CINEMATIC",
+    "CINEMATIC_CLOSEUP",
+    "CREATIVE",
+    "DYNAMIC",
+    "ENVIRONMENT",
+    "FASHION",
+    "FILM",
+    "FOOD",
+    "GENERAL",
+    "HDR",
+    "ILLUSTRATION",
+    "LEONARDO",
+    "LONG_EXPOSURE",
+    "MACRO",
+    "MINIMALISTIC",
+    "MONOCHROME",
+    "MOODY",
+    "NONE",
+    "NEUTRAL",
+    "PHOTOGRAPHY",
+    "PORTRAIT",
+    "RAYTRACED",
+    "RENDER_3D",
+    "RETRO",
+    "SKETCH_BW",
+    "SKETCH_COLOR",
+    "STOCK_PHOTO",
+    "VIBRANT",
+    "UNPROCESSED",
+];
+
+/// Styles Leonardo documents with Alchemy on (and PhotoReal off).
+pub const ALCHEMY_STYLES: &[&str] = &[
+    "ANIME",
+    "CREATIVE",
+    "DYNAMIC",
+    "ENVIRONMENT",
+    "GENERAL",
+    "ILLUSTRATION",
+    "PHOTOGRAPHY",
+    "RAYTRACED",
+    "RENDER_3D",
+    "SKETCH_BW",
+    "SKETCH_COLOR",
+    "NONE",
+];
+
+/// Styles Leonardo documents with Alchemy off.
+pub const NO_ALCHEMY_STYLES: &[&str] = &["LEONARDO", "NONE"];
+
+/// Styles Leonardo documents for PhotoReal.
+pub const PHOTO_REAL_STYLES: &[&str] = &[
+    "BOKEH",
+    "CINEMATIC",
+    "CINEMATIC_CLOSEUP",
+    "CREATIVE",
+    "FASHION",
+    "FILM",
+    "FOOD",
+    "HDR",
+    "LONG_EXPOSURE",
+    "MACRO",
+    "MINIMALISTIC",
+    "MONOCHROME",
+    "MOODY",
+    "NEUTRAL",
+    "NONE",
+    "PORTRAIT",
+    "RETRO",
+    "STOCK_PHOTO",
+    "UNPROCESSED",
+    "VIBRANT",
+];
+
+/// The documented set for a setting, with a name for messages.
+pub fn documented_for(alchemy: bool, photo_real: bool) -> (&'static str, &'static [&'static str]) {
+    if photo_real {
+        ("PhotoReal", PHOTO_REAL_STYLES)
+    } else if alchemy {
+        ("Alchemy", ALCHEMY_STYLES)
+    } else {
+        ("no Alchemy", NO_ALCHEMY_STYLES)
+    }
+}
+
+/// The canonical (upper-case) spelling of a style, if Leonardo knows it.
+pub fn canonical(style: &str) -> Option<&'static str> {
+    let upper = style.trim().to_ascii_uppercase();
+    PRESET_STYLES.iter().copied().find(|s| *s == upper)
+}

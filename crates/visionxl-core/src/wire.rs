@@ -1,0 +1,41 @@
+//! Constants and the request body of the features endpoint.
+
+use serde_json::{Map, Value};
+
+use crate::request::GenerateRequest;
+
+/// The Leonardo Vision XL model id.
+pub const MODEL_ID: &str = "5c232a9e-9061-4777-980a-ddc8e65647c6";
+/// The feature type for image generation.
+pub const FEATURE_TYPE: &str = "IMAGE_GENERATOR";
+/// The live service.
+pub const DEFAULT_BASE_URL: &str = "https://api.1min.ai";
+/// The generation endpoint's path.
+pub const FEATURES_PATH: &str = "/api/features";
+/// The record endpoint's path prefix (`/api/results/{id}`).
+pub const RESULTS_PATH: &str = "/api/results";
+/// The asset upload endpoint's path.
+pub const ASSETS_PATH: &str = "/api/assets";
+/// The header carrying the API key.
+pub const API_KEY_HEADER: &str = "API-KEY";
+/// The API key the emulator accepts out of the box.
+pub const EMULATOR_API_KEY: &str = "vxl-emulator-key";
+
+/// The whole body of `POST /api/features`; `async_mode` adds `"async": true`.
+///
+/// ```
+/// let req = visionxl_core::GenerateRequest::new("a fox");
+/// let body = visionxl_core::wire::request_body(&req, false);
+/// assert_eq!(body["type"], "IMAGE_GENERATOR");
+/// assert_eq!(body["promptObject"]["prompt"], "a fox");
+/// ```
+pub fn request_body(req: &GenerateRequest, async_mode: bool) -> Value {
+    let mut map = Map::new();
+    map.insert("type".into(), Value::from(FEATURE_TYPE));
+    map.insert("model".into(), Value::from(MODEL_ID));
+    map.insert("promptObject".into(), req.to_wire());
+    if async_mode {
+        map.insert("async".into(), Value::Bool(true));
+    }
+    Value::Object(map)
+}

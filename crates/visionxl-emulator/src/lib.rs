@@ -1,0 +1,1 @@
+//! A local stand-in for the 1min.ai features endpoint.
