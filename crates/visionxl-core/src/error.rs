@@ -418,6 +418,9 @@ mod tests {
         assert!(e.message().contains("2 problems"));
         assert!(e.message().contains("n must be 1..=4"));
         assert!(e.message().contains("prompt is blank"));
-        assert_eq!(e.to_string().lines().next().unwrap(), "validation_error: invalid request: 2 problems");
+        assert_eq!(
+            e.to_string().lines().next().unwrap(),
+            "validation_error: invalid request: 2 problems"
+        );
     }
 }

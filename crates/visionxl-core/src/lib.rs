@@ -35,7 +35,9 @@ pub mod wire;
 
 pub use error::{Error, ErrorCode, Report, Violation, ViolationCode};
 pub use presets::Preset;
-pub use pricing::{BatchPlan, estimate_credits, estimate_credits_str, plan_batches, price_hint};
+pub use pricing::{
+    BatchPlan, estimate_credits, estimate_credits_str, plan_batches, plan_batches_str, price_hint,
+};
 pub use request::{
     Checked, GenerateRequest, GenerateRequestBuilder, PhotoRealVersion, PresetStyle,
     PromptMagicVersion, Transparency,

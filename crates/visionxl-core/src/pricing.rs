@@ -39,11 +39,17 @@ pub fn estimate_credits_str(size: &str, n: u32) -> Result<u32, Error> {
     estimate_credits(size, n)
 }
 
+/// Like [`plan_batches`], with the size given as its wire string.
+pub fn plan_batches_str(size: &str, images: u32) -> Result<BatchPlan, Error> {
+    let size: Size = size.parse().map_err(|v| Error::validation(vec![v]))?;
+    plan_batches(size, images)
+}
+
 /// Every cell of the price table: `(size, n, credits)`.
 pub fn price_table() -> impl Iterator<Item = (Size, u32, u32)> {
-    Size::ALL.into_iter().flat_map(|s| {
-        (1..=MAX_N).map(move |n| (s, n, PRICES[s.index()][n as usize - 1]))
-    })
+    Size::ALL
+        .into_iter()
+        .flat_map(|s| (1..=MAX_N).map(move |n| (s, n, PRICES[s.index()][n as usize - 1])))
 }
 
 /// A hint when a call pays for images it does not ask for (n=1 at 512x512 costs as much as n=2).
@@ -160,11 +166,20 @@ mod tests {
             for k in 1..=40 {
                 let plan = plan_batches(s, k).unwrap();
                 assert_eq!(plan.calls.iter().sum::<u32>(), k);
-                let naive: u32 = (0..k / 4).map(|_| estimate_credits(s, 4).unwrap()).sum::<u32>()
-                    + if k % 4 > 0 { estimate_credits(s, k % 4).unwrap() } else { 0 };
+                let naive: u32 = (0..k / 4)
+                    .map(|_| estimate_credits(s, 4).unwrap())
+                    .sum::<u32>()
+                    + if k % 4 > 0 {
+                        estimate_credits(s, k % 4).unwrap()
+                    } else {
+                        0
+                    };
                 assert!(plan.total_credits <= naive);
             }
         }
-        assert_eq!(plan_batches(Size::S512x512, 0).unwrap_err().violations()[0].field, "images");
+        assert_eq!(
+            plan_batches(Size::S512x512, 0).unwrap_err().violations()[0].field,
+            "images"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{Error, Report, Violation, ViolationCode};
 use crate::presets::Preset;
@@ -241,7 +241,8 @@ impl GenerateRequest {
             v.map_or(ParamValue::Null, Into::into)
         }
         fn s(v: &Option<String>) -> ParamValue {
-            v.as_ref().map_or(ParamValue::Null, |s| ParamValue::Str(s.clone()))
+            v.as_ref()
+                .map_or(ParamValue::Null, |s| ParamValue::Str(s.clone()))
         }
         fn i<T: Into<i128>>(v: Option<T>) -> ParamValue {
             v.map_or(ParamValue::Null, |x| ParamValue::Int(x.into()))
@@ -408,20 +409,7 @@ impl GenerateRequest {
     /// The `promptObject` as sent: wire names, set fields only, preset style upper-case, and
     /// `leonardo_photo_real_version` = `v2` whenever PhotoReal is on.
     pub fn to_wire(&self) -> Value {
-        let mut map = Map::new();
-        for p in &PARAMS {
-            let v = self.get(p.field);
-            if v != ParamValue::Null {
-                map.insert(p.wire.to_string(), v.to_json());
-            }
-        }
-        if self.photo_real == Some(true) && self.photo_real_version.is_none() {
-            map.insert(
-                spec::by_field(Field::PhotoRealVersion).wire.to_string(),
-                Value::from(PhotoRealVersion::V2.as_str()),
-            );
-        }
-        Value::Object(map)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// Builds a request from named values (wire, snake_case or camelCase names), checking every
@@ -529,6 +517,60 @@ impl GenerateRequest {
                 },
             },
         }
+    }
+}
+
+impl serde::Serialize for GenerateRequest {
+    /// Serialises the `promptObject` exactly as [`GenerateRequest::to_wire`] describes, straight
+    /// from the typed fields (no intermediate JSON tree).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        macro_rules! opt {
+            ($p:expr, $v:expr) => {
+                if let Some(v) = &$v {
+                    m.serialize_entry($p.wire, v)?;
+                }
+            };
+        }
+        for p in &PARAMS {
+            match p.field {
+                Field::Prompt => m.serialize_entry(p.wire, &self.prompt)?,
+                Field::NegativePrompt => opt!(p, self.negative_prompt),
+                Field::Size => m.serialize_entry(p.wire, self.size.as_str())?,
+                Field::N => m.serialize_entry(p.wire, &self.n)?,
+                Field::GuidanceScale => opt!(p, self.guidance_scale),
+                Field::NumInferenceSteps => opt!(p, self.num_inference_steps),
+                Field::Seed => opt!(p, self.seed),
+                Field::Tiling => opt!(p, self.tiling),
+                Field::Transparency => opt!(p, self.transparency.map(|v| v.as_str())),
+                Field::PresetStyle => opt!(p, self.preset_style.map(|v| v.as_str())),
+                Field::ImagePrompts => opt!(p, self.image_prompts),
+                Field::InitImageId => opt!(p, self.init_image_id),
+                Field::InitStrength => opt!(p, self.init_strength),
+                Field::FantasyAvatar => opt!(p, self.fantasy_avatar),
+                Field::Alchemy => opt!(p, self.alchemy),
+                Field::ContrastRatio => opt!(p, self.contrast_ratio),
+                Field::ExpandedDomain => opt!(p, self.expanded_domain),
+                Field::PhotoReal => opt!(p, self.photo_real),
+                Field::PhotoRealVersion => {
+                    let v = match (self.photo_real, self.photo_real_version) {
+                        (Some(true), v) => Some(v.unwrap_or(PhotoRealVersion::V2)),
+                        (_, v) => v,
+                    };
+                    opt!(p, v.map(|v| v.as_str()))
+                }
+                Field::PhotoRealStrength => opt!(p, self.photo_real_strength),
+                Field::PromptMagic => opt!(p, self.prompt_magic),
+                Field::PromptMagicVersion => opt!(p, self.prompt_magic_version.map(|v| v.as_str())),
+                Field::PromptMagicStrength => opt!(p, self.prompt_magic_strength),
+                Field::HighContrast => opt!(p, self.high_contrast),
+                Field::HighResolution => opt!(p, self.high_resolution),
+                Field::EnhancePrompt => opt!(p, self.enhance_prompt),
+                Field::EnhancePromptInstruction => opt!(p, self.enhance_prompt_instruction),
+            }
+        }
+        m.end()
     }
 }
 

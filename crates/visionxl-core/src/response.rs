@@ -228,11 +228,12 @@ pub fn interpret(endpoint: Endpoint, answer: Answer<'_>) -> Result<Option<Record
                 .error_message
                 .clone()
                 .unwrap_or_else(|| "the service gave no reason".to_string());
-            Err(
-                Error::new(ErrorCode::GenerationFailed, format!("generation failed: {reason}"))
-                    .with_status(answer.status)
-                    .with_record_id(Some(record.id)),
+            Err(Error::new(
+                ErrorCode::GenerationFailed,
+                format!("generation failed: {reason}"),
             )
+            .with_status(answer.status)
+            .with_record_id(Some(record.id)))
         }
         Status::Success if record.paths.is_empty() => Err(Error::new(
             ErrorCode::InvalidResponse,
@@ -332,7 +333,10 @@ fn html_title(text: &str) -> Option<String> {
     let start = lower.find("<title")?;
     let open_end = lower[start..].find('>')? + start + 1;
     let close = lower[open_end..].find("</title>")? + open_end;
-    let title = text[open_end..close].split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = text[open_end..close]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     (!title.is_empty()).then_some(title)
 }
 
@@ -357,7 +361,8 @@ fn excerpt(body: &[u8]) -> String {
 
 /// The stable code for an HTTP status and what the body says.
 pub fn error_code_for(status: u16, service_code: Option<&str>, message: Option<&str>) -> ErrorCode {
-    let speaks_of_credits = |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("credit"));
+    let speaks_of_credits =
+        |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("credit"));
     if status == 402 || speaks_of_credits(service_code) || speaks_of_credits(message) {
         return ErrorCode::InsufficientCredits;
     }
@@ -386,7 +391,7 @@ pub fn api_error(answer: Answer<'_>) -> Error {
         (Some(c), _) => c.clone(),
         (None, Some(m)) => m.clone(),
         (None, None) if parsed.is_html => match &parsed.html_title {
-            Some(t) => format!("HTTP {status} from the service (HTML page: {t})"),
+            Some(t) => format!("HTTP {status} from the service (HTML page): {t}"),
             None => format!("HTTP {status} from the service (HTML page)"),
         },
         (None, None) => format!("HTTP {status} from the service with no message"),
@@ -402,7 +407,11 @@ pub fn api_error(answer: Answer<'_>) -> Error {
         .with_status(status)
         .with_service_code(parsed.service_code)
         .with_details(parsed.details)
-        .with_retry_after(if code == ErrorCode::RateLimited { retry_after } else { None })
+        .with_retry_after(if code == ErrorCode::RateLimited {
+            retry_after
+        } else {
+            None
+        })
 }
 
 fn hint_for(code: ErrorCode) -> Option<&'static str> {

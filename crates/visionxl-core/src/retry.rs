@@ -133,7 +133,10 @@ mod tests {
         let e = err(ErrorCode::ServerError);
         assert_eq!(p.next_delay(0, &e, false, 0.5), None);
         assert!(p.next_delay(0, &e, true, 0.5).is_some());
-        let opt_in = RetryPolicy { retry_ambiguous: true, ..p };
+        let opt_in = RetryPolicy {
+            retry_ambiguous: true,
+            ..p
+        };
         assert!(opt_in.next_delay(0, &e, false, 0.5).is_some());
         let reset = err(ErrorCode::ConnectionError).with_may_have_been_charged(true);
         assert_eq!(p.next_delay(0, &reset, false, 0.5), None);
@@ -143,29 +146,56 @@ mod tests {
     fn safe_failures_back_off_with_full_jitter_and_stop() {
         let p = RetryPolicy::default();
         let e = err(ErrorCode::ConnectionError);
-        assert_eq!(p.next_delay(0, &e, false, 1.0), Some(Duration::from_millis(500)));
-        assert_eq!(p.next_delay(1, &e, false, 1.0), Some(Duration::from_secs(1)));
+        assert_eq!(
+            p.next_delay(0, &e, false, 1.0),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            p.next_delay(1, &e, false, 1.0),
+            Some(Duration::from_secs(1))
+        );
         assert_eq!(p.next_delay(1, &e, false, 0.0), Some(Duration::ZERO));
         assert_eq!(p.next_delay(2, &e, false, 1.0), None);
-        let big = RetryPolicy { max_retries: 50, ..p };
-        assert_eq!(big.next_delay(30, &e, false, 1.0), Some(Duration::from_secs(8)));
+        let big = RetryPolicy {
+            max_retries: 50,
+            ..p
+        };
+        assert_eq!(
+            big.next_delay(30, &e, false, 1.0),
+            Some(Duration::from_secs(8))
+        );
     }
 
     #[test]
     fn retry_after_is_honoured_and_capped() {
         let p = RetryPolicy::default();
         let e = err(ErrorCode::RateLimited).with_retry_after(Some(Duration::from_secs(3)));
-        assert_eq!(p.next_delay(0, &e, false, 0.1), Some(Duration::from_secs(3)));
+        assert_eq!(
+            p.next_delay(0, &e, false, 0.1),
+            Some(Duration::from_secs(3))
+        );
         let e = err(ErrorCode::RateLimited).with_retry_after(Some(Duration::from_secs(3600)));
-        assert_eq!(p.next_delay(0, &e, false, 0.1), Some(Duration::from_secs(60)));
-        assert_eq!(p.next_delay(0, &err(ErrorCode::BadRequest), true, 0.1), None);
+        assert_eq!(
+            p.next_delay(0, &e, false, 0.1),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            p.next_delay(0, &err(ErrorCode::BadRequest), true, 0.1),
+            None
+        );
     }
 
     #[test]
     fn retry_after_forms() {
         let now = SystemTime::now();
-        assert_eq!(parse_retry_after(" 12 ", now), Some(Duration::from_secs(12)));
-        assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(" 12 ", now),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
     }

@@ -104,6 +104,7 @@ impl Serialize for Size {
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map_err(|v: Violation| serde::de::Error::custom(v.message))
+        s.parse()
+            .map_err(|v: Violation| serde::de::Error::custom(v.message))
     }
 }

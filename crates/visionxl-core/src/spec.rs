@@ -183,61 +183,276 @@ macro_rules! p {
 
 /// Every `promptObject` parameter, in the documentation's order.
 pub static PARAMS: [ParamSpec; 27] = [
-    p!(Prompt, "prompt", "prompt", String, Rule::NotBlank, true, None,
-       "Text description of the image to generate"),
-    p!(NegativePrompt, "negativePrompt", "negative_prompt", String, Rule::Any, false, None,
-       "What you do not want in the image"),
-    p!(Size, "size", "size", String, Rule::OneOf(SIZES), false, Some("1024x1024"),
-       "Image dimensions (width x height)"),
-    p!(N, "n", "n", Integer, Rule::IntRange(1, 4), false, Some("1"),
-       "Number of images to generate"),
-    p!(GuidanceScale, "leonardo_guidance_scale", "guidance_scale", Integer, Rule::IntRange(1, 20), false, Some("7"),
-       "How strongly the generation follows the prompt"),
-    p!(NumInferenceSteps, "leonardo_num_inference_steps", "num_inference_steps", Integer, Rule::IntRange(10, 60), false, Some("15"),
-       "Number of inference steps"),
-    p!(Seed, "leonardo_seed", "seed", Integer, Rule::IntRange(0, 9_999_999_998), false, Some("random"),
-       "Fixed seed for reproducible generations"),
-    p!(Tiling, "leonardo_tilling", "tiling", Bool, Rule::Any, false, Some("false"),
-       "Make images tile on all axes"),
-    p!(Transparency, "leonardo_transparency", "transparency", String, Rule::OneOf(&["disabled", "foreground_only"]), false, None,
-       "Transparency mode"),
-    p!(PresetStyle, "leonardo_preset_style", "preset_style", String, Rule::OneOfIgnoreCase(PRESET_STYLES), false,
-       Some("DYNAMIC with Alchemy, LEONARDO without"),
-       "Leonardo style preset"),
-    p!(ImagePrompts, "leonardo_image_prompts", "image_prompts", StringList, Rule::MaxItems(4), false, None,
-       "Uploaded images to use as image prompts"),
-    p!(InitImageId, "leonardo_init_image_id", "init_image_id", String, Rule::NotBlank, false, None,
-       "Init image that influences the generation (required by Fantasy Avatar)"),
-    p!(InitStrength, "leonardo_init_strength", "init_strength", Float, Rule::FloatRange(0.1, 0.9), false, None,
-       "How strongly the images follow the init image"),
-    p!(FantasyAvatar, "leonardo_fantasy_avatar", "fantasy_avatar", Bool, Rule::Any, false, Some("false"),
-       "Fantasy Avatar mode (needs an init image)"),
-    p!(Alchemy, "leonardo_alchemy", "alchemy", Bool, Rule::Any, false, Some("true"),
-       "Alchemy enhancement"),
-    p!(ContrastRatio, "leonardo_contrast_ratio", "contrast_ratio", Float, Rule::FloatRange(0.0, 1.0), false, None,
-       "Contrast ratio"),
-    p!(ExpandedDomain, "leonardo_expanded_domain", "expanded_domain", Bool, Rule::Any, false, Some("false"),
-       "Expanded domain"),
-    p!(PhotoReal, "leonardo_photo_real", "photo_real", Bool, Rule::Any, false, Some("false"),
-       "PhotoReal pipeline (requires Alchemy)"),
-    p!(PhotoRealVersion, "leonardo_photo_real_version", "photo_real_version", String, Rule::OneOf(&["v2"]), false, Some("v2"),
-       "PhotoReal version"),
-    p!(PhotoRealStrength, "leonardo_photo_real_strength", "photo_real_strength", Float, Rule::FloatOneOf(&[0.45, 0.5, 0.55]), false, Some("0.55"),
-       "PhotoReal strength (documented for v1 only)"),
-    p!(PromptMagic, "leonardo_prompt_magic", "prompt_magic", Bool, Rule::Any, false, Some("false"),
-       "Prompt Magic"),
-    p!(PromptMagicVersion, "leonardo_prompt_magic_version", "prompt_magic_version", String, Rule::OneOf(&["v2", "v3"]), false, Some("v3"),
-       "Prompt Magic version"),
-    p!(PromptMagicStrength, "leonardo_prompt_magic_strength", "prompt_magic_strength", Float, Rule::FloatRange(0.1, 1.0), false, None,
-       "Prompt Magic strength"),
-    p!(HighContrast, "leonardo_hight_constrast", "high_contrast", Bool, Rule::Any, false, Some("false"),
-       "High contrast (controls RAW mode)"),
-    p!(HighResolution, "leonardo_hight_resolution", "high_resolution", Bool, Rule::Any, false, Some("false"),
-       "High resolution"),
-    p!(EnhancePrompt, "leonardo_enhance_prompt", "enhance_prompt", Bool, Rule::Any, false, Some("false"),
-       "Let the service rewrite the prompt"),
-    p!(EnhancePromptInstruction, "leonardo_enhance_prompt_instruction", "enhance_prompt_instruction", String, Rule::Any, false, None,
-       "Instruction for prompt enhancement (only with enhance_prompt)"),
+    p!(
+        Prompt,
+        "prompt",
+        "prompt",
+        String,
+        Rule::NotBlank,
+        true,
+        None,
+        "Text description of the image to generate"
+    ),
+    p!(
+        NegativePrompt,
+        "negativePrompt",
+        "negative_prompt",
+        String,
+        Rule::Any,
+        false,
+        None,
+        "What you do not want in the image"
+    ),
+    p!(
+        Size,
+        "size",
+        "size",
+        String,
+        Rule::OneOf(SIZES),
+        false,
+        Some("1024x1024"),
+        "Image dimensions (width x height)"
+    ),
+    p!(
+        N,
+        "n",
+        "n",
+        Integer,
+        Rule::IntRange(1, 4),
+        false,
+        Some("1"),
+        "Number of images to generate"
+    ),
+    p!(
+        GuidanceScale,
+        "leonardo_guidance_scale",
+        "guidance_scale",
+        Integer,
+        Rule::IntRange(1, 20),
+        false,
+        Some("7"),
+        "How strongly the generation follows the prompt"
+    ),
+    p!(
+        NumInferenceSteps,
+        "leonardo_num_inference_steps",
+        "num_inference_steps",
+        Integer,
+        Rule::IntRange(10, 60),
+        false,
+        Some("15"),
+        "Number of inference steps"
+    ),
+    p!(
+        Seed,
+        "leonardo_seed",
+        "seed",
+        Integer,
+        Rule::IntRange(0, 9_999_999_998),
+        false,
+        Some("random"),
+        "Fixed seed for reproducible generations"
+    ),
+    p!(
+        Tiling,
+        "leonardo_tilling",
+        "tiling",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "Make images tile on all axes"
+    ),
+    p!(
+        Transparency,
+        "leonardo_transparency",
+        "transparency",
+        String,
+        Rule::OneOf(&["disabled", "foreground_only"]),
+        false,
+        None,
+        "Transparency mode"
+    ),
+    p!(
+        PresetStyle,
+        "leonardo_preset_style",
+        "preset_style",
+        String,
+        Rule::OneOfIgnoreCase(PRESET_STYLES),
+        false,
+        Some("DYNAMIC with Alchemy, LEONARDO without"),
+        "Leonardo style preset"
+    ),
+    p!(
+        ImagePrompts,
+        "leonardo_image_prompts",
+        "image_prompts",
+        StringList,
+        Rule::MaxItems(4),
+        false,
+        None,
+        "Uploaded images to use as image prompts"
+    ),
+    p!(
+        InitImageId,
+        "leonardo_init_image_id",
+        "init_image_id",
+        String,
+        Rule::NotBlank,
+        false,
+        None,
+        "Init image that influences the generation (required by Fantasy Avatar)"
+    ),
+    p!(
+        InitStrength,
+        "leonardo_init_strength",
+        "init_strength",
+        Float,
+        Rule::FloatRange(0.1, 0.9),
+        false,
+        None,
+        "How strongly the images follow the init image"
+    ),
+    p!(
+        FantasyAvatar,
+        "leonardo_fantasy_avatar",
+        "fantasy_avatar",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "Fantasy Avatar mode (needs an init image)"
+    ),
+    p!(
+        Alchemy,
+        "leonardo_alchemy",
+        "alchemy",
+        Bool,
+        Rule::Any,
+        false,
+        Some("true"),
+        "Alchemy enhancement"
+    ),
+    p!(
+        ContrastRatio,
+        "leonardo_contrast_ratio",
+        "contrast_ratio",
+        Float,
+        Rule::FloatRange(0.0, 1.0),
+        false,
+        None,
+        "Contrast ratio"
+    ),
+    p!(
+        ExpandedDomain,
+        "leonardo_expanded_domain",
+        "expanded_domain",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "Expanded domain"
+    ),
+    p!(
+        PhotoReal,
+        "leonardo_photo_real",
+        "photo_real",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "PhotoReal pipeline (requires Alchemy)"
+    ),
+    p!(
+        PhotoRealVersion,
+        "leonardo_photo_real_version",
+        "photo_real_version",
+        String,
+        Rule::OneOf(&["v2"]),
+        false,
+        Some("v2"),
+        "PhotoReal version"
+    ),
+    p!(
+        PhotoRealStrength,
+        "leonardo_photo_real_strength",
+        "photo_real_strength",
+        Float,
+        Rule::FloatOneOf(&[0.45, 0.5, 0.55]),
+        false,
+        Some("0.55"),
+        "PhotoReal strength (documented for v1 only)"
+    ),
+    p!(
+        PromptMagic,
+        "leonardo_prompt_magic",
+        "prompt_magic",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "Prompt Magic"
+    ),
+    p!(
+        PromptMagicVersion,
+        "leonardo_prompt_magic_version",
+        "prompt_magic_version",
+        String,
+        Rule::OneOf(&["v2", "v3"]),
+        false,
+        Some("v3"),
+        "Prompt Magic version"
+    ),
+    p!(
+        PromptMagicStrength,
+        "leonardo_prompt_magic_strength",
+        "prompt_magic_strength",
+        Float,
+        Rule::FloatRange(0.1, 1.0),
+        false,
+        None,
+        "Prompt Magic strength"
+    ),
+    p!(
+        HighContrast,
+        "leonardo_hight_constrast",
+        "high_contrast",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "High contrast (controls RAW mode)"
+    ),
+    p!(
+        HighResolution,
+        "leonardo_hight_resolution",
+        "high_resolution",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "High resolution"
+    ),
+    p!(
+        EnhancePrompt,
+        "leonardo_enhance_prompt",
+        "enhance_prompt",
+        Bool,
+        Rule::Any,
+        false,
+        Some("false"),
+        "Let the service rewrite the prompt"
+    ),
+    p!(
+        EnhancePromptInstruction,
+        "leonardo_enhance_prompt_instruction",
+        "enhance_prompt_instruction",
+        String,
+        Rule::Any,
+        false,
+        None,
+        "Instruction for prompt enhancement (only with enhance_prompt)"
+    ),
 ];
 
 /// How names are spelled in a parameter map.
@@ -263,10 +478,8 @@ pub fn by_sdk(name: &str) -> Option<&'static ParamSpec> {
 
 /// The row for a typed field.
 pub fn by_field(field: Field) -> &'static ParamSpec {
-    PARAMS
-        .iter()
-        .find(|p| p.field == field)
-        .expect("every Field has a row in PARAMS")
+    // PARAMS lists the fields in declaration order (checked by a test).
+    &PARAMS[field as usize]
 }
 
 /// The row for a name spelled as `naming` says.
@@ -304,7 +517,8 @@ mod tests {
         sdks.sort();
         sdks.dedup();
         assert_eq!(sdks.len(), 27);
-        for p in &PARAMS {
+        for (i, p) in PARAMS.iter().enumerate() {
+            assert_eq!(p.field as usize, i, "PARAMS must follow Field's order");
             assert_eq!(by_field(p.field).wire, p.wire);
         }
     }
@@ -312,14 +526,23 @@ mod tests {
     #[test]
     fn misspelled_wire_names_are_kept() {
         assert_eq!(by_sdk("tiling").unwrap().wire, "leonardo_tilling");
-        assert_eq!(by_sdk("high_contrast").unwrap().wire, "leonardo_hight_constrast");
-        assert_eq!(by_sdk("high_resolution").unwrap().wire, "leonardo_hight_resolution");
+        assert_eq!(
+            by_sdk("high_contrast").unwrap().wire,
+            "leonardo_hight_constrast"
+        );
+        assert_eq!(
+            by_sdk("high_resolution").unwrap().wire,
+            "leonardo_hight_resolution"
+        );
     }
 
     #[test]
     fn camel_names() {
         assert_eq!(to_camel("num_inference_steps"), "numInferenceSteps");
-        assert_eq!(lookup("negativePrompt", Naming::Camel).unwrap().sdk, "negative_prompt");
+        assert_eq!(
+            lookup("negativePrompt", Naming::Camel).unwrap().sdk,
+            "negative_prompt"
+        );
         assert!(lookup("leonardo_tilling", Naming::Sdk).is_none());
     }
 }

@@ -91,6 +91,9 @@ pub fn documented_for(alchemy: bool, photo_real: bool) -> (&'static str, &'stati
 
 /// The canonical (upper-case) spelling of a style, if Leonardo knows it.
 pub fn canonical(style: &str) -> Option<&'static str> {
-    let upper = style.trim().to_ascii_uppercase();
-    PRESET_STYLES.iter().copied().find(|s| *s == upper)
+    let style = style.trim();
+    PRESET_STYLES
+        .iter()
+        .copied()
+        .find(|s| s.eq_ignore_ascii_case(style))
 }

@@ -28,7 +28,10 @@ mod tests {
             did_you_mean("leonardo_tiling", ["leonardo_tilling", "prompt"]).as_deref(),
             Some("leonardo_tilling")
         );
-        assert_eq!(did_you_mean("1024x1025", ["512x512", "1024x1024"]).as_deref(), Some("1024x1024"));
+        assert_eq!(
+            did_you_mean("1024x1025", ["512x512", "1024x1024"]).as_deref(),
+            Some("1024x1024")
+        );
         assert_eq!(did_you_mean("zzz", ["prompt", "size"]), None);
     }
 }

@@ -133,14 +133,15 @@ fn warnings(req: &GenerateRequest) -> Vec<Violation> {
 /// Checks one value against its row of the table: its kind, then its rule.
 /// `None` when the value is fine. [`ParamValue::Null`] is fine (absent).
 pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Option<Violation> {
-    let label = spec.label();
     let v = |code, message: String| Some(Violation::new(spec.wire, code, message));
+    // Built only when a message is needed: validation of a good request allocates nothing here.
+    let label = || spec.label();
     match (spec.kind, value) {
         (_, ParamValue::Null) => None,
         (Kind::String, ParamValue::Str(s)) => match spec.rule {
             Rule::NotBlank if s.trim().is_empty() => v(
                 ViolationCode::Blank,
-                format!("{label} must not be blank"),
+                format!("{} must not be blank", label()),
             ),
             Rule::OneOf(allowed) if !allowed.contains(&s.as_str()) => v(
                 ViolationCode::NotAllowedValue,
@@ -155,7 +156,10 @@ pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Option<Violation> {
         (Kind::Integer, ParamValue::Int(i)) => match spec.rule {
             Rule::IntRange(min, max) if *i < min as i128 || *i > max as i128 => v(
                 ViolationCode::OutOfRange,
-                format!("{label} must be between {min} and {max} (inclusive), got {i}"),
+                format!(
+                    "{} must be between {min} and {max} (inclusive), got {i}",
+                    label()
+                ),
             ),
             _ => None,
         },
@@ -168,18 +172,22 @@ pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Option<Violation> {
             if !f.is_finite() {
                 return v(
                     ViolationCode::NotFinite,
-                    format!("{label} must be a finite number, got {f}"),
+                    format!("{} must be a finite number, got {f}", label()),
                 );
             }
             match spec.rule {
                 Rule::FloatRange(min, max) if f < min || f > max => v(
                     ViolationCode::OutOfRange,
-                    format!("{label} must be between {min} and {max} (inclusive), got {f}"),
+                    format!(
+                        "{} must be between {min} and {max} (inclusive), got {f}",
+                        label()
+                    ),
                 ),
                 Rule::FloatOneOf(allowed) if !allowed.iter().any(|a| (a - f).abs() < 1e-9) => v(
                     ViolationCode::NotAllowedValue,
                     format!(
-                        "{label} must be one of {}, got {f}",
+                        "{} must be one of {}, got {f}",
+                        label(),
                         spec.allowed().unwrap_or_default().replace(" | ", ", ")
                     ),
                 ),
@@ -196,7 +204,8 @@ pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Option<Violation> {
                 return v(
                     ViolationCode::WrongType,
                     format!(
-                        "{label} must be a list of strings; item {i} is {} {}",
+                        "{} must be a list of strings; item {i} is {} {}",
+                        label(),
                         bad.type_name(),
                         bad.display()
                     ),
@@ -207,7 +216,7 @@ pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Option<Violation> {
             {
                 return v(
                     ViolationCode::TooMany,
-                    format!("{label} takes at most {max} items, got {}", items.len()),
+                    format!("{} takes at most {max} items, got {}", label(), items.len()),
                 );
             }
             if let Some(i) = items
@@ -216,7 +225,7 @@ pub fn check_value(spec: &ParamSpec, value: &ParamValue) -> Option<Violation> {
             {
                 return v(
                     ViolationCode::Blank,
-                    format!("{label}: item {i} must not be blank"),
+                    format!("{}: item {i} must not be blank", label()),
                 );
             }
             None
@@ -245,7 +254,11 @@ pub fn required(spec: &ParamSpec) -> Violation {
     Violation::new(
         spec.wire,
         ViolationCode::Required,
-        format!("{} is required: {}", spec.label(), spec.description.to_lowercase()),
+        format!(
+            "{} is required: {}",
+            spec.label(),
+            spec.description.to_lowercase()
+        ),
     )
 }
 

@@ -56,6 +56,15 @@ impl ParamValue {
         }
     }
 
+    /// The value as JSON, consuming it (no copy of strings).
+    pub fn into_json(self) -> Value {
+        match self {
+            ParamValue::Str(s) => Value::String(s),
+            ParamValue::List(v) => Value::Array(v.into_iter().map(ParamValue::into_json).collect()),
+            other => other.to_json(),
+        }
+    }
+
     /// A short rendering for messages (strings quoted).
     pub fn display(&self) -> String {
         match self {

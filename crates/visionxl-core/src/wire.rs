@@ -1,6 +1,6 @@
 //! Constants and the request body of the features endpoint.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::request::GenerateRequest;
 
@@ -30,12 +30,38 @@ pub const EMULATOR_API_KEY: &str = "vxl-emulator-key";
 /// assert_eq!(body["promptObject"]["prompt"], "a fox");
 /// ```
 pub fn request_body(req: &GenerateRequest, async_mode: bool) -> Value {
-    let mut map = Map::new();
-    map.insert("type".into(), Value::from(FEATURE_TYPE));
-    map.insert("model".into(), Value::from(MODEL_ID));
-    map.insert("promptObject".into(), req.to_wire());
-    if async_mode {
-        map.insert("async".into(), Value::Bool(true));
+    serde_json::to_value(Body::new(req, async_mode)).unwrap_or(Value::Null)
+}
+
+/// The body of `POST /api/features` as bytes, serialised straight from the typed request.
+pub fn request_body_bytes(req: &GenerateRequest, async_mode: bool) -> Vec<u8> {
+    serde_json::to_vec(&Body::new(req, async_mode)).unwrap_or_default()
+}
+
+/// The body of `POST /api/features`, borrowing the request.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Body<'a> {
+    /// Always [`FEATURE_TYPE`].
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Always [`MODEL_ID`].
+    pub model: &'static str,
+    /// The request.
+    #[serde(rename = "promptObject")]
+    pub prompt_object: &'a GenerateRequest,
+    /// `"async": true` asks for PROCESSING at once (omitted when false).
+    #[serde(rename = "async", skip_serializing_if = "std::ops::Not::not")]
+    pub async_mode: bool,
+}
+
+impl<'a> Body<'a> {
+    /// The body for `req`.
+    pub fn new(req: &'a GenerateRequest, async_mode: bool) -> Self {
+        Body {
+            kind: FEATURE_TYPE,
+            model: MODEL_ID,
+            prompt_object: req,
+            async_mode,
+        }
     }
-    Value::Object(map)
 }

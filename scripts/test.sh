@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test in every language. On a fresh machine it installs what it needs first
+# (from crates.io, PyPI, npm and Debian only). Usage: ./scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export RUST_BACKTRACE=1
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust: unit, integration, doc tests (shared vectors included)"
+cargo test --workspace --locked
+
+for lang in c python node; do
+  if [ -x "scripts/test-$lang.sh" ]; then
+    step "$lang"
+    "scripts/test-$lang.sh"
+  fi
+done
+step "all test suites passed"
