@@ -1,0 +1,171 @@
+//! The `visionxl-emulator` binary as other languages' tests use it: spawn, read the first line
+//! of stdout, talk HTTP, stop with SIGTERM/SIGINT.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_visionxl-emulator");
+
+fn spawn(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_string())
+}
+
+/// A raw HTTP/1.1 exchange: (status, body).
+fn http(base: &str, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let key = key.map(|k| format!("API-KEY: {k}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{key}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
+    (status, body)
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+fn wait(child: &mut Child) -> std::process::ExitStatus {
+    let t0 = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the emulator did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn prints_the_url_first_serves_and_exits_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("vxl-emu-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = dir.join("keys.json");
+    std::fs::write(&keys, r#"[{"key": "bin-test-key-1", "credits": 500}]"#).unwrap();
+    let (mut child, url) = spawn(&[
+        "--keys",
+        keys.to_str().unwrap(),
+        "--latency-ms",
+        "50",
+        "--temporary-url-ttl-secs",
+        "30",
+    ]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let payload = r#"{"type":"IMAGE_GENERATOR","model":"5c232a9e-9061-4777-980a-ddc8e65647c6","promptObject":{"prompt":"bin","size":"512x512"}}"#;
+    let (s, b) = http(
+        &url,
+        "POST",
+        "/api/features",
+        Some("vxl-emulator-key"),
+        payload,
+    );
+    assert_eq!(s, 401, "the default key is replaced by the file: {b}");
+    let t0 = Instant::now();
+    let (s, b) = http(
+        &url,
+        "POST",
+        "/api/features",
+        Some("bin-test-key-1"),
+        payload,
+    );
+    assert_eq!(s, 200, "{b}");
+    assert!(t0.elapsed() >= Duration::from_millis(50));
+    assert!(b.contains("X-Amz-Expires=30"), "{b}");
+    let (s, ledger) = http(&url, "GET", "/_emulator/ledger", None, "");
+    assert_eq!(s, 200);
+    let ledger: visionxl_emulator::Ledger = serde_json::from_str(&ledger).unwrap();
+    assert_eq!(ledger.total_charged(), 234);
+    assert_eq!(ledger.balance("bin-test-key-1"), Some(266));
+
+    signal(&child, "-TERM");
+    assert!(wait(&mut child).success());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("listening"), "{err}");
+    assert!(
+        !err.contains("bin-test-key-1"),
+        "the key is never logged whole: {err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fixed_port_and_sigint() {
+    // Find a free port, then ask for it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (mut child, url) = spawn(&["--port", &port.to_string()]);
+    assert_eq!(url, format!("http://127.0.0.1:{port}"));
+    let (s, _) = http(&url, "GET", "/models?feature=IMAGE_GENERATOR", None, "");
+    assert_eq!(s, 200);
+    signal(&child, "-INT");
+    assert!(wait(&mut child).success());
+}
+
+#[test]
+fn bad_keys_file_exits_2() {
+    let dir = std::env::temp_dir().join(format!("vxl-emu-badkeys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, content) in [
+        ("garbage.json", "not json"),
+        ("empty.json", "[]"),
+        ("blank.json", r#"[{"key":" ","credits":1}]"#),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        let out = Command::new(BIN)
+            .args(["--keys", p.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(out.stdout.is_empty());
+        assert!(!out.stderr.is_empty());
+    }
+    let out = Command::new(BIN)
+        .args(["--keys", "/nonexistent/keys.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
