@@ -115,6 +115,22 @@ impl Record {
 
     /// Parses a body `{"aiRecord": ...}`: `Ok(None)` when `aiRecord` is null.
     pub fn from_body(body: &Value) -> Result<Option<Record>, Error> {
+        Ok(Record::fields(body)?.map(|mut r| {
+            r.raw = body.clone();
+            r
+        }))
+    }
+
+    /// [`from_body`](Record::from_body) taking the body by value (kept as `raw` without a copy).
+    pub fn from_value(body: Value) -> Result<Option<Record>, Error> {
+        Ok(Record::fields(&body)?.map(|mut r| {
+            r.raw = body;
+            r
+        }))
+    }
+
+    /// Every field but `raw` (left `Null`).
+    fn fields(body: &Value) -> Result<Option<Record>, Error> {
         let invalid = |what: &str| {
             Error::new(
                 ErrorCode::InvalidResponse,
@@ -166,7 +182,7 @@ impl Record {
             error_message: string(detail.and_then(|d| d.get("errorMessage")))
                 .filter(|s| !s.trim().is_empty()),
             prompt_object: detail.and_then(|d| d.get("promptObject")).cloned(),
-            raw: body.clone(),
+            raw: Value::Null,
         }))
     }
 }
@@ -211,7 +227,7 @@ pub fn interpret(endpoint: Endpoint, answer: Answer<'_>) -> Result<Option<Record
         )
         .with_status(answer.status)
     })?;
-    let record = Record::from_body(&body).map_err(|e| e.with_status(answer.status))?;
+    let record = Record::from_value(body).map_err(|e| e.with_status(answer.status))?;
     let Some(record) = record else {
         return match endpoint {
             Endpoint::Results => Ok(None),

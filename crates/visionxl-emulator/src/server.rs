@@ -639,6 +639,9 @@ fn record_json(shared: &Shared, rec: &Rec, phase: Option<Phase>) -> Value {
         "status": phase.as_str(),
         "createdAt": rec.created_at,
         "aiRecordDetail": detail,
+        // Not a field of the live service: marks every record of this test double, so clients
+        // (Generation::is_emulated) and sidecars can say the images are emulated.
+        "emulated": true,
     });
     if phase == Phase::Success
         && let Some(first) = rec.paths.first()

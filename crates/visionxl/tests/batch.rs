@@ -1,0 +1,358 @@
+//! Concurrency, batches, manifests and resume without paying twice.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use futures_util::StreamExt;
+use visionxl::{BatchItem, BatchOptions, GenerateRequest, Progress, Size};
+use visionxl_emulator::{Fault, FaultKind};
+
+fn requests(n: usize) -> Vec<GenerateRequest> {
+    (0..n)
+        .map(|i| {
+            GenerateRequest::builder(format!("tile number {i}"))
+                .size(Size::S512x512)
+                .n(1 + (i % 2) as u32)
+                .build()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn manifest_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hundred_parallel_generations_all_saved_one_charge_each() {
+    let emu = emulator(50).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let client = client.clone();
+            let dir = dir.path().to_path_buf();
+            tokio::spawn(async move {
+                let req = GenerateRequest::builder(format!("parallel {i}"))
+                    .size(Size::S512x512)
+                    .build()
+                    .unwrap();
+                let g = client.generate(&req).await?;
+                let files = g.save_all(&dir).await?;
+                Ok::<_, visionxl::Error>((g.id().to_string(), files))
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    let mut files = Vec::new();
+    for t in tasks {
+        let (id, f) = t.await.unwrap().unwrap();
+        ids.insert(id);
+        files.extend(f);
+    }
+    assert_eq!(ids.len(), 100);
+    assert_eq!(files.len(), 100);
+    for f in &files {
+        assert!(infer::is_image(&std::fs::read(f).unwrap()));
+        assert!(std::path::Path::new(&format!("{}.json", f.display())).exists());
+    }
+    let ledger = emu.ledger();
+    assert_eq!(ledger.charges.len(), 100);
+    for id in &ids {
+        assert_eq!(ledger.charges_for(id), 1, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn generate_many_saves_everything_in_completion_order_with_progress() {
+    let emu = emulator(20).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("run.jsonl");
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let seen2 = seen.clone();
+    let reqs = requests(12);
+    let mut stream = client
+        .generate_many(
+            reqs.clone(),
+            BatchOptions {
+                concurrency: 5,
+                manifest: Some(manifest.clone()),
+                out_dir: Some(dir.path().join("out")),
+                on_progress: Some(Arc::new(move |p| seen2.lock().unwrap().push(p))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(stream.total(), 12);
+    let mut items: Vec<BatchItem> = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item);
+    }
+    assert_eq!(items.len(), 12);
+    assert!(items.iter().all(|i| i.is_ok() && !i.resumed), "{items:?}");
+    let n_files: usize = items.iter().map(|i| i.files.len()).sum();
+    assert_eq!(n_files, 6 + 12, "n alternates 1 and 2");
+    let progress = seen.lock().unwrap().clone();
+    assert_eq!(progress.len(), 12);
+    let last = progress.last().unwrap();
+    assert_eq!(
+        (last.completed, last.succeeded, last.failed, last.total),
+        (12, 12, 0, 12)
+    );
+    assert_eq!(last.credits_spent, 12 * 234);
+    // The manifest: each record's "generated" line comes before its "saved" line.
+    let lines = manifest_lines(&manifest);
+    assert_eq!(lines.len(), 24);
+    for item in &items {
+        let id = item.result.as_ref().unwrap().id();
+        let pos = |ev: &str| {
+            lines
+                .iter()
+                .position(|l| l["record_id"] == id && l["event"] == ev)
+                .unwrap()
+        };
+        assert!(pos("generated") < pos("saved"));
+        let gen_line = &lines[pos("generated")];
+        assert_eq!(
+            gen_line["key"],
+            visionxl::manifest_key(item.index, &reqs[item.index])
+        );
+        assert_eq!(
+            gen_line["request"]["promptObject"]["prompt"],
+            format!("tile number {}", item.index)
+        );
+    }
+    assert_eq!(emu.ledger().charges.len(), 12);
+
+    // A rerun pays nothing and does nothing.
+    let items: Vec<BatchItem> = client
+        .generate_many(
+            reqs,
+            BatchOptions {
+                manifest: Some(manifest.clone()),
+                out_dir: Some(dir.path().join("out")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(|i| i.is_ok() && i.resumed));
+    assert_eq!(emu.ledger().charges.len(), 12);
+}
+
+#[tokio::test]
+async fn resume_after_a_crash_mid_batch_never_pays_twice() {
+    let emu = emulator(10).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let out = dir.path().join("out");
+    let opts = || BatchOptions {
+        concurrency: 1,
+        manifest: Some(manifest.clone()),
+        out_dir: Some(out.clone()),
+        ..Default::default()
+    };
+    let reqs = requests(6);
+    // Run 1 "crashes" after three items: the stream is dropped, in-flight work is cancelled.
+    {
+        let mut stream = client.generate_many(reqs.clone(), opts()).await.unwrap();
+        for _ in 0..3 {
+            assert!(stream.next().await.unwrap().is_ok());
+        }
+    }
+    assert_eq!(emu.ledger().charges.len(), 3);
+    // A torn last line (the crash hit mid-write) is tolerated.
+    let mut m = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&manifest)
+        .unwrap();
+    std::io::Write::write_all(&mut m, b"{\"v\":1,\"event\":\"gener").unwrap();
+    drop(m);
+
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs, opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 6);
+    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
+    assert_eq!(items.iter().filter(|i| i.resumed).count(), 3);
+    let ledger = emu.ledger();
+    assert_eq!(ledger.charges.len(), 6, "3 + 3, nothing paid twice");
+    for i in &items {
+        assert_eq!(ledger.charges_for(i.result.as_ref().unwrap().id()), 1);
+        assert!(!i.files.is_empty());
+        assert!(i.files.iter().all(|f| f.exists()));
+    }
+}
+
+#[tokio::test]
+async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let reqs = requests(4);
+    // Run 1: every download fails hard (the disk is "full": out_dir is a file).
+    let blocker = dir.path().join("out");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let items: Vec<BatchItem> = client
+        .generate_many(
+            reqs.clone(),
+            BatchOptions {
+                manifest: Some(manifest.clone()),
+                out_dir: Some(blocker.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(
+        items
+            .iter()
+            .all(|i| i.result.is_ok() && i.save_error.is_some())
+    );
+    assert_eq!(emu.ledger().charges.len(), 4);
+    // Run 2: the images are fetched again (fresh URLs when needed), nothing is paid.
+    std::fs::remove_file(&blocker).unwrap();
+    emu.inject(Fault::new(FaultKind::ExpiredAsset));
+    let items: Vec<BatchItem> = client
+        .generate_many(
+            reqs,
+            BatchOptions {
+                manifest: Some(manifest.clone()),
+                out_dir: Some(blocker.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
+    assert_eq!(emu.ledger().charges.len(), 4);
+    assert_eq!(items.iter().map(|i| i.files.len()).sum::<usize>(), 2 + 4);
+}
+
+#[tokio::test]
+async fn failed_items_are_retried_on_rerun_and_recorded() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let reqs = requests(5);
+    emu.inject(
+        Fault::new(FaultKind::Status { status: 500 })
+            .times(2)
+            .on_path("/api/features"),
+    );
+    let opts = || BatchOptions {
+        concurrency: 1,
+        manifest: Some(manifest.clone()),
+        ..Default::default()
+    };
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs.clone(), opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
+    let failed: Vec<_> = manifest_lines(&manifest)
+        .into_iter()
+        .filter(|l| l["event"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 2);
+    assert_eq!(failed[0]["code"], "server_error");
+    assert_eq!(failed[0]["may_have_been_charged"], true);
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs, opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(BatchItem::is_ok));
+    assert_eq!(items.iter().filter(|i| !i.resumed).count(), 2);
+    assert_eq!(emu.ledger().charges.len(), 5);
+}
+
+#[tokio::test]
+async fn a_lost_answer_with_a_known_record_is_read_not_repaid() {
+    // A generation whose answer broke after the record id arrived, with the record still
+    // processing when the read gave up: the manifest keeps the id and the rerun reads it.
+    let emu = emulator(2_000).await;
+    let client = builder(&emu)
+        .poll_timeout(std::time::Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let reqs = requests(1);
+    let opts = || BatchOptions {
+        manifest: Some(manifest.clone()),
+        async_mode: true,
+        ..Default::default()
+    };
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs.clone(), opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    let e = items[0].result.as_ref().unwrap_err();
+    assert_eq!(e.code(), visionxl::ErrorCode::Timeout);
+    let id = e.record_id().unwrap().to_string();
+    let patient = builder(&emu).build().unwrap();
+    let items: Vec<BatchItem> = patient
+        .generate_many(reqs, opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items[0].is_ok() && items[0].resumed);
+    assert_eq!(items[0].result.as_ref().unwrap().id(), id);
+    assert_eq!(emu.ledger().charges.len(), 1);
+}
+
+#[tokio::test]
+async fn batch_respects_the_budget() {
+    let emu = emulator(0).await;
+    let client = builder(&emu).budget(234 * 3).build().unwrap();
+    let reqs: Vec<_> = (0..5)
+        .map(|i| {
+            GenerateRequest::builder(format!("b{i}"))
+                .size(Size::S512x512)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs, BatchOptions::default())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
+    assert!(
+        items
+            .iter()
+            .filter_map(|i| i.error())
+            .all(|e| e.code() == visionxl::ErrorCode::BudgetExceeded)
+    );
+    assert_eq!(emu.ledger().charges.len(), 3);
+}

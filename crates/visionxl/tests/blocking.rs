@@ -1,0 +1,162 @@
+//! The blocking client: same calls, a private runtime, cancellation from another thread.
+
+mod common;
+
+use std::time::Duration;
+
+use visionxl::blocking::{self, CancelToken};
+use visionxl::{BatchOptions, ErrorCode, GenerateRequest, Status};
+use visionxl_emulator::{Emulator, EmulatorConfig, Fault, FaultKind};
+
+fn emu(latency_ms: u64) -> Emulator {
+    Emulator::start_blocking(EmulatorConfig {
+        latency: Duration::from_millis(latency_ms),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn client(emu: &Emulator) -> blocking::Client {
+    visionxl::Client::builder()
+        .ignore_env()
+        .api_key(emu.api_key())
+        .base_url(emu.base_url())
+        .requests_per_minute(0)
+        .retry_policy(common::fast_retry())
+        .poll_interval(Duration::from_millis(20))
+        .build_blocking()
+        .unwrap()
+}
+
+#[test]
+fn generate_save_and_read_back() {
+    let emu = emu(0);
+    let client = client(&emu);
+    let g = client
+        .generate(&GenerateRequest::new("a lighthouse"))
+        .unwrap();
+    assert_eq!(g.status(), &Status::Success);
+    let dir = common::tempdir();
+    let files = g.save_all(dir.path()).unwrap();
+    assert_eq!(files.len(), 1);
+    let again = client.get_generation(g.id()).unwrap();
+    assert_eq!(
+        again.image_bytes(0).unwrap(),
+        std::fs::read(&files[0]).unwrap()
+    );
+    let e = g.save_all(dir.path()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::IoError);
+    let asset_file = dir.path().join("in.png");
+    std::fs::write(&asset_file, common::PNG_1X1).unwrap();
+    assert!(
+        !client
+            .upload_asset(&asset_file)
+            .unwrap()
+            .reference()
+            .is_empty()
+    );
+    assert_eq!(emu.ledger().charges.len(), 1);
+}
+
+#[test]
+fn cancel_from_another_thread() {
+    let emu = emu(10_000);
+    let client = client(&emu);
+    let token = CancelToken::new();
+    let t2 = token.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        t2.cancel();
+    });
+    let e = client
+        .generate_cancellable(&GenerateRequest::new("slow"), &token)
+        .unwrap_err();
+    canceller.join().unwrap();
+    assert_eq!(e.code(), ErrorCode::Cancelled);
+    assert!(e.may_have_been_charged(), "the POST had been sent: {e}");
+    assert!(e.message().contains("may have been charged"));
+    // The client is still usable after a cancellation.
+    assert!(client.get_generation("no-such-id").unwrap_err().code() == ErrorCode::NotFound);
+}
+
+#[test]
+fn cancel_a_download_and_a_wait() {
+    let emu = emu(0);
+    let client = client(&emu);
+    let g = client.generate(&GenerateRequest::new("x")).unwrap();
+    emu.inject(Fault::new(FaultKind::Delay { ms: 10_000 }).on_path("/temp"));
+    let token = CancelToken::new();
+    let t2 = token.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        t2.cancel();
+    });
+    let dir = common::tempdir();
+    let e = g.save_all_cancellable(dir.path(), &token).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the .part file is removed"
+    );
+    let done = CancelToken::new();
+    done.cancel();
+    let e = client
+        .wait_for_generation_cancellable(g.id(), &done)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Cancelled);
+}
+
+#[test]
+fn batch_iterator() {
+    let emu = emu(0);
+    let client = client(&emu);
+    let reqs: Vec<_> = (0..5)
+        .map(|i| GenerateRequest::new(format!("item {i}")))
+        .collect();
+    let dir = common::tempdir();
+    let iter = client
+        .generate_many(
+            reqs,
+            BatchOptions {
+                concurrency: 2,
+                out_dir: Some(dir.path().to_path_buf()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(iter.total(), 5);
+    let items: Vec<_> = iter.collect();
+    assert_eq!(items.len(), 5);
+    assert!(items.iter().all(|i| i.is_ok()));
+    let g = client.wrap(items[0].result.as_ref().unwrap().clone());
+    assert_eq!(
+        g.image_bytes(0).unwrap().len() as u64,
+        std::fs::metadata(&items[0].files[0]).unwrap().len()
+    );
+    assert_eq!(emu.ledger().charges.len(), 5);
+}
+
+#[tokio::test]
+async fn usable_and_droppable_inside_an_async_context() {
+    // Calling the blocking client from async code blocks that thread (the caller's choice); it
+    // must not panic ("cannot start a runtime from within a runtime") nor on drop.
+    let emu = emu(0);
+    let client = client(&emu);
+    let g = client.generate(&GenerateRequest::new("x")).unwrap();
+    assert_eq!(g.status(), &Status::Success);
+    let dir = common::tempdir();
+    assert_eq!(g.save_all(dir.path()).unwrap().len(), 1);
+    drop(g);
+    drop(client);
+}
+
+#[test]
+fn blocking_from_env_without_key() {
+    // With no key anywhere the error says what to do (the env var may be set on a dev box:
+    // then there is nothing to check here).
+    if std::env::var_os("ONEMIN_API_KEY").is_none() {
+        let e = blocking::Client::from_env().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::AuthenticationError);
+    }
+}

@@ -1,0 +1,292 @@
+//! The key never shows, never leaves over plain http off loopback, never rides a download;
+//! no redirects on the API; answers and images are capped.
+
+mod common;
+
+use common::*;
+use visionxl::{ErrorCode, GenerateRequest};
+use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault, FaultKind};
+
+const SECRET: &str = "sk-DO-NOT-LEAK-0123456789";
+
+async fn secret_emulator() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        keys: vec![ApiKey::new(SECRET, 100_000)],
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_debug_display_errors_or_traces() {
+    let emu = secret_emulator().await;
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let b = builder(&emu);
+    assert_eq!(emu.api_key(), SECRET);
+    let mut texts = vec![format!("{b:?}")];
+    let client = b.clone().build().unwrap();
+    texts.push(format!("{client:?}"));
+    let g = client
+        .generate(&GenerateRequest::new("a fox"))
+        .await
+        .unwrap();
+    texts.push(format!("{g:?}"));
+    texts.push(serde_json::to_string(&g).unwrap());
+    let dir = tempdir();
+    for f in g.save_all(dir.path()).await.unwrap() {
+        texts.push(std::fs::read_to_string(format!("{}.json", f.display())).unwrap());
+    }
+    // Errors of every flavour.
+    for kind in [
+        FaultKind::Status { status: 500 },
+        FaultKind::DropAfterCharge,
+        FaultKind::RateLimit {
+            retry_after_secs: 0,
+        },
+        FaultKind::Cloudflare,
+    ] {
+        emu.inject(Fault::new(kind).times(3).on_path("/api/features"));
+        let e = client
+            .generate(&GenerateRequest::new("x"))
+            .await
+            .unwrap_err();
+        texts.push(format!("{e:?} {e} {:?}", std::error::Error::source(&e)));
+        emu.reset();
+    }
+    let wrong = builder(&emu)
+        .api_key(format!("{SECRET}-wrong"))
+        .build()
+        .unwrap();
+    let e = wrong
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AuthenticationError);
+    texts.push(format!("{e:?} {e}"));
+    let bad = visionxl::Client::builder()
+        .ignore_env()
+        .api_key(format!("{SECRET} x"))
+        .build()
+        .unwrap_err();
+    texts.push(format!("{bad:?} {bad}"));
+    let blocking = visionxl::blocking::Client::from_async(client.clone()).unwrap();
+    texts.push(format!("{blocking:?}"));
+    texts.push(capture.text());
+    assert!(
+        capture.text().contains("visionxl.request"),
+        "spans are emitted"
+    );
+    for t in &texts {
+        assert!(!t.contains(SECRET), "the key leaked into: {t}");
+        assert!(
+            !t.contains("DO-NOT-LEAK"),
+            "part of the key leaked into: {t}"
+        );
+    }
+}
+
+#[test]
+fn plain_http_off_loopback_is_refused() {
+    for url in [
+        "http://api.1min.ai",
+        "http://192.168.1.10:8080",
+        "http://example.com/",
+    ] {
+        let e = visionxl::Client::builder()
+            .ignore_env()
+            .api_key("k")
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ValidationError, "{url}");
+        assert!(e.message().contains("plain http"), "{e}");
+    }
+    for url in [
+        "http://127.0.0.1:1",
+        "http://localhost:2",
+        "http://[::1]:3",
+        "https://api.1min.ai",
+    ] {
+        assert!(
+            visionxl::Client::builder()
+                .ignore_env()
+                .api_key("k")
+                .base_url(url)
+                .build()
+                .is_ok(),
+            "{url}"
+        );
+    }
+    let ok = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("k")
+        .base_url("http://example.com")
+        .allow_insecure_http(true)
+        .build();
+    assert!(ok.is_ok());
+    let e = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("k")
+        .base_url("ftp://x")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ValidationError);
+}
+
+#[test]
+fn missing_key_is_an_authentication_error_that_says_what_to_do() {
+    let e = visionxl::Client::builder()
+        .ignore_env()
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AuthenticationError);
+    assert!(e.message().contains("ONEMIN_API_KEY"));
+    assert!(e.message().contains("pass a key"));
+}
+
+#[tokio::test]
+async fn downloads_never_carry_the_key_and_the_api_sends_it_as_api_key() {
+    let mock = Mock::start(
+        |seen, base| match (seen.method.as_str(), seen.path.as_str()) {
+            ("POST", "/api/features") => Canned::json(
+                200,
+                record_body(
+                    "rec-1",
+                    "SUCCESS",
+                    &["images/a.png", "images/b.png"],
+                    Some(&format!("{base}/signed/a.png?X-Amz-Signature=abc")),
+                ),
+            ),
+            // The asset host redirects; the redirect is followed without the key.
+            (_, p) if p.starts_with("/asset/images/b.png") => Canned::bytes(302, "text/plain", b"")
+                .header("location", &format!("{base}/moved/b.png")),
+            _ => Canned::bytes(200, "image/png", PNG_1X1),
+        },
+    )
+    .await;
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key(SECRET)
+        .base_url(&mock.base_url)
+        .build()
+        .unwrap();
+    let g = client.generate(&GenerateRequest::new("x")).await.unwrap();
+    assert_eq!(
+        g.images()[1].url(),
+        format!("{}/asset/images/b.png", mock.base_url)
+    );
+    let dir = tempdir();
+    let files = g.save_all(dir.path()).await.unwrap();
+    assert_eq!(files.len(), 2);
+    let seen = mock.seen();
+    let post = seen.iter().find(|s| s.method == "POST").unwrap();
+    assert_eq!(post.headers.get("api-key").unwrap(), SECRET);
+    assert_eq!(
+        post.headers.get("content-type").unwrap(),
+        "application/json"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(body["model"], visionxl::wire::MODEL_ID);
+    let gets: Vec<_> = seen.iter().filter(|s| s.method == "GET").collect();
+    assert_eq!(
+        gets.len(),
+        3,
+        "signed URL, asset URL, redirect target: {gets:?}"
+    );
+    for s in gets {
+        assert!(
+            s.headers.get("api-key").is_none(),
+            "a download carried the key: {}",
+            s.path
+        );
+        for (_, v) in s.headers.iter() {
+            assert!(!v.to_str().unwrap_or("").contains(SECRET));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_api_does_not_follow_redirects() {
+    let mock = Mock::start(|seen, base| {
+        if seen.path == "/api/features" {
+            Canned::bytes(307, "text/plain", b"").header("location", &format!("{base}/elsewhere"))
+        } else {
+            Canned::json(200, record_body("r", "SUCCESS", &["a.png"], None))
+        }
+    })
+    .await;
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key(SECRET)
+        .base_url(&mock.base_url)
+        .build()
+        .unwrap();
+    let e = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(307));
+    assert!(e.message().contains("redirect"), "{e}");
+    assert_eq!(mock.seen().len(), 1, "the redirect was not followed");
+}
+
+#[tokio::test]
+async fn oversized_answers_and_images_are_refused() {
+    let big = "x".repeat(5 * 1024 * 1024);
+    let mock = Mock::start(move |seen, base| {
+        if seen.path == "/api/features" {
+            let mut v = record_body(
+                "rec-big",
+                "SUCCESS",
+                &["a.png"],
+                Some(&format!("{base}/img/a.png")),
+            );
+            v["padding"] = serde_json::Value::from(big.clone());
+            Canned::json(200, v)
+        } else if seen.path.starts_with("/api/results") {
+            Canned::json(
+                200,
+                record_body(
+                    "rec-big",
+                    "SUCCESS",
+                    &["a.png"],
+                    Some(&format!("{base}/img/a.png")),
+                ),
+            )
+        } else {
+            let mut png = PNG_1X1.to_vec();
+            png.resize(10_000, 0);
+            Canned::bytes(200, "image/png", &png)
+        }
+    })
+    .await;
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("k")
+        .base_url(&mock.base_url)
+        .max_image_bytes(1_000)
+        .build()
+        .unwrap();
+    // The 5 MiB answer is over the 4 MiB default: refused (and its record read instead).
+    let g = client.generate(&GenerateRequest::new("x")).await.unwrap();
+    assert!(
+        mock.seen()
+            .iter()
+            .any(|s| s.path.starts_with("/api/results/rec-big"))
+    );
+    let e = g.image_bytes(0).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DownloadError);
+    assert!(e.message().contains("max_image_bytes"), "{e}");
+    let small = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("k")
+        .base_url(&mock.base_url)
+        .max_response_bytes(100)
+        .build()
+        .unwrap();
+    let e = small.get_generation("rec-big").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidResponse);
+    assert!(e.message().contains("limit"));
+}
