@@ -1,0 +1,96 @@
+//! Choosing where requests go: the live service (key from flag or env) or the embedded emulator.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use clap::ArgMatches;
+use visionxl::{Client, Error, ErrorCode};
+use visionxl_emulator::{Emulator, EmulatorConfig};
+
+/// A client and, with `--emulator`, the emulator it talks to (kept alive as long as the client).
+pub struct Connection {
+    /// The client.
+    pub client: Client,
+    /// The embedded emulator, when `--emulator` was given.
+    pub emulator: Option<Emulator>,
+}
+
+impl Connection {
+    /// True when the images come from the embedded emulator.
+    pub fn emulated(&self) -> bool {
+        self.emulator.is_some()
+    }
+}
+
+/// Builds the client for `generate` / `get`; `budget` caps what it may spend.
+pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, Error> {
+    let mut builder = Client::builder();
+    let emulator = if m.get_flag("emulator") {
+        let emu = Emulator::start(EmulatorConfig::default())
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorCode::IoError,
+                    format!("cannot start the embedded emulator: {e}"),
+                )
+            })?;
+        builder = builder
+            .ignore_env()
+            .api_key(emu.api_key())
+            .base_url(emu.base_url())
+            .asset_base_url(emu.asset_base_url());
+        Some(emu)
+    } else {
+        let key = m
+            .get_one::<String>("api_key")
+            .cloned()
+            .or_else(|| std::env::var("ONEMIN_API_KEY").ok())
+            .filter(|k| !k.trim().is_empty());
+        let Some(key) = key else {
+            return Err(Error::new(
+                ErrorCode::AuthenticationError,
+                "no API key: set ONEMIN_API_KEY (or pass --api-key) to generate with 1min.ai, \
+                 or add --emulator to try everything offline with no key and no credits",
+            ));
+        };
+        builder = builder.api_key(key);
+        if let Some(url) = m.get_one::<String>("base_url") {
+            builder = builder.base_url(url.clone());
+        }
+        None
+    };
+    if let Some(b) = budget {
+        builder = builder.budget(b);
+    }
+    Ok(Connection {
+        client: builder.build()?,
+        emulator,
+    })
+}
+
+/// `visionxl emulator`: runs until Ctrl-C, printing the base URL as the first line of stdout.
+pub async fn run_emulator(m: &ArgMatches) -> Result<(), Error> {
+    let config = EmulatorConfig {
+        port: *m.get_one::<u16>("port").expect("has a default"),
+        latency: Duration::from_millis(*m.get_one::<u64>("latency_ms").expect("has a default")),
+        ..EmulatorConfig::default()
+    };
+    let emu = Emulator::start(config).await.map_err(|e| {
+        Error::new(
+            ErrorCode::IoError,
+            format!("cannot start the emulator: {e}"),
+        )
+    })?;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{}", emu.base_url());
+    let _ = out.flush();
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "visionxl emulator: key {} with 100000 credits; assets at {}; Ctrl-C stops it",
+            emu.api_key(),
+            emu.asset_base_url()
+        );
+    }
+    std::future::pending::<()>().await;
+    Ok(())
+}

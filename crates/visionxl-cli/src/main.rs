@@ -1,0 +1,87 @@
+//! `visionxl`: generate Leonardo Vision XL images through the 1min.ai API from the shell.
+
+mod args;
+mod connect;
+mod exit;
+mod generate;
+mod get;
+mod output;
+mod price;
+mod validate_file;
+
+use std::process::ExitCode;
+
+use visionxl::{Error, ErrorCode};
+
+fn main() -> ExitCode {
+    let matches = match args::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let quiet = matches.get_flag("quiet");
+    let code = match matches.subcommand() {
+        Some(("price", m)) => finish(price::run(m)),
+        Some(("validate", m)) => match validate_file::run(m) {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(e) => exit::report(&e),
+        },
+        Some(("completions", m)) => {
+            let shell = *m
+                .get_one::<clap_complete::Shell>("shell")
+                .expect("required");
+            clap_complete::generate(
+                shell,
+                &mut args::command(),
+                "visionxl",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Some((name, m)) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    return ExitCode::from(exit::report(&Error::new(
+                        ErrorCode::IoError,
+                        format!("cannot start the async runtime: {e}"),
+                    )) as u8);
+                }
+            };
+            runtime.block_on(async {
+                let work = async {
+                    match name {
+                        "generate" => generate::run(m, quiet).await,
+                        "get" => get::run(m, quiet).await,
+                        "emulator" => connect::run_emulator(m).await,
+                        other => Err(Error::new(
+                            ErrorCode::ValidationError,
+                            format!("unknown command {other}"),
+                        )),
+                    }
+                };
+                tokio::select! {
+                    r = work => finish(r),
+                    _ = tokio::signal::ctrl_c() => {
+                        exit::report(&Error::new(ErrorCode::Cancelled, "interrupted; files already saved are complete, partial downloads were removed"))
+                    }
+                }
+            })
+        }
+        None => 2,
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn finish(r: Result<(), Error>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => exit::report(&e),
+    }
+}

@@ -1,0 +1,119 @@
+//! What the CLI prints: progress on stderr (only on a terminal), a table of saved files, JSON.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+use visionxl::Generation;
+
+/// A spinner with elapsed time, or nothing when stderr is not a terminal or `--quiet`.
+pub fn spinner(quiet: bool, message: &str) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    Some(pb)
+}
+
+/// An overall bar for batches, or nothing off a terminal.
+pub fn bar(quiet: bool, total: u64) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} calls {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    Some(pb)
+}
+
+/// One saved file, for the table and the JSON.
+pub struct Saved {
+    /// Where it is.
+    pub file: String,
+    /// Bytes on disk.
+    pub bytes: u64,
+    /// `1024x1024`.
+    pub dims: String,
+    /// The record it came from.
+    pub record_id: String,
+}
+
+/// The saved files of a generation.
+pub fn saved(generation: &Generation, files: &[std::path::PathBuf]) -> Vec<Saved> {
+    let dims = generation
+        .request()
+        .map(|r| r.size.to_string())
+        .unwrap_or_else(|| "?".into());
+    files
+        .iter()
+        .map(|f| Saved {
+            file: f.display().to_string(),
+            bytes: std::fs::metadata(f).map(|m| m.len()).unwrap_or(0),
+            dims: dims.clone(),
+            record_id: generation.id().to_string(),
+        })
+        .collect()
+}
+
+/// The human summary: a table of files, then totals.
+pub fn print_table(files: &[&Saved], credits: u64, emulated: bool, out_dir: &Path) {
+    let width = files.iter().map(|f| f.file.len()).max().unwrap_or(4).max(4);
+    println!("{:<width$}  {:>10}  {:>9}  record", "file", "bytes", "size");
+    for f in files {
+        println!(
+            "{:<width$}  {:>10}  {:>9}  {}",
+            f.file, f.bytes, f.dims, f.record_id
+        );
+    }
+    let note = if emulated {
+        " (EMULATED images: charged to the embedded emulator's demo balance, not to 1min.ai)"
+    } else {
+        ""
+    };
+    println!(
+        "{} image(s) saved in {}, {credits} credits{note}",
+        files.len(),
+        out_dir.display()
+    );
+}
+
+/// The machine-readable result.
+pub fn json_result(
+    generations: &[(Value, Vec<Saved>)],
+    credits: u64,
+    emulated: bool,
+    failures: &[Value],
+) -> Value {
+    json!({
+        "emulated": emulated,
+        "credits": credits,
+        "records": generations.iter().map(|(record, files)| {
+            let mut r = record.clone();
+            r["files"] = files.iter().map(|f| json!({"file": f.file, "bytes": f.bytes, "size": f.dims})).collect();
+            r
+        }).collect::<Vec<_>>(),
+        "failures": failures,
+    })
+}
+
+/// A generation as JSON (without its raw body).
+pub fn generation_json(g: &Generation) -> Value {
+    json!({
+        "id": g.id(),
+        "status": g.status().as_str(),
+        "credits": g.credits(),
+        "images": g.images().iter().map(|i| json!({"path": i.path(), "url": i.url()})).collect::<Vec<_>>(),
+        "warnings": g.warnings(),
+    })
+}
