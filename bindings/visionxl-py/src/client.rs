@@ -1,0 +1,1267 @@
+//! `Client` (blocking) and `AsyncClient` (asyncio), both over the async `visionxl::Client` on
+//! the module's fork-aware runtime: the sync client is `block_on` with the GIL released, the
+//! async one hands asyncio an awaitable (pyo3-async-runtimes).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use visionxl::{
+    BatchOptions, CancelToken, Error, GenerateRequest, Generation, Progress, SaveOptions, Violation,
+};
+
+use crate::convert::{json_to_py, repr_str};
+use crate::errors::to_py_err;
+use crate::request::{PyGenerateRequest, PyViolation, warnings_to_list};
+use crate::runtime::{self, awaitable, block_on};
+
+/// How a client was configured: kept so a client used in a forked child can be rebuilt there.
+#[derive(Clone)]
+struct Settings {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    asset_base_url: Option<String>,
+    timeout: Option<Duration>,
+    max_retries: u32,
+    retry_ambiguous: bool,
+    budget: Option<u64>,
+    requests_per_minute: u32,
+    allow_insecure_http: bool,
+}
+
+impl Settings {
+    fn build(&self) -> Result<visionxl::Client, Error> {
+        let mut b = visionxl::Client::builder()
+            .max_retries(self.max_retries)
+            .retry_ambiguous(self.retry_ambiguous)
+            .requests_per_minute(self.requests_per_minute)
+            .allow_insecure_http(self.allow_insecure_http);
+        if let Some(k) = &self.api_key {
+            b = b.api_key(k.clone());
+        }
+        if let Some(u) = &self.base_url {
+            b = b.base_url(u.clone());
+        }
+        if let Some(u) = &self.asset_base_url {
+            b = b.asset_base_url(u.clone());
+        }
+        if let Some(t) = self.timeout {
+            b = b.timeout(t);
+        }
+        if let Some(c) = self.budget {
+            b = b.budget(c);
+        }
+        let rt = runtime::get();
+        let _guard = rt.enter();
+        b.build()
+    }
+}
+
+/// What both clients share: the Rust client (rebuilt after a fork) and the key to scrub.
+pub struct Shared {
+    settings: Settings,
+    state: Mutex<(u32, visionxl::Client)>,
+    /// The key in use (argument or environment), only to scrub it from messages.
+    secret: Option<Arc<str>>,
+}
+
+impl Shared {
+    fn new(settings: Settings) -> PyResult<Shared> {
+        let secret: Option<Arc<str>> = settings
+            .api_key
+            .clone()
+            .or_else(|| std::env::var(visionxl::ENV_API_KEY).ok())
+            .map(|k| Arc::from(k.trim()))
+            .filter(|k: &Arc<str>| !k.is_empty());
+        let client = settings
+            .build()
+            .map_err(|e| to_py_err(&e, secret.as_deref()))?;
+        Ok(Shared {
+            settings,
+            state: Mutex::new((std::process::id(), client)),
+            secret,
+        })
+    }
+
+    /// The Rust client for this process: the one built here, or a fresh one in a forked child
+    /// (the parent's connection pool belongs to a runtime that does not exist there).
+    fn client(&self) -> PyResult<visionxl::Client> {
+        let pid = std::process::id();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.0 != pid {
+            let fresh = self.settings.build().map_err(|e| self.err(&e))?;
+            let stale = std::mem::replace(&mut *state, (pid, fresh));
+            // Its pool's tasks lived on the parent's runtime: never run its destructor here.
+            std::mem::forget(stale);
+        }
+        Ok(state.1.clone())
+    }
+
+    fn err(&self, e: &Error) -> PyErr {
+        to_py_err(e, self.secret.as_deref())
+    }
+
+    fn repr(&self, class: &str, py: Python<'_>) -> String {
+        let (base, asset, budget) = match self.state.lock() {
+            Ok(s) => (
+                s.1.base_url().to_string(),
+                s.1.asset_base_url().to_string(),
+                s.1.budget_remaining(),
+            ),
+            Err(_) => (String::new(), String::new(), None),
+        };
+        let mut out = format!(
+            "{class}(base_url={}, asset_base_url={}, api_key='***'",
+            repr_str(py, &base),
+            repr_str(py, &asset)
+        );
+        if let Some(b) = budget {
+            let _ = write!(out, ", budget_remaining={b}");
+        }
+        out.push(')');
+        out
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn settings_from_args(
+    api_key: Option<String>,
+    base_url: Option<String>,
+    asset_base_url: Option<String>,
+    timeout: Option<f64>,
+    max_retries: u32,
+    retry_ambiguous: bool,
+    budget: Option<u64>,
+    requests_per_minute: u32,
+    allow_insecure_http: bool,
+) -> PyResult<Settings> {
+    let timeout = match timeout {
+        None => None,
+        Some(t) if t.is_finite() && t > 0.0 && t < 1e9 => Some(Duration::from_secs_f64(t)),
+        Some(t) => {
+            return Err(crate::errors::validation_err(vec![Violation::new(
+                "timeout",
+                visionxl::ViolationCode::OutOfRange,
+                format!("timeout must be a positive number of seconds, got {t}"),
+            )]));
+        }
+    };
+    if requests_per_minute == 0 {
+        return Err(crate::errors::validation_err(vec![Violation::new(
+            "requests_per_minute",
+            visionxl::ViolationCode::OutOfRange,
+            "requests_per_minute must be at least 1",
+        )]));
+    }
+    Ok(Settings {
+        api_key,
+        base_url,
+        asset_base_url,
+        timeout,
+        max_retries,
+        retry_ambiguous,
+        budget,
+        requests_per_minute,
+        allow_insecure_http,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results: Generation / Image (blocking) and AsyncGeneration / AsyncImage (awaitables).
+
+/// A generation with the key to scrub from its errors.
+#[derive(Clone)]
+struct GenData {
+    generation: Generation,
+    secret: Option<Arc<str>>,
+}
+
+impl GenData {
+    fn err(&self, e: &Error) -> PyErr {
+        to_py_err(e, self.secret.as_deref())
+    }
+
+    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, self.generation.raw())
+    }
+
+    fn request(&self) -> Option<PyGenerateRequest> {
+        self.generation.request().map(|r| PyGenerateRequest {
+            inner: r.clone(),
+            warnings: self.generation.warnings().to_vec(),
+        })
+    }
+
+    fn repr(&self, class: &str, py: Python<'_>) -> String {
+        let g = &self.generation;
+        format!(
+            "{class}(id={}, status={}, images={}, credits={})",
+            repr_str(py, g.id()),
+            repr_str(py, g.status().as_str()),
+            g.images().len(),
+            g.credits()
+                .map_or_else(|| "None".to_string(), |c| c.to_string())
+        )
+    }
+
+    fn html(&self) -> String {
+        let g = &self.generation;
+        let mut out = format!(
+            "<div class=\"visionxl-generation\"><div><code>{}</code> {} &middot; {} credits</div>",
+            escape(g.id()),
+            escape(g.status().as_str()),
+            g.credits()
+                .map_or_else(|| "?".to_string(), |c| c.to_string())
+        );
+        for img in g.images() {
+            let _ = write!(
+                out,
+                "<img src=\"{}\" alt=\"{}\" style=\"max-width:256px;margin:2px\"/>",
+                escape(img.url()),
+                escape(img.path())
+            );
+        }
+        out.push_str("</div>");
+        out
+    }
+
+    fn save_options(overwrite: bool) -> SaveOptions {
+        SaveOptions {
+            overwrite,
+            ..SaveOptions::default()
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `PIL.Image.open(BytesIO(data))`, or an ImportError that names Pillow.
+fn to_pil<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let image_mod = import_pil(py)?;
+    let buf = py
+        .import("io")?
+        .getattr("BytesIO")?
+        .call1((PyBytes::new(py, data),))?;
+    let img = image_mod.call_method1("open", (buf,))?;
+    img.call_method0("load")?;
+    Ok(img)
+}
+
+fn import_pil(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    py.import("PIL.Image").map_err(|e| {
+        let err = pyo3::exceptions::PyImportError::new_err(
+            "Image.to_pil() needs the Pillow package, which is not installed: \
+             pip install Pillow (or pip install 'visionxl[pil]')",
+        );
+        err.set_cause(py, Some(e));
+        err
+    })
+}
+
+/// PNG bytes of an image for IPython, or None (no Pillow, or the download failed: IPython then
+/// falls back to `_repr_html_`).
+fn png_for_display(py: Python<'_>, data: &[u8]) -> Option<Py<PyBytes>> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some(PyBytes::new(py, data).unbind());
+    }
+    let img = to_pil(py, data).ok()?;
+    let buf = py
+        .import("io")
+        .ok()?
+        .getattr("BytesIO")
+        .ok()?
+        .call0()
+        .ok()?;
+    img.call_method1("save", (&buf, "PNG")).ok()?;
+    let out = buf.call_method0("getvalue").ok()?;
+    out.cast_into::<PyBytes>().ok().map(Bound::unbind)
+}
+
+/// Bytes handed back to Python from a task.
+struct BytesOut(bytes::Bytes);
+
+impl<'py> IntoPyObject<'py> for BytesOut {
+    type Target = PyBytes;
+    type Output = Bound<'py, PyBytes>;
+    type Error = PyErr;
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        Ok(PyBytes::new(py, &self.0))
+    }
+}
+
+/// The result of a generation (from `Client`): its record id (keep it: `get_generation(id)`
+/// reads the record again), status, images, price in credits, validation warnings and the raw
+/// answer. `save(dir)` downloads every image (with a `NAME.json` sidecar each).
+#[pyclass(module = "visionxl", name = "Generation", frozen)]
+pub struct PyGeneration {
+    data: GenData,
+}
+
+/// The result of a generation from `AsyncClient`: like `Generation`, with awaitable downloads
+/// (`await generation.save(dir)`).
+#[pyclass(module = "visionxl", name = "AsyncGeneration", frozen)]
+pub struct PyAsyncGeneration {
+    data: GenData,
+}
+
+/// One generated image (from `Client`): `url` to download it from, the service's storage
+/// `path`, `save(path)`, `read()` for the bytes, `to_pil()` for a Pillow image.
+#[pyclass(module = "visionxl", name = "Image", frozen)]
+pub struct PyImage {
+    data: GenData,
+    index: usize,
+}
+
+/// One generated image from `AsyncClient`: like `Image`, with awaitable downloads.
+#[pyclass(module = "visionxl", name = "AsyncImage", frozen)]
+pub struct PyAsyncImage {
+    data: GenData,
+    index: usize,
+}
+
+/// The getters every generation class has; `$extra` holds the class's own methods (one
+/// `#[pymethods]` block per class).
+macro_rules! generation_class {
+    ($ty:ident, $name:literal, $image:ident, { $($extra:tt)* }) => {
+        #[pymethods]
+        impl $ty {
+            /// The record id (`aiRecord.uuid`).
+            #[getter]
+            fn id(&self) -> &str {
+                self.data.generation.id()
+            }
+            /// `"SUCCESS"` (or `"PROCESSING"`, ... for a record read before it finished).
+            #[getter]
+            fn status(&self) -> &str {
+                self.data.generation.status().as_str()
+            }
+            /// The images, in the service's order.
+            #[getter]
+            fn images(&self, py: Python<'_>) -> PyResult<Vec<Py<$image>>> {
+                (0..self.data.generation.images().len())
+                    .map(|index| Py::new(py, $image { data: self.data.clone(), index }))
+                    .collect()
+            }
+            /// The price in credits from the documented table (None when unknown).
+            #[getter]
+            fn credits(&self) -> Option<u32> {
+                self.data.generation.credits()
+            }
+            /// Validation warnings of the request (never blocking).
+            #[getter]
+            fn warnings(&self) -> Vec<PyViolation> {
+                warnings_to_list(self.data.generation.warnings())
+            }
+            /// The whole answer of the service, as a dict.
+            #[getter]
+            fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                self.data.raw(py)
+            }
+            /// The request: as sent, or rebuilt from the service's echo (None when unknown).
+            #[getter]
+            fn request(&self) -> Option<PyGenerateRequest> {
+                self.data.request()
+            }
+            /// When the record was made (ISO 8601, as sent), or None.
+            #[getter]
+            fn created_at(&self) -> Option<&str> {
+                self.data.generation.created_at()
+            }
+            /// True when the record comes from the visionxl emulator (a test double).
+            #[getter]
+            fn is_emulated(&self) -> bool {
+                self.data.generation.is_emulated()
+            }
+            fn __len__(&self) -> usize {
+                self.data.generation.images().len()
+            }
+            fn __repr__(&self, py: Python<'_>) -> String {
+                self.data.repr($name, py)
+            }
+            /// Jupyter: the images inline (by URL; signed URLs expire).
+            fn _repr_html_(&self) -> String {
+                self.data.html()
+            }
+            $($extra)*
+        }
+    };
+}
+
+macro_rules! image_class {
+    ($ty:ident, $name:literal, { $($extra:tt)* }) => {
+        #[pymethods]
+        impl $ty {
+            /// Position in the generation.
+            #[getter]
+            fn index(&self) -> usize {
+                self.index
+            }
+            /// Where to download it (signed temporary URLs expire: `get_generation` gives
+            /// fresh ones).
+            #[getter]
+            fn url(&self) -> &str {
+                self.data.generation.images()[self.index].url()
+            }
+            /// The storage path the service sent (`development/images/....webp`).
+            #[getter]
+            fn path(&self) -> &str {
+                self.data.generation.images()[self.index].path()
+            }
+            /// The safe file name `Generation.save` uses for it.
+            #[getter]
+            fn file_name(&self) -> &str {
+                self.data.generation.images()[self.index].file_name()
+            }
+            /// The record id of its generation.
+            #[getter]
+            fn generation_id(&self) -> &str {
+                self.data.generation.id()
+            }
+            fn __repr__(&self, py: Python<'_>) -> String {
+                format!(
+                    "{}(index={}, url={})",
+                    $name,
+                    self.index,
+                    repr_str(py, self.url())
+                )
+            }
+            /// Jupyter: the image inline, by URL.
+            fn _repr_html_(&self) -> String {
+                format!(
+                    "<img src=\"{}\" alt=\"{}\" style=\"max-width:512px\"/>",
+                    escape(self.url()),
+                    escape(self.path())
+                )
+            }
+            $($extra)*
+        }
+    };
+}
+
+generation_class!(PyGeneration, "Generation", PyImage, {
+    /// Downloads every image into `directory` (created if missing) and returns the files, in
+    /// order, as `pathlib.Path`s. Each image is streamed to a temporary name and renamed, named
+    /// from the service's path (sanitised; the extension fixed from the real image type) and
+    /// gets a sidecar `NAME.json` (record id, full request, price, time). An existing file is
+    /// never replaced unless `overwrite=True`. The GIL is released while downloading.
+    #[pyo3(signature = (directory, *, overwrite = false))]
+    fn save(&self, py: Python<'_>, directory: PathBuf, overwrite: bool) -> PyResult<Vec<PathBuf>> {
+        let data = self.data.clone();
+        let out = block_on(py, async move {
+            data.generation
+                .save_all_with(&directory, GenData::save_options(overwrite))
+                .await
+        })?;
+        out.map_err(|e| self.data.err(&e))
+    }
+
+    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let images = slf.get().images(slf.py())?;
+        Ok(PyList::new(slf.py(), images)?
+            .try_iter()?
+            .into_any()
+            .unbind())
+    }
+
+    /// Jupyter: the first image as PNG (needs Pillow for WebP images; None otherwise).
+    fn _repr_png_(&self, py: Python<'_>) -> Option<Py<PyBytes>> {
+        if self.data.generation.images().is_empty() {
+            return None;
+        }
+        let data = self.data.clone();
+        let bytes = block_on(py, async move { data.generation.image_bytes(0).await })
+            .ok()?
+            .ok()?;
+        png_for_display(py, &bytes)
+    }
+});
+
+generation_class!(PyAsyncGeneration, "AsyncGeneration", PyAsyncImage, {
+    /// Downloads every image into `directory` (see `Generation.save`); awaitable, returning
+    /// the files as `pathlib.Path`s.
+    #[pyo3(signature = (directory, *, overwrite = false))]
+    fn save<'py>(
+        &self,
+        py: Python<'py>,
+        directory: PathBuf,
+        overwrite: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = self.data.clone();
+        awaitable(py, async move {
+            data.generation
+                .save_all_with(&directory, GenData::save_options(overwrite))
+                .await
+                .map_err(|e| data.err(&e))
+        })
+    }
+
+    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let images = slf.get().images(slf.py())?;
+        Ok(PyList::new(slf.py(), images)?
+            .try_iter()?
+            .into_any()
+            .unbind())
+    }
+});
+
+image_class!(PyImage, "Image", {
+    /// Downloads the image to `path` and returns the path written (its extension is corrected
+    /// to the real image type), with a sidecar `NAME.json`. Never replaces an existing file
+    /// unless `overwrite=True`. The GIL is released while downloading.
+    #[pyo3(signature = (path, *, overwrite = false))]
+    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<PathBuf> {
+        let data = self.data.clone();
+        let index = self.index;
+        let out = block_on(py, async move {
+            data.generation
+                .save_with(index, &path, GenData::save_options(overwrite))
+                .await
+        })?;
+        out.map_err(|e| self.data.err(&e))
+    }
+
+    /// Downloads the image and returns its bytes (checked to be an image).
+    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let data = self.data.clone();
+        let index = self.index;
+        let out = block_on(py, async move { data.generation.image_bytes(index).await })?;
+        let bytes = out.map_err(|e| self.data.err(&e))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Downloads the image as a `PIL.Image.Image`. Needs Pillow (`pip install Pillow`); without
+    /// it, raises ImportError saying so (before downloading anything).
+    fn to_pil<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        import_pil(py)?;
+        let bytes = self.read(py)?;
+        to_pil(py, bytes.as_bytes())
+    }
+
+    /// Jupyter: the image as PNG (needs Pillow for WebP images; None otherwise).
+    fn _repr_png_(&self, py: Python<'_>) -> Option<Py<PyBytes>> {
+        let bytes = self.read(py).ok()?;
+        png_for_display(py, bytes.as_bytes())
+    }
+});
+
+image_class!(PyAsyncImage, "AsyncImage", {
+    /// Downloads the image to `path` (see `Image.save`); awaitable, returning the path.
+    #[pyo3(signature = (path, *, overwrite = false))]
+    fn save<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        overwrite: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = self.data.clone();
+        let index = self.index;
+        awaitable(py, async move {
+            data.generation
+                .save_with(index, &path, GenData::save_options(overwrite))
+                .await
+                .map_err(|e| data.err(&e))
+        })
+    }
+
+    /// Downloads the image; awaitable, returning its bytes.
+    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let data = self.data.clone();
+        let index = self.index;
+        awaitable(py, async move {
+            data.generation
+                .image_bytes(index)
+                .await
+                .map(BytesOut)
+                .map_err(|e| data.err(&e))
+        })
+    }
+
+    /// Downloads the image as a `PIL.Image.Image`; awaitable. Needs Pillow: without it,
+    /// raises ImportError at once, saying so.
+    fn to_pil<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        import_pil(py)?;
+        let data = self.data.clone();
+        let index = self.index;
+        awaitable(py, async move {
+            let bytes = data
+                .generation
+                .image_bytes(index)
+                .await
+                .map_err(|e| data.err(&e))?;
+            Python::attach(|py| to_pil(py, &bytes).map(Bound::unbind))
+        })
+    }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Assets and progress.
+
+/// An uploaded asset: pass `reference` (or the asset itself, via `str()`) as `init_image_id`
+/// or in `image_prompts`.
+#[pyclass(module = "visionxl", name = "Asset", frozen)]
+pub struct PyAsset {
+    asset: visionxl::Asset,
+}
+
+#[pymethods]
+impl PyAsset {
+    /// The reference to pass on (`fileContent.path`, else `asset.key`).
+    #[getter]
+    fn reference(&self) -> &str {
+        self.asset.reference()
+    }
+    /// `asset.key`, when the service sent one.
+    #[getter]
+    fn key(&self) -> Option<&str> {
+        self.asset.key()
+    }
+    /// `fileContent.path`, when the service sent one.
+    #[getter]
+    fn path(&self) -> Option<&str> {
+        self.asset.path()
+    }
+    /// The whole answer, as a dict.
+    #[getter]
+    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, self.asset.raw())
+    }
+    fn __str__(&self) -> &str {
+        self.asset.reference()
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("Asset(reference={})", repr_str(py, self.asset.reference()))
+    }
+}
+
+/// Where a `generate_many` batch stands, passed to `on_progress` after every finished item.
+#[pyclass(module = "visionxl", name = "Progress", frozen, get_all)]
+pub struct PyProgress {
+    /// The position (in the input) of the item that just finished.
+    index: usize,
+    /// Items in the batch.
+    total: usize,
+    /// Items finished so far (succeeded + failed).
+    completed: usize,
+    /// Items that succeeded.
+    succeeded: usize,
+    /// Items that failed.
+    failed: usize,
+    /// Items an earlier run already paid for (found in the manifest).
+    resumed: usize,
+    /// Credits of the generations made in this run (from the price table).
+    credits_spent: u64,
+}
+
+impl From<Progress> for PyProgress {
+    fn from(p: Progress) -> Self {
+        PyProgress {
+            index: p.index,
+            total: p.total,
+            completed: p.completed,
+            succeeded: p.succeeded,
+            failed: p.failed,
+            resumed: p.resumed,
+            credits_spent: p.credits_spent,
+        }
+    }
+}
+
+#[pymethods]
+impl PyProgress {
+    fn __repr__(&self) -> String {
+        format!(
+            "Progress(index={}, total={}, completed={}, succeeded={}, failed={}, resumed={}, credits_spent={})",
+            self.index,
+            self.total,
+            self.completed,
+            self.succeeded,
+            self.failed,
+            self.resumed,
+            self.credits_spent
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches.
+
+/// The requests of `generate_many`: each a `GenerateRequest`, a dict of `generate` keywords, or
+/// a prompt string. Every one is validated before anything is sent.
+fn collect_requests(requests: &Bound<'_, PyAny>) -> PyResult<Vec<GenerateRequest>> {
+    let py = requests.py();
+    let mut out = Vec::new();
+    for (i, item) in requests.try_iter()?.enumerate() {
+        let item = item?;
+        let built = if let Ok(req) = item.cast::<PyGenerateRequest>() {
+            Ok(req.get().clone())
+        } else if let Ok(d) = item.cast::<PyDict>() {
+            let params = d.copy()?;
+            let prompt = params.get_item("prompt")?;
+            if prompt.is_some() {
+                params.del_item("prompt")?;
+            }
+            let preset = params.get_item("preset")?;
+            if preset.is_some() {
+                params.del_item("preset")?;
+            }
+            PyGenerateRequest::from_call(prompt.as_ref(), preset.as_ref(), Some(&params))
+        } else if item.is_instance_of::<PyString>() {
+            PyGenerateRequest::from_call(Some(&item), None, None)
+        } else {
+            Err(crate::errors::validation_err(vec![Violation::new(
+                "requests",
+                visionxl::ViolationCode::WrongType,
+                format!(
+                    "requests[{i}] must be a GenerateRequest, a dict of generate() keywords or a \
+                     prompt string, got {}",
+                    crate::convert::type_name(&item)
+                ),
+            )]))
+        };
+        match built {
+            Ok(r) => out.push(r.inner),
+            Err(e) => {
+                // Say which request is wrong, keeping the exception's class and attributes.
+                let value = e.value(py);
+                if let Ok(msg) = value.getattr("message").and_then(|m| m.extract::<String>()) {
+                    let msg = format!("requests[{i}]: {msg}");
+                    let _ = value.setattr("message", &msg);
+                    let _ = value.setattr("args", (msg,));
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct BatchArgs {
+    requests: Vec<GenerateRequest>,
+    opts: BatchOptions,
+    cancel: CancelToken,
+    callback_error: Arc<Mutex<Option<PyErr>>>,
+}
+
+fn batch_args(
+    requests: &Bound<'_, PyAny>,
+    concurrency: usize,
+    manifest: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    overwrite: bool,
+) -> PyResult<BatchArgs> {
+    if concurrency == 0 {
+        return Err(crate::errors::validation_err(vec![Violation::new(
+            "concurrency",
+            visionxl::ViolationCode::OutOfRange,
+            "concurrency must be at least 1",
+        )]));
+    }
+    let requests = collect_requests(requests)?;
+    let cancel = CancelToken::new();
+    Ok(BatchArgs {
+        requests,
+        opts: BatchOptions {
+            concurrency,
+            manifest,
+            out_dir,
+            overwrite,
+            cancel: Some(cancel.clone()),
+            ..BatchOptions::default()
+        },
+        cancel,
+        callback_error: Arc::new(Mutex::new(None)),
+    })
+}
+
+/// One finished batch item as Python sees it: the generation, or the exception.
+enum Slot {
+    Done(Box<GenData>),
+    Failed(PyErr),
+}
+
+async fn run_batch(
+    client: visionxl::Client,
+    secret: Option<Arc<str>>,
+    args: BatchArgs,
+) -> Result<Vec<Slot>, Error> {
+    let total = args.requests.len();
+    let mut stream = client.generate_many(args.requests, args.opts).await?;
+    let mut slots: Vec<Option<Slot>> = (0..total).map(|_| None).collect();
+    while let Some(item) = stream.next().await {
+        let slot = match (item.result, item.save_error) {
+            (Ok(generation), None) => Slot::Done(Box::new(GenData {
+                generation,
+                secret: secret.clone(),
+            })),
+            (Ok(_), Some(e)) | (Err(e), _) => Slot::Failed(to_py_err(&e, secret.as_deref())),
+        };
+        if item.index < total {
+            slots[item.index] = Some(slot);
+        }
+    }
+    Ok(slots
+        .into_iter()
+        .map(|s| {
+            s.unwrap_or_else(|| {
+                Slot::Failed(to_py_err(
+                    &Error::new(
+                        visionxl::ErrorCode::Cancelled,
+                        "the batch ended before this item",
+                    ),
+                    None,
+                ))
+            })
+        })
+        .collect())
+}
+
+/// The batch's results in input order, or the first failure when `return_exceptions` is off.
+fn batch_results<T: pyo3::PyClass + Into<PyClassInitializer<T>>>(
+    py: Python<'_>,
+    slots: Vec<Slot>,
+    return_exceptions: bool,
+    wrap: impl Fn(GenData) -> T,
+) -> PyResult<Py<PyList>> {
+    let list = PyList::empty(py);
+    for slot in slots {
+        match slot {
+            Slot::Done(d) => list.append(Py::new(py, wrap(*d))?)?,
+            Slot::Failed(e) if return_exceptions => list.append(e.into_value(py))?,
+            Slot::Failed(e) => return Err(e),
+        }
+    }
+    Ok(list.unbind())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clients.
+
+/// The blocking client of the 1min.ai API for Leonardo Vision XL. Safe to share across
+/// threads (one connection pool, one pacing bucket, one budget); every network call and
+/// download releases the GIL, and Ctrl-C interrupts a call in the main thread.
+///
+/// `Client(api_key=None, *, base_url=None, asset_base_url=None, timeout=None, max_retries=2,
+/// retry_ambiguous=False, budget=None, requests_per_minute=180, allow_insecure_http=False)`
+///
+/// - `api_key`: else the `ONEMIN_API_KEY` environment variable (`AuthenticationError` when
+///   neither is set). Never shown by `repr()` or in error messages.
+/// - `base_url`: else `ONEMIN_BASE_URL`, else `https://api.1min.ai`. Plain `http://` only to
+///   a loopback host unless `allow_insecure_http=True`.
+/// - `asset_base_url`: where result images are downloaded from (`https://asset.1min.ai`).
+/// - `timeout`: seconds for a whole generation request (default 300: generation is slow).
+/// - `max_retries`: retries of connection failures before sending and of 429s.
+/// - `retry_ambiguous`: also retry requests that may have reached the service (and may be
+///   charged twice).
+/// - `budget`: credits this client may spend; a request that would exceed what is left raises
+///   `BudgetExceededError` before anything is sent.
+/// - `requests_per_minute`: the pace shared by every call of this client.
+#[pyclass(module = "visionxl", name = "Client", frozen)]
+pub struct PyClient {
+    shared: Arc<Shared>,
+}
+
+/// The asyncio client: the same arguments and methods as `Client`, each returning an
+/// awaitable (run on the Rust tokio runtime; cancelling the task cancels the request).
+#[pyclass(module = "visionxl", name = "AsyncClient", frozen)]
+pub struct PyAsyncClient {
+    shared: Arc<Shared>,
+}
+
+macro_rules! client_common {
+    ($ty:ident, $name:literal, { $($extra:tt)* }) => {
+        #[pymethods]
+        impl $ty {
+            #[new]
+            #[pyo3(signature = (api_key = None, *, base_url = None, asset_base_url = None, timeout = None, max_retries = 2, retry_ambiguous = false, budget = None, requests_per_minute = 180, allow_insecure_http = false))]
+            #[allow(clippy::too_many_arguments)]
+            fn py_new(
+                api_key: Option<String>,
+                base_url: Option<String>,
+                asset_base_url: Option<String>,
+                timeout: Option<f64>,
+                max_retries: u32,
+                retry_ambiguous: bool,
+                budget: Option<u64>,
+                requests_per_minute: u32,
+                allow_insecure_http: bool,
+            ) -> PyResult<Self> {
+                let settings = settings_from_args(
+                    api_key,
+                    base_url,
+                    asset_base_url,
+                    timeout,
+                    max_retries,
+                    retry_ambiguous,
+                    budget,
+                    requests_per_minute,
+                    allow_insecure_http,
+                )?;
+                Ok($ty {
+                    shared: Arc::new(Shared::new(settings)?),
+                })
+            }
+
+            /// The API base URL in use.
+            #[getter]
+            fn base_url(&self) -> PyResult<String> {
+                Ok(self.shared.client()?.base_url().to_string())
+            }
+
+            /// The base URL images are downloaded from.
+            #[getter]
+            fn asset_base_url(&self) -> PyResult<String> {
+                Ok(self.shared.client()?.asset_base_url().to_string())
+            }
+
+            /// Credits left in the budget (None: no budget).
+            #[getter]
+            fn budget_remaining(&self) -> PyResult<Option<u64>> {
+                Ok(self.shared.client()?.budget_remaining())
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> String {
+                self.shared.repr($name, py)
+            }
+
+            fn __str__(&self, py: Python<'_>) -> String {
+                self.shared.repr($name, py)
+            }
+
+            $($extra)*
+        }
+    };
+}
+
+client_common!(PyClient, "Client", {
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        false
+    }
+
+    /// Generates images and returns the `Generation`.
+    ///
+    /// `generate(prompt, *, size="1024x1024", n=1, negative_prompt=None, guidance_scale=None,
+    /// num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None,
+    /// image_prompts=None, init_image_id=None, init_strength=None, fantasy_avatar=None,
+    /// alchemy=None, contrast_ratio=None, expanded_domain=None, photo_real=None,
+    /// photo_real_version=None, photo_real_strength=None, prompt_magic=None,
+    /// prompt_magic_version=None, prompt_magic_strength=None, high_contrast=None,
+    /// high_resolution=None, enhance_prompt=None, enhance_prompt_instruction=None, preset=None)`
+    ///
+    /// The keywords are those of `GenerateRequest` (or pass a `GenerateRequest` alone). The
+    /// request is validated first (`ValidationError` lists every problem; nothing is sent),
+    /// checked against the budget, paced, sent, and a PROCESSING record is polled until it is
+    /// final. Errors are `VisionXLError` subclasses with a stable `.code`. The GIL is released
+    /// for the whole call; Ctrl-C interrupts it.
+    #[pyo3(signature = (prompt = None, *, preset = None, **params), text_signature = "($self, prompt, *, size='1024x1024', n=1, negative_prompt=None, guidance_scale=None, num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None, image_prompts=None, init_image_id=None, init_strength=None, fantasy_avatar=None, alchemy=None, contrast_ratio=None, expanded_domain=None, photo_real=None, photo_real_version=None, photo_real_strength=None, prompt_magic=None, prompt_magic_version=None, prompt_magic_strength=None, high_contrast=None, high_resolution=None, enhance_prompt=None, enhance_prompt_instruction=None, preset=None)")]
+    fn generate(
+        &self,
+        py: Python<'_>,
+        prompt: Option<&Bound<'_, PyAny>>,
+        preset: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyGeneration> {
+        let req = PyGenerateRequest::from_call(prompt, preset, params)?;
+        let client = self.shared.client()?;
+        let out = block_on(py, async move { client.generate(&req.inner).await })?;
+        let generation = out.map_err(|e| self.shared.err(&e))?;
+        Ok(PyGeneration {
+            data: GenData {
+                generation,
+                secret: self.shared.secret.clone(),
+            },
+        })
+    }
+
+    /// Reads a record again (`GET /api/results/{id}`): fresh download URLs for a generation
+    /// made earlier. `NotFoundError` when there is no such record. A PROCESSING record is
+    /// returned as it is (`wait_for_generation` polls it to the end).
+    fn get_generation(&self, py: Python<'_>, id: String) -> PyResult<PyGeneration> {
+        let client = self.shared.client()?;
+        let out = block_on(py, async move { client.get_generation(&id).await })?;
+        Ok(PyGeneration {
+            data: GenData {
+                generation: out.map_err(|e| self.shared.err(&e))?,
+                secret: self.shared.secret.clone(),
+            },
+        })
+    }
+
+    /// Reads a record and polls it until it is final (SUCCESS, or `APIError` with code
+    /// `generation_failed`).
+    fn wait_for_generation(&self, py: Python<'_>, id: String) -> PyResult<PyGeneration> {
+        let client = self.shared.client()?;
+        let out = block_on(py, async move { client.wait_for_generation(&id).await })?;
+        Ok(PyGeneration {
+            data: GenData {
+                generation: out.map_err(|e| self.shared.err(&e))?,
+                secret: self.shared.secret.clone(),
+            },
+        })
+    }
+
+    /// Uploads a local image (`POST /api/assets`) for use as `init_image_id` or in
+    /// `image_prompts`; returns the `Asset`. The file must be an image (checked from its bytes).
+    fn upload_asset(&self, py: Python<'_>, path: PathBuf) -> PyResult<PyAsset> {
+        let client = self.shared.client()?;
+        let out = block_on(py, async move { client.upload_asset(&path).await })?;
+        Ok(PyAsset {
+            asset: out.map_err(|e| self.shared.err(&e))?,
+        })
+    }
+
+    /// Uploads image bytes held in memory, under `file_name`; returns the `Asset`.
+    #[pyo3(signature = (data, file_name = "asset.png".to_string()))]
+    fn upload_asset_bytes(
+        &self,
+        py: Python<'_>,
+        data: Vec<u8>,
+        file_name: String,
+    ) -> PyResult<PyAsset> {
+        let client = self.shared.client()?;
+        let out = block_on(py, async move {
+            client
+                .upload_asset_bytes(bytes::Bytes::from(data), &file_name)
+                .await
+        })?;
+        Ok(PyAsset {
+            asset: out.map_err(|e| self.shared.err(&e))?,
+        })
+    }
+
+    /// Runs many generations concurrently and returns their results in input order.
+    ///
+    /// `requests`: `GenerateRequest`s, dicts of `generate` keywords, or prompt strings; all are
+    /// validated before anything is sent. `concurrency`: generations in flight (pacing and the
+    /// budget still apply). `on_progress(progress)`: called with a `Progress` after every
+    /// finished item (an exception in it stops the batch and is raised). `manifest`: a JSONL
+    /// file recording every paid record; a rerun with it skips what is done. `out_dir`: also
+    /// save every image there. With `return_exceptions=True` (the default) a failed item is its
+    /// exception in the list, so nothing paid for is lost; with False the first failure is
+    /// raised after the batch.
+    #[pyo3(signature = (requests, *, concurrency = 4, on_progress = None, manifest = None, out_dir = None, overwrite = false, return_exceptions = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn generate_many(
+        &self,
+        py: Python<'_>,
+        requests: &Bound<'_, PyAny>,
+        concurrency: usize,
+        on_progress: Option<Py<PyAny>>,
+        manifest: Option<PathBuf>,
+        out_dir: Option<PathBuf>,
+        overwrite: bool,
+        return_exceptions: bool,
+    ) -> PyResult<Py<PyList>> {
+        let mut args = batch_args(requests, concurrency, manifest, out_dir, overwrite)?;
+        if let Some(cb) = on_progress {
+            let cancel = args.cancel.clone();
+            let failure = args.callback_error.clone();
+            args.opts.on_progress = Some(Arc::new(move |p: Progress| {
+                Python::attach(|py| {
+                    let result =
+                        Py::new(py, PyProgress::from(p)).and_then(|obj| cb.call1(py, (obj,)));
+                    if let Err(e) = result {
+                        let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                        if slot.is_none() {
+                            *slot = Some(e);
+                        }
+                        cancel.cancel();
+                    }
+                });
+            }));
+        }
+        let client = self.shared.client()?;
+        let secret = self.shared.secret.clone();
+        let failure = args.callback_error.clone();
+        let out = block_on(py, run_batch(client, secret.clone(), args))?;
+        if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(e);
+        }
+        let slots = out.map_err(|e| self.shared.err(&e))?;
+        batch_results(py, slots, return_exceptions, |data| PyGeneration { data })
+    }
+});
+
+client_common!(PyAsyncClient, "AsyncClient", {
+    fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, async move { Ok(slf) })
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, async move { Ok(false) })
+    }
+
+    /// Generates images; awaitable, returning an `AsyncGeneration`.
+    ///
+    /// `generate(prompt, *, size="1024x1024", n=1, negative_prompt=None, guidance_scale=None,
+    /// num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None,
+    /// image_prompts=None, init_image_id=None, init_strength=None, fantasy_avatar=None,
+    /// alchemy=None, contrast_ratio=None, expanded_domain=None, photo_real=None,
+    /// photo_real_version=None, photo_real_strength=None, prompt_magic=None,
+    /// prompt_magic_version=None, prompt_magic_strength=None, high_contrast=None,
+    /// high_resolution=None, enhance_prompt=None, enhance_prompt_instruction=None, preset=None)`
+    ///
+    /// The keywords are those of `GenerateRequest` (or pass a `GenerateRequest` alone).
+    /// Validation errors are raised at once, before anything is awaited or sent. Cancelling the
+    /// awaiting task cancels the request.
+    #[pyo3(signature = (prompt = None, *, preset = None, **params), text_signature = "($self, prompt, *, size='1024x1024', n=1, negative_prompt=None, guidance_scale=None, num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None, image_prompts=None, init_image_id=None, init_strength=None, fantasy_avatar=None, alchemy=None, contrast_ratio=None, expanded_domain=None, photo_real=None, photo_real_version=None, photo_real_strength=None, prompt_magic=None, prompt_magic_version=None, prompt_magic_strength=None, high_contrast=None, high_resolution=None, enhance_prompt=None, enhance_prompt_instruction=None, preset=None)")]
+    fn generate<'py>(
+        &self,
+        py: Python<'py>,
+        prompt: Option<&Bound<'py, PyAny>>,
+        preset: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = PyGenerateRequest::from_call(prompt, preset, params)?;
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let generation = client
+                .generate(&req.inner)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            Ok(PyAsyncGeneration {
+                data: GenData {
+                    generation,
+                    secret: shared.secret.clone(),
+                },
+            })
+        })
+    }
+
+    /// Reads a record again; awaitable, returning an `AsyncGeneration` (see
+    /// `Client.get_generation`).
+    fn get_generation<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let generation = client
+                .get_generation(&id)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            Ok(PyAsyncGeneration {
+                data: GenData {
+                    generation,
+                    secret: shared.secret.clone(),
+                },
+            })
+        })
+    }
+
+    /// Reads a record and polls it until it is final; awaitable.
+    fn wait_for_generation<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let generation = client
+                .wait_for_generation(&id)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            Ok(PyAsyncGeneration {
+                data: GenData {
+                    generation,
+                    secret: shared.secret.clone(),
+                },
+            })
+        })
+    }
+
+    /// Uploads a local image; awaitable, returning the `Asset` (see `Client.upload_asset`).
+    fn upload_asset<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let asset = client
+                .upload_asset(&path)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            Ok(PyAsset { asset })
+        })
+    }
+
+    /// Uploads image bytes held in memory; awaitable, returning the `Asset`.
+    #[pyo3(signature = (data, file_name = "asset.png".to_string()))]
+    fn upload_asset_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        data: Vec<u8>,
+        file_name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let asset = client
+                .upload_asset_bytes(bytes::Bytes::from(data), &file_name)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            Ok(PyAsset { asset })
+        })
+    }
+
+    /// Runs many generations concurrently; awaitable, returning results in input order (see
+    /// `Client.generate_many`). `on_progress` runs on the event loop's thread (scheduled with
+    /// `call_soon_threadsafe`).
+    #[pyo3(signature = (requests, *, concurrency = 4, on_progress = None, manifest = None, out_dir = None, overwrite = false, return_exceptions = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn generate_many<'py>(
+        &self,
+        py: Python<'py>,
+        requests: &Bound<'py, PyAny>,
+        concurrency: usize,
+        on_progress: Option<Py<PyAny>>,
+        manifest: Option<PathBuf>,
+        out_dir: Option<PathBuf>,
+        overwrite: bool,
+        return_exceptions: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut args = batch_args(requests, concurrency, manifest, out_dir, overwrite)?;
+        if let Some(cb) = on_progress {
+            let event_loop = py
+                .import("asyncio")?
+                .call_method0("get_running_loop")?
+                .unbind();
+            args.opts.on_progress = Some(Arc::new(move |p: Progress| {
+                Python::attach(|py| {
+                    let scheduled = Py::new(py, PyProgress::from(p)).and_then(|obj| {
+                        event_loop
+                            .bind(py)
+                            .call_method1("call_soon_threadsafe", (cb.bind(py), obj))
+                    });
+                    if let Err(e) = scheduled {
+                        e.write_unraisable(py, None);
+                    }
+                });
+            }));
+        }
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let slots = run_batch(client, shared.secret.clone(), args)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            Python::attach(|py| {
+                batch_results(py, slots, return_exceptions, |data| PyAsyncGeneration {
+                    data,
+                })
+            })
+        })
+    }
+});

@@ -1,0 +1,139 @@
+//! The in-process emulator behind `visionxl.testing.Emulator` (the Python class in
+//! `visionxl/testing.py` wraps this one).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault};
+
+use crate::convert::json_to_py;
+
+/// A running emulator of the 1min.ai features endpoint on 127.0.0.1 (its own thread and
+/// runtime). Use `visionxl.testing.Emulator`.
+#[pyclass(module = "visionxl._native", name = "NativeEmulator", frozen)]
+pub struct PyEmulator {
+    inner: Mutex<Option<Emulator>>,
+    base_url: String,
+    asset_base_url: String,
+    api_key: String,
+}
+
+impl PyEmulator {
+    fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> PyResult<T> {
+        let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(emu) => Ok(f(emu)),
+            None => Err(PyRuntimeError::new_err("the emulator is closed")),
+        }
+    }
+}
+
+fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let text: String = obj
+        .py()
+        .import("json")?
+        .call_method1("dumps", (obj,))?
+        .extract()?;
+    serde_json::from_str(&text).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+#[pymethods]
+impl PyEmulator {
+    /// Starts an emulator. `keys` maps API keys to credit balances (default:
+    /// `{"vxl-emulator-key": 100000}`); `latency_ms` delays every generation.
+    #[new]
+    #[pyo3(signature = (*, port = 0, keys = None, latency_ms = 0, temporary_url_ttl = 600))]
+    fn py_new(
+        py: Python<'_>,
+        port: u16,
+        keys: Option<&Bound<'_, PyDict>>,
+        latency_ms: u64,
+        temporary_url_ttl: u64,
+    ) -> PyResult<Self> {
+        let mut config = EmulatorConfig {
+            port,
+            latency: Duration::from_millis(latency_ms),
+            temporary_url_ttl: Duration::from_secs(temporary_url_ttl),
+            ..EmulatorConfig::default()
+        };
+        if let Some(keys) = keys {
+            config.keys = keys
+                .iter()
+                .map(|(k, v)| Ok(ApiKey::new(k.extract::<String>()?, v.extract::<u64>()?)))
+                .collect::<PyResult<Vec<_>>>()?;
+        }
+        let emu = py
+            .detach(move || Emulator::start_blocking(config))
+            .map_err(|e| PyOSError::new_err(format!("cannot start the emulator: {e}")))?;
+        Ok(PyEmulator {
+            base_url: emu.base_url(),
+            asset_base_url: emu.asset_base_url(),
+            api_key: emu.api_key(),
+            inner: Mutex::new(Some(emu)),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    #[getter]
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `base_url + "/asset"`.
+    #[getter]
+    fn asset_base_url(&self) -> &str {
+        &self.asset_base_url
+    }
+
+    /// The first configured key.
+    #[getter]
+    fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// Every charge and balance, as a dict `{"charges": [...], "balances": {...}}`.
+    fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ledger = self.with(|e| e.ledger())?;
+        let value =
+            serde_json::to_value(&ledger).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        json_to_py(py, &value)
+    }
+
+    /// Queues a fault given as a dict (`{"kind": "rate_limit", "retry_after_secs": 2,
+    /// "count": 1}`); ValueError for an unknown kind or a missing field.
+    fn inject(&self, fault: &Bound<'_, PyAny>) -> PyResult<()> {
+        let fault: Fault = serde_json::from_value(to_json(fault)?)
+            .map_err(|e| PyValueError::new_err(format!("not an emulator fault: {e}")))?;
+        self.with(|e| e.inject(fault))
+    }
+
+    /// The faults still queued, as dicts.
+    fn pending_faults<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let faults = self.with(|e| e.pending_faults())?;
+        let value =
+            serde_json::to_value(&faults).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        json_to_py(py, &value)
+    }
+
+    /// Back to the configuration: balances, records, assets, ledger and faults.
+    fn reset(&self) -> PyResult<()> {
+        self.with(|e| e.reset())
+    }
+
+    /// Stops the server (idempotent); the GIL is released while it stops.
+    fn close(&self, py: Python<'_>) {
+        let emu = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(emu) = emu {
+            py.detach(move || drop(emu));
+        }
+    }
+
+    /// True until `close()`.
+    #[getter]
+    fn running(&self) -> bool {
+        self.inner.lock().map(|g| g.is_some()).unwrap_or(false)
+    }
+}

@@ -1,0 +1,38 @@
+//! `visionxl._native`: the Rust half of the `visionxl` Python package (the Python half, with the
+//! exception classes, lives in `python/visionxl`). Everything here wraps `visionxl-core` and the
+//! `visionxl` client; no rule of the service is repeated.
+
+mod client;
+mod convert;
+mod emulator;
+mod errors;
+mod request;
+mod responses;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<request::PyGenerateRequest>()?;
+    m.add_class::<request::PyViolation>()?;
+    m.add_class::<request::PyParameter>()?;
+    m.add_class::<request::PyBatchPlan>()?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<client::PyAsyncClient>()?;
+    m.add_class::<client::PyGeneration>()?;
+    m.add_class::<client::PyAsyncGeneration>()?;
+    m.add_class::<client::PyImage>()?;
+    m.add_class::<client::PyAsyncImage>()?;
+    m.add_class::<client::PyAsset>()?;
+    m.add_class::<client::PyProgress>()?;
+    m.add_class::<emulator::PyEmulator>()?;
+    m.add_function(wrap_pyfunction!(request::validate, m)?)?;
+    m.add_function(wrap_pyfunction!(request::validate_wire, m)?)?;
+    m.add_function(wrap_pyfunction!(request::estimate_credits, m)?)?;
+    m.add_function(wrap_pyfunction!(request::plan_batches, m)?)?;
+    m.add_function(wrap_pyfunction!(responses::interpret_response, m)?)?;
+    request::add_constants(m)?;
+    Ok(())
+}

@@ -1,0 +1,186 @@
+"""AsyncClient: awaitables on the Rust runtime, the event loop never blocked, cancellation,
+errors, batches."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any, List
+
+import pytest
+
+import visionxl
+from visionxl.testing import Emulator
+
+FAST = 60_000
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_generate_save_read(emulator: Emulator, tmp_path: Path) -> None:
+    async def main() -> None:
+        client = emulator.async_client(requests_per_minute=FAST)
+        g = await client.generate("a red fox", size="512x512", n=2, seed=5)
+        assert isinstance(g, visionxl.AsyncGeneration)
+        assert g.status == "SUCCESS" and g.credits == 234 and len(g.images) == 2
+        assert g.request is not None and g.request.seed == 5
+        assert repr(g).startswith("AsyncGeneration(id=")
+        paths = await g.save(tmp_path / "out")
+        assert [p.exists() for p in paths] == [True, True]
+        image = g.images[1]
+        assert isinstance(image, visionxl.AsyncImage)
+        data = await image.read()
+        assert isinstance(data, bytes) and data[:4] in (b"RIFF", b"\x89PNG")
+        written = await image.save(tmp_path / "one.webp")
+        assert written.read_bytes() == data
+        again = await client.get_generation(g.id)
+        assert again.id == g.id
+        assert (await client.wait_for_generation(g.id)).status == "SUCCESS"
+        pil = pytest.importorskip("PIL.Image")
+        assert isinstance(await image.to_pil(), pil.Image)
+
+    run(main())
+    assert len(emulator.ledger().charges) == 1
+
+
+def test_validation_errors_are_raised_before_awaiting(emulator: Emulator) -> None:
+    async def main() -> None:
+        client = emulator.async_client()
+        with pytest.raises(visionxl.ValidationError) as info:
+            client.generate("a cat", n=0, colour="red")  # no await needed: nothing was sent
+        assert {v.code for v in info.value.violations} == {"out_of_range", "unknown_field"}
+
+    run(main())
+    assert emulator.ledger().charges == []
+
+
+@pytest.mark.parametrize(
+    "kind, fields, cls, code",
+    [
+        ("rate_limit", {"retry_after_secs": 2}, visionxl.RateLimitError, "rate_limited"),
+        ("status", {"status": 500}, visionxl.InternalServerError, "server_error"),
+        ("generation_failure", {"message": "nope"}, visionxl.APIError, "generation_failed"),
+        ("drop_after_charge", {}, visionxl.APIConnectionError, "connection_error"),
+    ],
+)
+def test_errors_are_the_same_exceptions(
+    emulator: Emulator, kind: str, fields: dict[str, Any], cls: type, code: str
+) -> None:
+    async def main() -> visionxl.VisionXLError:
+        client = emulator.async_client(max_retries=0)
+        emulator.inject(kind, **fields)
+        try:
+            await client.generate("a cat", size="512x512")
+        except visionxl.VisionXLError as e:
+            return e
+        raise AssertionError("no error")
+
+    e = run(main())
+    assert type(e) is cls and e.code == code
+    if code == "rate_limited":
+        assert e.retry_after == 2.0
+
+
+def test_budget_and_not_found(emulator: Emulator) -> None:
+    async def main() -> None:
+        client = emulator.async_client(budget=250)
+        await client.generate("a cat", size="512x512")
+        with pytest.raises(visionxl.BudgetExceededError):
+            await client.generate("a cat", size="512x512")
+        with pytest.raises(visionxl.NotFoundError):
+            await client.get_generation("missing")
+
+    run(main())
+
+
+def test_the_event_loop_keeps_running_during_a_call(emulator: Emulator) -> None:
+    async def main() -> bool:
+        client = emulator.async_client()
+        emulator.inject("delay", ms=1000)
+        task = asyncio.ensure_future(client.generate("a slow cat", size="512x512"))
+        ticked_while_pending = False
+        while not task.done():
+            await asyncio.sleep(0.01)
+            if not task.done() and not emulator.pending_faults():
+                ticked_while_pending = True
+        await task
+        return ticked_while_pending
+
+    assert run(main())
+
+
+def test_concurrent_generations_with_gather(emulator: Emulator) -> None:
+    async def main() -> List[visionxl.AsyncGeneration]:
+        client = emulator.async_client(requests_per_minute=FAST)
+        return list(
+            await asyncio.gather(*(client.generate(f"cat {i}", size="512x512") for i in range(8)))
+        )
+
+    gens = run(main())
+    assert len({g.id for g in gens}) == 8
+    assert len(emulator.ledger().charges) == 8
+
+
+def test_cancelling_the_task_cancels_the_request(emulator: Emulator) -> None:
+    async def main() -> None:
+        client = emulator.async_client()
+        emulator.inject("delay", ms=120_000)
+        task = asyncio.ensure_future(client.generate("a very slow cat", size="512x512"))
+        while emulator.pending_faults():  # wait until the request is held by the emulator
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # The client is still usable afterwards.
+        g = await client.generate("a quick cat", size="512x512")
+        assert g.status == "SUCCESS"
+
+    run(asyncio.wait_for(main(), timeout=60))
+
+
+def test_upload_and_batches(emulator: Emulator, tmp_path: Path) -> None:
+    loop_threads: List[int] = []
+
+    async def main() -> None:
+        client = emulator.async_client(requests_per_minute=FAST)
+        asset = await client.upload_asset_bytes(PNG_1X1, "init.png")
+        path = tmp_path / "init.png"
+        path.write_bytes(PNG_1X1)
+        assert (await client.upload_asset(path)).reference
+        progress: List[visionxl.Progress] = []
+
+        def on_progress(p: visionxl.Progress) -> None:
+            loop_threads.append(threading.get_ident())
+            progress.append(p)
+
+        results = await client.generate_many(
+            [
+                "one",
+                {"prompt": "two", "init_image_id": asset.reference, "size": "512x512"},
+                visionxl.GenerateRequest("three", size="768x1024"),
+            ],
+            concurrency=3,
+            on_progress=on_progress,
+        )
+        assert [type(r) for r in results] == [visionxl.AsyncGeneration] * 3
+        await asyncio.sleep(0)  # let the last scheduled callback run
+        assert len(progress) == 3 and progress[-1].completed == 3
+
+    run(main())
+    assert set(loop_threads) == {threading.get_ident()}  # callbacks ran on the loop's thread
+
+
+def test_async_context_manager(emulator: Emulator) -> None:
+    async def main() -> None:
+        async with emulator.async_client() as client:
+            assert isinstance(client, visionxl.AsyncClient)
+            assert "api_key='***'" in repr(client)
+
+    run(main())

@@ -1,0 +1,175 @@
+"""Threads sharing one Client, the GIL released during network calls and downloads, fork, and
+Ctrl-C interrupting a blocking generate."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Callable, List
+
+import pytest
+
+import visionxl
+from visionxl.testing import Emulator
+
+FAST = 60_000
+
+
+def test_threads_share_one_client(emulator: Emulator) -> None:
+    client = emulator.client(requests_per_minute=FAST)
+    results: List[visionxl.Generation] = []
+    errors: List[BaseException] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        try:
+            for j in range(3):
+                g = client.generate(f"thread {i} image {j}", size="512x512", seed=i * 10 + j)
+                g.images[0].read()
+                with lock:
+                    results.append(g)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({g.id for g in results}) == 24
+    ledger = emulator.ledger()
+    assert len(ledger.charges) == 24 and all(ledger.charges_for(g.id) == 1 for g in results)
+
+
+def _runs_while_blocked(
+    emulator: Emulator, call: Callable[[], object], path: str
+) -> None:
+    """Starts `call` in a thread whose request the emulator holds for 2 s, and proves the main
+    thread runs Python code (which needs the GIL) while that thread is inside the call.
+
+    The switch interval is raised so that a thread holding the GIL keeps it until it blocks:
+    had the call held the GIL, the main thread could only run again once the worker had also
+    run the Python after the call (setting `done`)."""
+    emulator.inject("delay", ms=2000, path=path)
+    done = threading.Event()
+    outcome: List[object] = []
+
+    def work() -> None:
+        outcome.append(call())
+        done.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()
+        observed_inside = False
+        for _ in range(5000):
+            if not emulator.pending_faults():  # the held request has reached the emulator
+                observed_inside = not done.is_set()
+                break
+            time.sleep(0.002)
+        worker.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert observed_inside, "the main thread could not run while the call was in flight"
+    assert len(outcome) == 1 and done.is_set()
+
+
+def test_generate_releases_the_gil(emulator: Emulator) -> None:
+    client = emulator.client(requests_per_minute=FAST)
+    _runs_while_blocked(emulator, lambda: client.generate("a cat", size="512x512"), "/api/features")
+
+
+def test_downloads_release_the_gil(emulator: Emulator, tmp_path: Path) -> None:
+    client = emulator.client(requests_per_minute=FAST)
+    g = client.generate("a cat", size="512x512", n=2)
+    _runs_while_blocked(emulator, lambda: g.images[1].read(), "/asset")
+    _runs_while_blocked(emulator, lambda: g.save(tmp_path), "/asset")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_clients_work_in_a_forked_child(emulator: Emulator) -> None:
+    client = emulator.client(requests_per_minute=FAST)
+    before = client.generate("in the parent", size="512x512")  # the runtime is running now
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit code only
+        code = 1
+        try:
+            same = client.generate("same client in the child", size="512x512")
+            fresh = visionxl.Client(emulator.api_key, base_url=emulator.base_url)
+            other = fresh.generate("new client in the child", size="512x512")
+            data = same.images[0].read()
+            code = 0 if same.id != other.id and data else 2
+        except BaseException:  # noqa: BLE001
+            code = 3
+        finally:
+            os._exit(code)
+    status = None
+    for _ in range(600):  # a child that hangs must not hang the suite
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    # The parent's client still works, and the child's two generations were charged once each.
+    after = client.generate("in the parent again", size="512x512")
+    assert after.id != before.id
+    assert len(emulator.ledger().charges) == 4
+
+
+CTRL_C_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    import visionxl
+    from visionxl.testing import Emulator
+
+    with Emulator() as emu:
+        emu.inject("delay", ms=120_000)
+        client = emu.client()
+        print("calling", flush=True)
+        start = time.monotonic()
+        try:
+            client.generate("a slow cat", size="512x512")
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print(f"interrupted after {time.monotonic() - start:.2f}s", flush=True)
+            sys.exit(42)
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_ctrl_c_interrupts_a_blocking_generate(tmp_path: Path) -> None:
+    script = tmp_path / "child.py"
+    script.write_text(CTRL_C_CHILD)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "calling"
+        time.sleep(0.5)  # let it enter the call (no assertion depends on this)
+        proc.send_signal(signal.SIGINT)
+        # The request is held for 120 s: only an interrupted call ends well before that.
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 42, (out, err)
+    assert out.startswith("interrupted after"), (out, err)

@@ -1,0 +1,106 @@
+"""visionxl: generate images with Leonardo Vision XL through the 1min.ai API.
+
+Validation, prices, the wire format and the HTTP client are one Rust core shared with the Rust,
+Node and C front doors; this package is its Python face.
+
+    >>> import visionxl
+    >>> visionxl.estimate_credits("1024x1024", 2)
+    338
+    >>> req = visionxl.GenerateRequest("a lighthouse at dusk", size="1024x768", tiling=True)
+    >>> req.to_dict()["leonardo_tilling"]
+    True
+
+See ``Client`` (blocking) and ``AsyncClient`` (asyncio) to generate, and
+``visionxl.testing.Emulator`` to test without spending credits.
+"""
+
+from __future__ import annotations
+
+from . import exceptions, types
+from ._native import (
+    ERROR_CODES,
+    PARAMETER_NAMES,
+    PARAMETERS,
+    PRESET_STYLES,
+    PRESETS,
+    SIZES,
+    Asset,
+    AsyncClient,
+    AsyncGeneration,
+    AsyncImage,
+    BatchPlan,
+    Client,
+    GenerateRequest,
+    Generation,
+    Image,
+    Parameter,
+    Progress,
+    Violation,
+    __version__,
+    estimate_credits,
+    plan_batches,
+    validate,
+    validate_wire,
+)
+from .exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BudgetExceededError,
+    DownloadError,
+    InsufficientCreditsError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ValidationError,
+    VisionXLError,
+)
+
+__all__ = [
+    "__version__",
+    # clients and results
+    "Client",
+    "AsyncClient",
+    "Generation",
+    "AsyncGeneration",
+    "Image",
+    "AsyncImage",
+    "Asset",
+    "Progress",
+    # requests, validation, prices
+    "GenerateRequest",
+    "Violation",
+    "Parameter",
+    "BatchPlan",
+    "validate",
+    "validate_wire",
+    "estimate_credits",
+    "plan_batches",
+    "PARAMETERS",
+    "PARAMETER_NAMES",
+    "SIZES",
+    "PRESET_STYLES",
+    "PRESETS",
+    "ERROR_CODES",
+    # exceptions
+    "VisionXLError",
+    "ValidationError",
+    "APIError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "InsufficientCreditsError",
+    "RateLimitError",
+    "BadRequestError",
+    "NotFoundError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "BudgetExceededError",
+    "DownloadError",
+    # modules
+    "exceptions",
+    "types",
+]

@@ -1,0 +1,179 @@
+"""Test helpers: test your own code against visionxl without a network or credits.
+
+``Emulator`` starts the visionxl emulator (a stand-in for the 1min.ai features endpoint, in the
+spirit of stripe-mock) inside this process, on 127.0.0.1 and a free port::
+
+    from visionxl.testing import Emulator
+
+    with Emulator() as emu:
+        client = emu.client()              # or visionxl.Client(emu.api_key, base_url=emu.base_url)
+        generation = client.generate("a test image", size="512x512")
+        assert emu.ledger().total_charged == 234
+        emu.inject("rate_limit", retry_after_secs=1)   # the next request answers 429
+
+It validates like the service, charges the documented prices against the key's balance (100,000
+credits by default), serves real images of the requested size (marked as emulated), and keeps a
+ledger of every charge so a test can prove nothing was charged twice.
+
+``interpret_response`` maps one raw HTTP answer of the service to what the client returns or
+raises, so error handling can be tested against recorded answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Dict, List, Mapping, Optional, Type
+
+from ._native import AsyncClient, Client, NativeEmulator, interpret_response
+
+__all__ = ["Emulator", "Ledger", "Charge", "FAULT_KINDS", "interpret_response"]
+
+#: The faults ``Emulator.inject`` knows, with the fields each takes.
+FAULT_KINDS: Dict[str, tuple[str, ...]] = {
+    "rate_limit": ("retry_after_secs",),
+    "status": ("status",),
+    "cloudflare": (),
+    "delay": ("ms",),
+    "drop_before_processing": (),
+    "drop_after_charge": (),
+    "truncated_body": (),
+    "malformed_json": (),
+    "expired_asset": (),
+    "generation_failure": ("message",),
+}
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One paid generation: its record id, the (redacted) key, the credits and the time."""
+
+    record_id: str
+    key: str
+    credits: int
+    at: str
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every charge so far, in order, and the balance of every (redacted) key."""
+
+    charges: List[Charge] = field(default_factory=list)
+    balances: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_charged(self) -> int:
+        """Credits charged in all."""
+        return sum(c.credits for c in self.charges)
+
+    def charges_for(self, record_id: str) -> int:
+        """How many times a record was charged (a correct client makes this 0 or 1)."""
+        return sum(1 for c in self.charges if c.record_id == record_id)
+
+
+class Emulator:
+    """The visionxl emulator, running in this process on 127.0.0.1 until ``close()`` (or the
+    end of a ``with`` block).
+
+    Args:
+        port: 0 (the default) picks a free port.
+        keys: API keys and their credit balances; default ``{"vxl-emulator-key": 100000}``.
+        latency: seconds every generation takes (default 0).
+        temporary_url_ttl: seconds a signed ``temporaryUrl`` stays valid (default 600).
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        keys: Optional[Mapping[str, int]] = None,
+        latency: float = 0.0,
+        temporary_url_ttl: int = 600,
+    ) -> None:
+        self._native = NativeEmulator(
+            port=port,
+            keys=dict(keys) if keys is not None else None,
+            latency_ms=int(round(latency * 1000)),
+            temporary_url_ttl=temporary_url_ttl,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``: pass it to a client as ``base_url``."""
+        return self._native.base_url
+
+    @property
+    def asset_base_url(self) -> str:
+        """Where the emulator serves images (clients pointed at ``base_url`` find it alone)."""
+        return self._native.asset_base_url
+
+    @property
+    def api_key(self) -> str:
+        """The first configured key (``vxl-emulator-key`` by default)."""
+        return self._native.api_key
+
+    @property
+    def running(self) -> bool:
+        """True until ``close()``."""
+        return self._native.running
+
+    def client(self, **kwargs: Any) -> Client:
+        """A ``visionxl.Client`` for this emulator (keywords as ``Client``'s)."""
+        kwargs.setdefault("api_key", self.api_key)
+        return Client(base_url=self.base_url, **kwargs)
+
+    def async_client(self, **kwargs: Any) -> AsyncClient:
+        """A ``visionxl.AsyncClient`` for this emulator (keywords as ``AsyncClient``'s)."""
+        kwargs.setdefault("api_key", self.api_key)
+        return AsyncClient(base_url=self.base_url, **kwargs)
+
+    def ledger(self) -> Ledger:
+        """Every charge so far and every balance."""
+        raw: Dict[str, Any] = self._native.ledger()
+        return Ledger(
+            charges=[Charge(**c) for c in raw.get("charges", [])],
+            balances=dict(raw.get("balances", {})),
+        )
+
+    def inject(
+        self, kind: str, *, count: int = 1, path: Optional[str] = None, **fields: Any
+    ) -> None:
+        """Scripts a failure for the next ``count`` requests (whose path starts with ``path``,
+        when given). Kinds and their fields: see ``FAULT_KINDS``, e.g.
+        ``inject("rate_limit", retry_after_secs=2)``, ``inject("status", status=503)``,
+        ``inject("delay", ms=500)``, ``inject("drop_after_charge")``,
+        ``inject("generation_failure", message="nsfw")``."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        fault: Dict[str, Any] = {"kind": kind, "count": count, **fields}
+        if path is not None:
+            fault["path"] = path
+        self._native.inject(fault)
+
+    def pending_faults(self) -> List[Dict[str, Any]]:
+        """The faults still queued, with their remaining counts."""
+        faults: List[Dict[str, Any]] = self._native.pending_faults()
+        return faults
+
+    def reset(self) -> None:
+        """Back to the start: balances, records, assets, ledger and faults."""
+        self._native.reset()
+
+    def close(self) -> None:
+        """Stops the emulator (idempotent)."""
+        self._native.close()
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "closed"
+        return f"Emulator(base_url={self.base_url!r}, {state})"
