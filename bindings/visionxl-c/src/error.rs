@@ -1,0 +1,303 @@
+//! `vxl_status`, `vxl_error` and `vxl_violation`.
+
+use std::any::Any;
+use std::ffi::{CString, c_char};
+use std::ptr;
+
+use visionxl_core::{Error, Violation};
+
+use crate::ffi::{self, cstring, ffi_status, ffi_value};
+
+/// What a fallible call returned.
+#[repr(C)]
+#[allow(non_camel_case_types, clippy::enum_variant_names)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum vxl_status {
+    /// Success.
+    VXL_OK = 0,
+    /// The caller broke the API contract: a NULL pointer where one is required, a string that
+    /// is not UTF-8, an index out of range. The `vxl_error` has the code `"invalid_argument"`
+    /// and names the argument.
+    VXL_INVALID_ARGUMENT = 1,
+    /// The call failed; the `vxl_error` says why (`vxl_error_code`).
+    VXL_ERROR = 2,
+}
+
+/// Why a call failed, before it is handed to C.
+pub(crate) enum Failure {
+    /// `VXL_INVALID_ARGUMENT`.
+    Invalid(String),
+    /// `VXL_ERROR` with an SDK error.
+    Sdk(Error),
+    /// `VXL_ERROR` from a panic (a bug).
+    Panic(String),
+}
+
+impl Failure {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Failure::Invalid(message.into())
+    }
+
+    pub(crate) fn index(name: &str, index: usize, count: usize) -> Self {
+        Failure::Invalid(format!(
+            "{name} {index} is out of range (there are {count})"
+        ))
+    }
+
+    pub(crate) fn from_panic(payload: &(dyn Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Failure::Panic(format!(
+            "internal error in libvisionxl (please report it): {what}"
+        ))
+    }
+
+    pub(crate) fn status(&self) -> vxl_status {
+        match self {
+            Failure::Invalid(_) => vxl_status::VXL_INVALID_ARGUMENT,
+            Failure::Sdk(_) | Failure::Panic(_) => vxl_status::VXL_ERROR,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Sdk(e)
+    }
+}
+
+/// One violation in C form (owned by its report or error).
+pub(crate) struct CViolation {
+    field: CString,
+    code: CString,
+    message: CString,
+}
+
+impl CViolation {
+    pub(crate) fn new(v: &Violation) -> Self {
+        CViolation {
+            field: cstring(&v.field),
+            code: cstring(v.code.as_str()),
+            message: cstring(&v.message),
+        }
+    }
+
+    pub(crate) fn view(&self) -> vxl_violation {
+        vxl_violation {
+            field: self.field.as_ptr(),
+            code: self.code.as_ptr(),
+            message: self.message.as_ptr(),
+        }
+    }
+}
+
+/// One validation error or warning: `{field, code, message}`.
+///
+/// The three strings are borrowed from the `vxl_report` or `vxl_error` that filled the struct
+/// and stay valid until that object is freed. Never NULL once filled.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy)]
+pub struct vxl_violation {
+    /// The wire name of the field (`"leonardo_guidance_scale"`), or an unknown name as given.
+    pub field: *const c_char,
+    /// `"required"`, `"blank"`, `"out_of_range"`, `"not_allowed_value"`, `"too_many"`,
+    /// `"requires"`, `"not_finite"`, `"wrong_type"`, `"unknown_field"`; for warnings
+    /// `"ignored"`, `"unusual_combination"`, `"price_hint"`.
+    pub code: *const c_char,
+    /// For people: names the field, the rule and the allowed values.
+    pub message: *const c_char,
+}
+
+/// An error: a stable code (the same in every language of the SDK), a message, and what the service said.
+///
+/// Created by the library on failure and handed to the caller through `vxl_error **err`; the
+/// caller owns it and frees it with `vxl_error_free`. Immutable: it may be read from several
+/// threads at once.
+#[allow(non_camel_case_types)]
+pub struct vxl_error {
+    code: CString,
+    message: CString,
+    http_status: u16,
+    record_id: Option<CString>,
+    service_code: Option<CString>,
+    retry_after_ms: Option<u64>,
+    may_have_been_charged: bool,
+    violations: Vec<CViolation>,
+}
+
+impl vxl_error {
+    pub(crate) fn from_failure(f: Failure) -> Self {
+        match f {
+            // Misuse of the C API: no equivalent code in the other languages.
+            Failure::Invalid(m) => vxl_error::plain("invalid_argument", &m),
+            // A caught panic: a bug in the library.
+            Failure::Panic(m) => vxl_error::plain("internal_error", &m),
+            Failure::Sdk(e) => vxl_error {
+                code: cstring(e.code().as_str()),
+                message: cstring(e.message()),
+                http_status: e.status().unwrap_or(0),
+                record_id: e.record_id().map(cstring),
+                service_code: e.service_code().map(cstring),
+                retry_after_ms: e
+                    .retry_after()
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                may_have_been_charged: e.may_have_been_charged(),
+                violations: e.violations().iter().map(CViolation::new).collect(),
+            },
+        }
+    }
+
+    fn plain(code: &str, message: &str) -> Self {
+        vxl_error {
+            code: cstring(code),
+            message: cstring(message),
+            http_status: 0,
+            record_id: None,
+            service_code: None,
+            retry_after_ms: None,
+            may_have_been_charged: false,
+            violations: Vec::new(),
+        }
+    }
+}
+
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |c| c.as_ptr())
+}
+
+/// The stable error code: `"validation_error"`, `"authentication_error"`,
+/// `"permission_denied"`, `"insufficient_credits"`, `"rate_limited"`, `"bad_request"`,
+/// `"not_found"`, `"server_error"`, `"timeout"`, `"connection_error"`, `"invalid_response"`,
+/// `"generation_failed"`, `"budget_exceeded"`, `"download_error"`, `"io_error"`,
+/// `"cancelled"`; in C also `"invalid_argument"` (with `VXL_INVALID_ARGUMENT`) and
+/// `"internal_error"` (a bug in the library).
+///
+/// Owned by `err`, valid until `vxl_error_free(err)`. NULL when `err` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_code(err: *const vxl_error) -> *const c_char {
+    ffi_value!(ptr::null(), {
+        // SAFETY: NULL or a live error (the caller's contract).
+        match unsafe { err.as_ref() } {
+            Some(e) => e.code.as_ptr(),
+            None => ptr::null(),
+        }
+    })
+}
+
+/// The message for people (never holds the API key). For a `validation_error` it lists every
+/// violation, one per line.
+///
+/// Owned by `err`, valid until `vxl_error_free(err)`. NULL when `err` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_message(err: *const vxl_error) -> *const c_char {
+    ffi_value!(ptr::null(), {
+        // SAFETY: NULL or a live error.
+        match unsafe { err.as_ref() } {
+            Some(e) => e.message.as_ptr(),
+            None => ptr::null(),
+        }
+    })
+}
+
+/// The HTTP status of the service's answer; 0 when there was no HTTP answer (or `err` is
+/// NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_http_status(err: *const vxl_error) -> u16 {
+    ffi_value!(0, {
+        // SAFETY: NULL or a live error.
+        unsafe { err.as_ref() }.map_or(0, |e| e.http_status)
+    })
+}
+
+/// The id of the generation record the error concerns (read it again with
+/// `vxl_get_generation`), or NULL when there is none.
+///
+/// Owned by `err`, valid until `vxl_error_free(err)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_record_id(err: *const vxl_error) -> *const c_char {
+    ffi_value!(ptr::null(), {
+        // SAFETY: NULL or a live error.
+        unsafe { err.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.record_id))
+    })
+}
+
+/// The service's own error code (e.g. `"UNSUPPORTED_MODEL"`), or NULL.
+///
+/// Owned by `err`, valid until `vxl_error_free(err)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_service_code(err: *const vxl_error) -> *const c_char {
+    ffi_value!(ptr::null(), {
+        // SAFETY: NULL or a live error.
+        unsafe { err.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.service_code))
+    })
+}
+
+/// How long the service asked to wait before retrying (`rate_limited`), in milliseconds;
+/// -1 when it did not say (or `err` is NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_retry_after_ms(err: *const vxl_error) -> i64 {
+    ffi_value!(-1, {
+        // SAFETY: NULL or a live error.
+        unsafe { err.as_ref() }
+            .and_then(|e| e.retry_after_ms)
+            .map_or(-1, |ms| i64::try_from(ms).unwrap_or(i64::MAX))
+    })
+}
+
+/// True when the request may have reached the service and been charged (a timeout after
+/// sending, a 5xx, a connection reset mid-answer): check before sending it again.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_may_have_been_charged(err: *const vxl_error) -> bool {
+    ffi_value!(false, {
+        // SAFETY: NULL or a live error.
+        unsafe { err.as_ref() }.is_some_and(|e| e.may_have_been_charged)
+    })
+}
+
+/// How many violations a `validation_error` carries (0 for other errors or a NULL `err`).
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_violation_count(err: *const vxl_error) -> usize {
+    ffi_value!(0, {
+        // SAFETY: NULL or a live error.
+        unsafe { err.as_ref() }.map_or(0, |e| e.violations.len())
+    })
+}
+
+/// Fills `*out` with violation `index` (0-based) of a `validation_error`.
+///
+/// The strings in `*out` are owned by `err` and valid until `vxl_error_free(err)`.
+/// `VXL_INVALID_ARGUMENT` when `err` or `out` is NULL or `index` is out of range; then
+/// `*out_err` (if not NULL) receives a new error that the caller frees.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_violation(
+    err: *const vxl_error,
+    index: usize,
+    out: *mut vxl_violation,
+    out_err: *mut *mut vxl_error,
+) -> vxl_status {
+    ffi_status!(out_err, {
+        ffi::non_null(out, "out")?;
+        // SAFETY: NULL or a live error.
+        let e = unsafe { ffi::borrow(err, "err") }?;
+        let v = e
+            .violations
+            .get(index)
+            .ok_or_else(|| Failure::index("violation", index, e.violations.len()))?;
+        // SAFETY: checked non-NULL.
+        unsafe { ffi::write(out, v.view()) };
+        Ok(())
+    })
+}
+
+/// Frees an error. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_error_free(err: *mut vxl_error) {
+    ffi_value!((), {
+        // SAFETY: NULL or an error from this library, not used again (the caller's contract).
+        unsafe { ffi::free_box(err) }
+    })
+}

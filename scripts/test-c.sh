@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The C library's tests, from a fresh machine (CI=true, no stdin):
+#  1. installs what is missing: a C compiler, make, valgrind, pkg-config (Debian packages) and
+#     cbindgen $CBINDGEN_VERSION (crates.io);
+#  2. builds libvisionxl (.so and .a) and the emulator binary (debug profile, shared target);
+#  3. regenerates include/visionxl.h into a temporary file and fails if it differs;
+#  4. builds the C tests with -std=c11 -Wall -Wextra -Wpedantic -Werror and runs them under
+#     valgrind (shared library) and under ASan+UBSan (static library);
+#  5. `make install PREFIX=<tmp>`, then builds examples/c/generate.c with
+#     `pkg-config --cflags --libs visionxl` (and statically) and runs it against the emulator.
+# Ends with "C: N passed, M failed". Usage: ./scripts/test-c.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# Pinned: the checked-in header is this version's output. (Debian bookworm's cbindgen is 0.24,
+# whose output differs, so it comes from crates.io.)
+CBINDGEN_VERSION=0.29.4
+target=$CARGO_TARGET_DIR
+
+step() { printf '\n--> C: %s\n' "$*"; }
+
+apt_updated=0
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  if [ "$apt_updated" -eq 0 ]; then
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" </dev/null
+}
+
+step "tools"
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  apt_install "${missing[@]}"
+fi
+probe=$(mktemp -d)
+if ! echo 'int main(void) { return 0; }' | cc -fsanitize=address,undefined -x c - -o "$probe/a" 2>/dev/null; then
+  echo "installing the sanitizer runtimes"
+  apt_install libasan8 libubsan1
+fi
+rm -rf "$probe"
+if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
+  echo "installing cbindgen $CBINDGEN_VERSION"
+  cargo install cbindgen --locked --version "$CBINDGEN_VERSION" --quiet
+fi
+echo "$(cc --version | head -n 1); $(valgrind --version); $(cbindgen --version); pkg-config $(pkg-config --version)"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "  ok   $*"; }
+fail() { failed=$((failed + 1)); echo "  FAIL $*"; }
+
+work=$(mktemp -d)
+emu_pid=""
+cleanup() {
+  if [ -n "$emu_pid" ]; then
+    kill "$emu_pid" 2>/dev/null || true
+    wait "$emu_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step "build libvisionxl and the emulator (debug)"
+# Separately: built together, features would be unified and `make install` would rebuild.
+cargo build --locked -p visionxl-c
+cargo build --locked -p visionxl-emulator
+ls -l "$target/debug/libvisionxl.so" "$target/debug/libvisionxl.a" | awk '{print "  " $5 "\t" $9}'
+
+step "include/visionxl.h is what cbindgen makes now"
+fresh="$work/visionxl.h"
+if (cd bindings/visionxl-c && cbindgen --config cbindgen.toml --crate visionxl-c --output "$fresh" 2>"$work/cbindgen.log") &&
+  diff -u include/visionxl.h "$fresh"; then
+  pass "header is current"
+else
+  cat "$work/cbindgen.log" >&2 || true
+  fail "include/visionxl.h is stale: run make -C bindings/visionxl-c header and commit it"
+fi
+
+step "build the C tests (-std=c11 -Wall -Wextra -Wpedantic -Werror; plain and ASan+UBSan)"
+make -s -C tests/c all LIB_DIR="$target/debug"
+
+step "C tests under valgrind (libvisionxl.so)"
+if tests/c/run.sh valgrind | tee "$work/valgrind.txt"; then :; fi
+step "C tests under AddressSanitizer + UndefinedBehaviorSanitizer (libvisionxl.a)"
+if tests/c/run.sh asan | tee "$work/asan.txt"; then :; fi
+for f in valgrind asan; do
+  line=$(grep -E '^total: [0-9]+ passed, [0-9]+ failed$' "$work/$f.txt" | tail -n 1 || true)
+  if [ -z "$line" ]; then
+    fail "$f run reported no total"
+    continue
+  fi
+  passed=$((passed + $(echo "$line" | sed -E 's/total: ([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')))
+done
+
+step "make install PREFIX=<tmp>, then pkg-config"
+prefix="$work/prefix"
+make -s -C bindings/visionxl-c install PREFIX="$prefix" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+if [ -f "$prefix/include/visionxl.h" ] && [ -f "$prefix/lib/libvisionxl.so" ] &&
+  [ -f "$prefix/lib/libvisionxl.a" ] && pkg-config --exists visionxl &&
+  [ "$(pkg-config --modversion visionxl)" = "$(awk '/^\[workspace.package\]/{p=1;next} /^\[/{p=0} p && $1=="version"{gsub(/"/,"",$3); print $3; exit}' Cargo.toml)" ]; then
+  pass "install: header, libvisionxl.so, libvisionxl.a, visionxl.pc $(pkg-config --modversion visionxl)"
+else
+  fail "install layout or visionxl.pc"
+fi
+echo "  pkg-config --cflags --libs visionxl: $(pkg-config --cflags --libs visionxl)"
+
+step "examples/c/generate.c against the emulator"
+"$target/debug/visionxl-emulator" --port 0 >"$work/emu.out" 2>"$work/emu.err" </dev/null &
+emu_pid=$!
+for _ in $(seq 1 600); do # wait for it to print its URL (bounded: at most a minute)
+  if head -n 1 "$work/emu.out" 2>/dev/null | grep -q '^http://'; then break; fi
+  if ! kill -0 "$emu_pid" 2>/dev/null; then break; fi
+  sleep 0.1
+done
+base_url=$(head -n 1 "$work/emu.out" || true)
+echo "  emulator at ${base_url:-<none>}"
+
+# Dynamic: exactly what the README shows.
+# shellcheck disable=SC2046
+if cc -std=c11 -Wall -Wextra -Wpedantic -Werror examples/c/generate.c \
+  $(pkg-config --cflags --libs visionxl) -o "$work/generate" &&
+  ONEMIN_API_KEY=vxl-emulator-key ONEMIN_BASE_URL="$base_url" LD_LIBRARY_PATH="$prefix/lib" \
+    valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --show-possibly-lost=no "$work/generate" "a lighthouse at dusk, oil painting" "$work/out-dynamic" >"$work/gen.log" 2>&1 &&
+  [ "$(ls "$work/out-dynamic" | grep -cv '\.json$')" -eq 2 ] &&
+  [ "$(ls "$work/out-dynamic" | grep -c '\.json$')" -eq 2 ]; then
+  pass "generate.c (pkg-config, libvisionxl.so, valgrind): $(grep -c '^saved ' "$work/gen.log") images saved with sidecars"
+  sed 's/^/    | /' "$work/gen.log"
+else
+  fail "generate.c with libvisionxl.so"
+  sed 's/^/    | /' "$work/gen.log" 2>/dev/null || true
+fi
+
+# Static: the archive plus the system libraries visionxl.pc lists as private.
+static_libs=""
+for f in $(pkg-config --static --libs visionxl); do
+  case "$f" in -L* | -lvisionxl) ;; *) static_libs="$static_libs $f" ;; esac
+done
+# shellcheck disable=SC2046,SC2086
+if cc -std=c11 -Wall -Wextra -Wpedantic -Werror examples/c/generate.c \
+  $(pkg-config --cflags visionxl) "$prefix/lib/libvisionxl.a" $static_libs -o "$work/generate-static" &&
+  ! ldd "$work/generate-static" | grep -q libvisionxl &&
+  ONEMIN_API_KEY=vxl-emulator-key ONEMIN_BASE_URL="$base_url" \
+    "$work/generate-static" "a red fox in the snow" "$work/out-static" >"$work/gen-static.log" 2>&1 &&
+  [ "$(ls "$work/out-static" | grep -cv '\.json$')" -eq 2 ]; then
+  pass "generate.c (libvisionxl.a, pkg-config --static)"
+else
+  fail "generate.c with libvisionxl.a"
+  sed 's/^/    | /' "$work/gen-static.log" 2>/dev/null || true
+fi
+
+echo
+echo "C: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,335 @@
+/* The shared vectors (tests/vectors/validation.json and pricing.json) through the C API.
+ *
+ * Usage: test_vectors VECTORS_DIR */
+#include <math.h>
+
+#include "minijson.h"
+#include "vxl_test.h"
+
+typedef struct pair {
+    const char *field;
+    const char *code;
+} pair;
+
+static int pair_in(const pair *list, size_t n, const char *field, const char *code) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (vt_streq(list[i].field, field) && vt_streq(list[i].code, code)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Compares got (from the library) with want (a JSON array of {field, code}) as sets. */
+static void compare_sets(const char *what, const pair *got, size_t ngot, const mj_value *want) {
+    size_t i;
+    CHECK(want != NULL && want->type == MJ_ARR, "%s: expected list missing", what);
+    if (want == NULL || want->type != MJ_ARR) {
+        return;
+    }
+    for (i = 0; i < want->len; i++) {
+        const char *f = mj_str(want->items[i], "field");
+        const char *c = mj_str(want->items[i], "code");
+        CHECK(pair_in(got, ngot, f, c), "%s: (%s, %s) expected but not reported", what, vt_s(f),
+              vt_s(c));
+    }
+    for (i = 0; i < ngot; i++) {
+        size_t j;
+        int found = 0;
+        for (j = 0; j < want->len; j++) {
+            if (vt_streq(mj_str(want->items[j], "field"), got[i].field) &&
+                vt_streq(mj_str(want->items[j], "code"), got[i].code)) {
+                found = 1;
+            }
+        }
+        CHECK(found, "%s: (%s, %s) reported but not expected", what, got[i].field, got[i].code);
+    }
+}
+
+typedef vxl_status (*float_setter)(vxl_request *, double, vxl_error **);
+
+static float_setter float_setter_for(const char *wire) {
+    if (vt_streq(wire, "leonardo_init_strength")) {
+        return vxl_request_set_init_strength;
+    }
+    if (vt_streq(wire, "leonardo_contrast_ratio")) {
+        return vxl_request_set_contrast_ratio;
+    }
+    if (vt_streq(wire, "leonardo_photo_real_strength")) {
+        return vxl_request_set_photo_real_strength;
+    }
+    if (vt_streq(wire, "leonardo_prompt_magic_strength")) {
+        return vxl_request_set_prompt_magic_strength;
+    }
+    return NULL;
+}
+
+static double nonfinite(const char *spelling) {
+    if (vt_streq(spelling, "NaN")) {
+        return NAN;
+    }
+    if (vt_streq(spelling, "Infinity")) {
+        return INFINITY;
+    }
+    if (vt_streq(spelling, "-Infinity")) {
+        return -INFINITY;
+    }
+    return 0.0;
+}
+
+static void validation_case(const mj_value *c) {
+    const mj_value *input = mj_get(c, "input");
+    const mj_value *nf = mj_get(c, "nonfinite");
+    const mj_value *want_errors = mj_get(c, "errors");
+    const mj_value *want_warnings = mj_get(c, "warnings");
+    const mj_value *contains = mj_get(c, "message_contains");
+    vxl_request *req = NULL;
+    vxl_report *report = NULL;
+    vxl_error *err = NULL;
+    pair *errors = NULL;
+    pair *warnings = NULL;
+    size_t ne = 0, nw = 0, i;
+    char *raw;
+    char *json = NULL;
+    vxl_status st;
+
+    CHECK(input != NULL, "case without input");
+    if (input == NULL) {
+        return;
+    }
+    raw = mj_raw_dup(input);
+    st = vxl_request_from_json(raw, &req, &err);
+    free(raw);
+    EXPECT_OK(st, err);
+    if (req == NULL) {
+        return;
+    }
+    /* Non-finite floats go through the typed setters, as the vectors' README says. */
+    for (i = 0; nf != NULL && i < nf->len; i++) {
+        float_setter set = float_setter_for(nf->keys[i]);
+        double v = nonfinite(nf->items[i]->str);
+        CHECK(set != NULL, "no float setter for %s", nf->keys[i]);
+        CHECK(!isfinite(v), "unknown non-finite spelling %s", vt_s(nf->items[i]->str));
+        if (set != NULL) {
+            st = set(req, v, &err);
+            EXPECT_OK(st, err);
+        }
+    }
+
+    st = vxl_validate(req, &report, &err);
+    EXPECT_OK(st, err);
+    ne = vxl_report_error_count(report);
+    nw = vxl_report_warning_count(report);
+    errors = calloc(ne + 1, sizeof *errors);
+    warnings = calloc(nw + 1, sizeof *warnings);
+    for (i = 0; i < ne; i++) {
+        vxl_violation v;
+        st = vxl_report_error(report, i, &v, &err);
+        EXPECT_OK(st, err);
+        errors[i].field = v.field;
+        errors[i].code = v.code;
+        CHECK(v.message != NULL && v.message[0] != '\0', "error %zu has no message", i);
+    }
+    for (i = 0; i < nw; i++) {
+        vxl_violation v;
+        st = vxl_report_warning(report, i, &v, &err);
+        EXPECT_OK(st, err);
+        warnings[i].field = v.field;
+        warnings[i].code = v.code;
+        CHECK(v.message != NULL && v.message[0] != '\0', "warning %zu has no message", i);
+    }
+    compare_sets("errors", errors, ne, want_errors);
+    compare_sets("warnings", warnings, nw, want_warnings);
+    CHECK(vxl_report_is_valid(report) == (ne == 0), "is_valid disagrees with %zu errors", ne);
+
+    for (i = 0; contains != NULL && i < contains->len; i++) {
+        size_t j;
+        int found = 0;
+        for (j = 0; j < ne; j++) {
+            vxl_violation v;
+            if (vxl_report_error(report, j, &v, NULL) == VXL_OK &&
+                vt_contains_ci(v.message, contains->items[i]->str)) {
+                found = 1;
+            }
+        }
+        CHECK(found, "no error message contains \"%s\"", contains->items[i]->str);
+    }
+
+    /* The same verdict where it matters: the wire JSON exists exactly when the request is
+     * valid, and a refusal carries the same violations as the report. */
+    st = vxl_request_to_json_dup(req, &json, &err);
+    if (ne == 0) {
+        CHECK(st == VXL_OK && json != NULL, "valid request without wire JSON: %s",
+              vt_s(vxl_error_message(err)));
+        if (json != NULL) {
+            mj_value *wire = mj_parse(json, strlen(json));
+            CHECK(wire != NULL && wire->type == MJ_OBJ, "wire JSON is not an object: %s", json);
+            CHECK(mj_str(wire, "prompt") != NULL, "wire JSON without prompt: %s", json);
+            CHECK(mj_str(wire, "size") != NULL, "wire JSON without size: %s", json);
+            CHECK(mj_get(wire, "n") != NULL, "wire JSON without n: %s", json);
+            mj_free(wire);
+        }
+        vxl_error_free(err);
+        err = NULL;
+    } else {
+        CHECK(st == VXL_ERROR && json == NULL, "invalid request gave wire JSON (status %d)",
+              (int)st);
+        CHECK(vt_streq(vxl_error_code(err), "validation_error"), "code %s",
+              vt_s(vxl_error_code(err)));
+        CHECK(vxl_error_violation_count(err) == ne, "error carries %zu violations, report %zu",
+              vxl_error_violation_count(err), ne);
+        for (i = 0; i < vxl_error_violation_count(err); i++) {
+            vxl_violation v;
+            vxl_status vs = vxl_error_violation(err, i, &v, NULL);
+            CHECK(vs == VXL_OK && pair_in(errors, ne, v.field, v.code),
+                  "error violation %zu (%s, %s) not in the report", i, vt_s(v.field),
+                  vt_s(v.code));
+        }
+        CHECK(vxl_error_http_status(err) == 0, "validation error with an HTTP status");
+        vxl_error_free(err);
+        err = NULL;
+    }
+    vxl_string_free(json);
+    free(errors);
+    free(warnings);
+    vxl_report_free(report);
+    vxl_request_free(req);
+}
+
+static void price_case(const mj_value *p) {
+    const char *size = mj_str(p, "size");
+    uint32_t n = (uint32_t)mj_get(p, "n")->num;
+    uint32_t want = (uint32_t)mj_get(p, "credits")->num;
+    uint32_t got = 0;
+    vxl_error *err = NULL;
+    vxl_status st = vxl_estimate_credits(size, n, &got, &err);
+    EXPECT_OK(st, err);
+    CHECK(got == want, "%s n=%u: %u credits, want %u", size, n, got, want);
+}
+
+static void invalid_price_case(const mj_value *c) {
+    const char *size = mj_str(c, "size");
+    const mj_value *images = mj_get(c, "images");
+    vxl_error *err = NULL;
+    vxl_status st;
+    vxl_violation v;
+    if (images != NULL) {
+        static char sentinel;
+        vxl_plan *plan = (vxl_plan *)(void *)&sentinel; /* must be reset to NULL on failure */
+        st = vxl_plan_batches(size, (uint32_t)images->num, &plan, &err);
+        CHECK(plan == NULL, "out not reset to NULL on failure");
+        if (plan != (vxl_plan *)(void *)&sentinel) {
+            vxl_plan_free(plan);
+        }
+    } else {
+        uint32_t credits = 12345;
+        st = vxl_estimate_credits(size, (uint32_t)mj_get(c, "n")->num, &credits, &err);
+        CHECK(credits == 12345, "credits written on failure");
+    }
+    CHECK(st == VXL_ERROR, "status %d, want VXL_ERROR", (int)st);
+    CHECK(vt_streq(vxl_error_code(err), "validation_error"), "code %s",
+          vt_s(vxl_error_code(err)));
+    CHECK(vxl_error_violation_count(err) == 1, "%zu violations",
+          vxl_error_violation_count(err));
+    CHECK(vxl_error_violation(err, 0, &v, NULL) == VXL_OK, "no violation 0");
+    CHECK(vt_streq(v.field, mj_str(c, "field")), "field %s, want %s", vt_s(v.field),
+          vt_s(mj_str(c, "field")));
+    CHECK(vt_streq(v.code, mj_str(c, "code")), "code %s, want %s", vt_s(v.code),
+          vt_s(mj_str(c, "code")));
+    vxl_error_free(err);
+}
+
+static void plan_case(const mj_value *p) {
+    const char *size = mj_str(p, "size");
+    uint32_t images = (uint32_t)mj_get(p, "images")->num;
+    const mj_value *calls = mj_get(p, "calls");
+    uint32_t total = (uint32_t)mj_get(p, "total")->num;
+    vxl_plan *plan = NULL;
+    vxl_error *err = NULL;
+    size_t i;
+    vxl_status st = vxl_plan_batches(size, images, &plan, &err);
+    EXPECT_OK(st, err);
+    CHECK(vxl_plan_call_count(plan) == calls->len, "%s x%u: %zu calls, want %zu", size, images,
+          vxl_plan_call_count(plan), calls->len);
+    for (i = 0; i < calls->len && i < vxl_plan_call_count(plan); i++) {
+        uint32_t n = 0;
+        st = vxl_plan_call(plan, i, &n, &err);
+        EXPECT_OK(st, err);
+        CHECK(n == (uint32_t)calls->items[i]->num, "%s x%u: call %zu is %u, want %u", size,
+              images, i, n, (uint32_t)calls->items[i]->num);
+    }
+    CHECK(vxl_plan_total_credits(plan) == total, "%s x%u: total %u, want %u", size, images,
+          vxl_plan_total_credits(plan), total);
+    CHECK(vxl_plan_images(plan) == images, "images %u", vxl_plan_images(plan));
+    vxl_plan_free(plan);
+}
+
+static mj_value *load(const char *dir, const char *name, char **text) {
+    char path[4096];
+    size_t len = 0;
+    mj_value *doc;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *text = mj_read_file(path, &len);
+    if (*text == NULL) {
+        fprintf(stderr, "cannot read %s\n", path);
+        return NULL;
+    }
+    doc = mj_parse(*text, len);
+    if (doc == NULL) {
+        fprintf(stderr, "cannot parse %s\n", path);
+    }
+    return doc;
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "tests/vectors";
+    char *vtext = NULL;
+    char *ptext = NULL;
+    mj_value *vdoc = load(dir, "validation.json", &vtext);
+    mj_value *pdoc = load(dir, "pricing.json", &ptext);
+    const mj_value *list;
+    size_t i;
+    char name[300];
+
+    vt_begin("vector files load");
+    CHECK(vdoc != NULL && pdoc != NULL, "vector files missing in %s", dir);
+    list = mj_get(vdoc, "cases");
+    CHECK(list != NULL && list->len >= 80, "validation.json has too few cases");
+    vt_end();
+
+    for (i = 0; list != NULL && i < list->len; i++) {
+        snprintf(name, sizeof name, "validation/%s", vt_s(mj_str(list->items[i], "id")));
+        vt_begin(name);
+        validation_case(list->items[i]);
+        vt_end();
+    }
+    list = mj_get(pdoc, "prices");
+    for (i = 0; list != NULL && i < list->len; i++) {
+        snprintf(name, sizeof name, "price/%s/n=%d", vt_s(mj_str(list->items[i], "size")),
+                 (int)mj_get(list->items[i], "n")->num);
+        vt_begin(name);
+        price_case(list->items[i]);
+        vt_end();
+    }
+    list = mj_get(pdoc, "invalid");
+    for (i = 0; list != NULL && i < list->len; i++) {
+        snprintf(name, sizeof name, "pricing-invalid/%s", vt_s(mj_str(list->items[i], "id")));
+        vt_begin(name);
+        invalid_price_case(list->items[i]);
+        vt_end();
+    }
+    list = mj_get(pdoc, "plans");
+    for (i = 0; list != NULL && i < list->len; i++) {
+        snprintf(name, sizeof name, "plan/%s/%d", vt_s(mj_str(list->items[i], "size")),
+                 (int)mj_get(list->items[i], "images")->num);
+        vt_begin(name);
+        plan_case(list->items[i]);
+        vt_end();
+    }
+    mj_free(vdoc);
+    mj_free(pdoc);
+    free(vtext);
+    free(ptext);
+    return vt_summary("test_vectors");
+}
