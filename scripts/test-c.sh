@@ -162,6 +162,23 @@ else
   sed 's/^/    | /' "$work/gen-static.log" 2>/dev/null || true
 fi
 
+step "the README's C quickstart, compiled and run against the emulator"
+# The first ```c block after the top README's "## C" heading, exactly as shown there.
+awk '/^## C$/{c=1} c&&/^```c$/{b=1;next} b&&/^```$/{exit} b' README.md >"$work/readme.c"
+mkdir -p "$work/readme-run"
+# shellcheck disable=SC2046
+if [ -s "$work/readme.c" ] &&
+  cc -std=c11 -Wall -Wextra -Wpedantic -Werror "$work/readme.c" \
+    $(pkg-config --cflags --libs visionxl) -o "$work/readme-quickstart" &&
+  (cd "$work/readme-run" && ONEMIN_API_KEY=vxl-emulator-key ONEMIN_BASE_URL="$base_url" \
+    LD_LIBRARY_PATH="$prefix/lib" "$work/readme-quickstart" >"$work/readme.log" 2>&1) &&
+  [ "$(ls "$work/readme-run/out" | grep -cv '\.json$')" -eq 2 ]; then
+  pass "README C quickstart: 2 images saved"
+else
+  fail "README C quickstart"
+  sed 's/^/    | /' "$work/readme.log" 2>/dev/null || true
+fi
+
 echo
 echo "C: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
