@@ -41,19 +41,9 @@ pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, 
             .asset_base_url(emu.asset_base_url());
         Some(emu)
     } else {
-        let key = m
-            .get_one::<String>("api_key")
-            .cloned()
-            .or_else(|| std::env::var("ONEMIN_API_KEY").ok())
-            .filter(|k| !k.trim().is_empty());
-        let Some(key) = key else {
-            return Err(Error::new(
-                ErrorCode::AuthenticationError,
-                "no API key: set ONEMIN_API_KEY (or pass --api-key) to generate with 1min.ai, \
-                 or add --emulator to try everything offline with no key and no credits",
-            ));
-        };
-        builder = builder.api_key(key);
+        if let Some(key) = m.get_one::<String>("api_key") {
+            builder = builder.api_key(key.clone());
+        }
         if let Some(url) = m.get_one::<String>("base_url") {
             builder = builder.base_url(url.clone());
         }
@@ -62,10 +52,18 @@ pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, 
     if let Some(b) = budget {
         builder = builder.budget(b);
     }
-    Ok(Connection {
-        client: builder.build()?,
-        emulator,
-    })
+    let client = builder.build().map_err(|e| {
+        if e.code() == ErrorCode::AuthenticationError && emulator.is_none() {
+            // The client says what is missing; the command line adds its own way forward.
+            e.with_message(
+                "no API key: set ONEMIN_API_KEY (or pass --api-key) to generate with 1min.ai, \
+                 or add --emulator to try everything offline with no key and no credits",
+            )
+        } else {
+            e
+        }
+    })?;
+    Ok(Connection { client, emulator })
 }
 
 /// `visionxl emulator`: runs until Ctrl-C, printing the base URL as the first line of stdout.
@@ -91,6 +89,18 @@ pub async fn run_emulator(m: &ArgMatches) -> Result<(), Error> {
             emu.asset_base_url()
         );
     }
-    std::future::pending::<()>().await;
+    // Runs until Ctrl-C or SIGTERM, then stops listening and exits 0.
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| Error::new(ErrorCode::IoError, format!("cannot watch SIGTERM: {e}")))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    emu.shutdown().await;
     Ok(())
 }

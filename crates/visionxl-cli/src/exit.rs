@@ -49,6 +49,10 @@ pub fn hint_for(err: &Error) -> Option<String> {
         {
             "the request may have been charged; check your 1min.ai history before running it again"
         }
+        ErrorCode::Cancelled if err.may_have_been_charged() => {
+            "the request had already been sent and may have been charged: check your 1min.ai history \
+             (a batch rerun with the same --out does not send it again)"
+        }
         ErrorCode::DownloadError => {
             return Some(match err.record_id() {
                 Some(id) => {

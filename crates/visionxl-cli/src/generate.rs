@@ -9,16 +9,32 @@ use clap::ArgMatches;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use visionxl::{
-    BatchOptions, Error, ErrorCode, GenerateOptions, GenerateRequest, Naming, ParamValue, Preset,
-    SaveOptions, plan_batches, wire,
+    BatchOptions, CancelToken, Error, ErrorCode, GenerateOptions, GenerateRequest, Naming,
+    ParamValue, Preset, SaveOptions, plan_batches, wire,
 };
 
 use crate::args::param_values;
 use crate::connect::connect;
 use crate::output;
 
-/// Runs `generate`.
-pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
+/// Runs `generate`. Under `--json`, stdout always holds exactly one JSON document, also when
+/// the run fails (`{"error": ...}`) or is a dry run.
+pub async fn run(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<(), Error> {
+    let json_out = m.get_flag("json");
+    let mut printed = false;
+    let r = run_inner(m, quiet, cancel, &mut printed).await;
+    if let (Err(e), true, false) = (&r, json_out, printed) {
+        println!("{}", output::error_json(e));
+    }
+    r
+}
+
+async fn run_inner(
+    m: &ArgMatches,
+    quiet: bool,
+    cancel: &CancelToken,
+    printed: &mut bool,
+) -> Result<(), Error> {
     let requests = build_requests(m)?;
     let total: u64 = requests
         .iter()
@@ -29,7 +45,8 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
     let out = PathBuf::from(m.get_one::<String>("out").expect("has a default"));
 
     if m.get_flag("dry_run") {
-        print_dry_run(&requests, total, images, m.get_flag("async"));
+        print_dry_run(m, &requests, total, images, json_out);
+        *printed = true;
         return Ok(());
     }
     eprintln!(
@@ -49,127 +66,192 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
             ),
         ));
     }
-    let budget = max.map(|m| if m < total { total } else { m });
+    // Where the images go is checked before anything is paid for.
+    std::fs::create_dir_all(&out).map_err(|e| {
+        Error::new(
+            ErrorCode::IoError,
+            format!("cannot create {}: {e}", out.display()),
+        )
+    })?;
+    let budget = max.map(|m| m.max(total));
     let conn = connect(m, budget).await?;
     if conn.emulated() {
         eprintln!("using the embedded emulator: images are EMULATED, no 1min.ai credits are spent");
     }
-    let save_opts = SaveOptions {
-        overwrite: m.get_flag("overwrite"),
-        ..SaveOptions::default()
-    };
 
-    let mut results: Vec<(Value, Vec<output::Saved>)> = Vec::new();
-    let mut failures: Vec<Value> = Vec::new();
-    let mut spent: u64 = 0;
-    let mut first_error: Option<Error> = None;
-
-    if requests.len() == 1 {
-        let req = &requests[0];
-        let spin = output::spinner(quiet, "generating");
-        let generated = conn
-            .client
-            .generate_with(
-                req,
-                GenerateOptions {
-                    async_mode: m.get_flag("async"),
-                    ..GenerateOptions::default()
-                },
-            )
-            .await;
-        let generation = match generated {
-            Ok(g) => g,
-            Err(e) => {
-                if let Some(s) = spin {
-                    s.finish_and_clear();
-                }
-                return Err(e);
-            }
-        };
-        if let Some(s) = &spin {
-            s.set_message("downloading");
-        }
-        let files = generation.save_all_with(&out, save_opts).await;
-        if let Some(s) = spin {
-            s.finish_and_clear();
-        }
-        spent += u64::from(generation.credits().unwrap_or(0));
-        let files = files?;
-        results.push((
-            output::generation_json(&generation),
-            output::saved(&generation, &files),
-        ));
+    let mut run = Run::default();
+    // A batch (manifest, resume) whenever the run is more than one call or was asked as one.
+    let batch = requests.len() > 1 || m.contains_id("prompts") || m.contains_id("count");
+    if batch {
+        run_batch(m, quiet, cancel, &conn.client, requests, &out, &mut run).await?;
     } else {
-        std::fs::create_dir_all(&out).map_err(|e| {
-            Error::new(
-                ErrorCode::IoError,
-                format!("cannot create {}: {e}", out.display()),
-            )
-        })?;
-        let bar = output::bar(quiet, requests.len() as u64);
-        let progress_bar = bar.clone();
-        let opts = BatchOptions {
-            concurrency: *m.get_one::<u32>("concurrency").expect("has a default") as usize,
-            manifest: Some(out.join("manifest.jsonl")),
-            out_dir: Some(out.clone()),
-            async_mode: m.get_flag("async"),
-            overwrite: m.get_flag("overwrite"),
-            on_progress: Some(Arc::new(move |p: visionxl::Progress| {
-                if let Some(b) = &progress_bar {
-                    b.set_position(p.completed as u64);
-                    b.set_message(format!("{} credits", p.credits_spent));
-                }
-            })),
-            ..BatchOptions::default()
-        };
-        let mut stream = conn.client.generate_many(requests.clone(), opts).await?;
-        while let Some(item) = stream.next().await {
-            let err = match (&item.result, &item.save_error) {
-                (Ok(g), None) => {
-                    if !item.resumed {
-                        spent += u64::from(g.credits().unwrap_or(0));
-                    }
-                    let mut j = output::generation_json(g);
-                    j["resumed"] = json!(item.resumed);
-                    results.push((j, output::saved(g, &item.files)));
-                    continue;
-                }
-                (Ok(g), Some(e)) => {
-                    // Paid for but not saved: the record id lets `visionxl get` fetch it again.
-                    spent += u64::from(g.credits().unwrap_or(0));
-                    e.clone().with_record_id(Some(g.id().to_string()))
-                }
-                (Err(e), _) => e.clone(),
-            };
-            failures.push(json!({
-                "index": item.index,
-                "code": err.code().as_str(),
-                "message": err.message(),
-                "record_id": err.record_id(),
-            }));
-            if !json_out {
-                eprintln!("call {} failed: {err}", item.index + 1);
-            }
-            first_error.get_or_insert(err);
-        }
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
+        run_single(m, quiet, cancel, &conn.client, &requests[0], &out, &mut run).await?;
     }
 
+    let emulated = conn.emulated() || run.emulated;
     if json_out {
         println!(
             "{}",
-            output::json_result(&results, spent, conn.emulated(), &failures)
+            output::json_result(&run.results, run.spent, emulated, &run.failures)
         );
+        *printed = true;
     } else {
-        let files: Vec<&output::Saved> = results.iter().flat_map(|(_, f)| f.iter()).collect();
-        output::print_table(&files, spent, conn.emulated(), &out);
+        let files: Vec<&output::Saved> = run.results.iter().flat_map(|(_, f)| f.iter()).collect();
+        output::print_table(&files, run.spent, emulated, &out);
+        if run.maybe_charged > 0 {
+            eprintln!(
+                "note: {} failed call(s) may have been charged; see the errors above before running them again",
+                run.maybe_charged
+            );
+        }
     }
-    match first_error {
+    match run.first_error {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// What a run produced.
+#[derive(Default)]
+struct Run {
+    results: Vec<(Value, Vec<output::Saved>)>,
+    failures: Vec<Value>,
+    spent: u64,
+    maybe_charged: usize,
+    emulated: bool,
+    first_error: Option<Error>,
+}
+
+impl Run {
+    fn fail(&mut self, index: usize, err: Error, json_out: bool) {
+        if err.may_have_been_charged() {
+            self.maybe_charged += 1;
+        }
+        self.failures.push(json!({
+            "index": index,
+            "code": err.code().as_str(),
+            "message": err.message(),
+            "record_id": err.record_id(),
+            "may_have_been_charged": err.may_have_been_charged(),
+        }));
+        if !json_out {
+            eprintln!("call {} failed: {err}", index + 1);
+        }
+        self.first_error.get_or_insert(err);
+    }
+}
+
+async fn run_single(
+    m: &ArgMatches,
+    quiet: bool,
+    cancel: &CancelToken,
+    client: &visionxl::Client,
+    req: &GenerateRequest,
+    out: &Path,
+    run: &mut Run,
+) -> Result<(), Error> {
+    let spin = output::spinner(quiet, "generating");
+    let generated = client
+        .generate_with(
+            req,
+            GenerateOptions {
+                async_mode: m.get_flag("async"),
+                cancel: Some(cancel.clone()),
+                ..GenerateOptions::default()
+            },
+        )
+        .await;
+    let generation = match generated {
+        Ok(g) => g,
+        Err(e) => {
+            if let Some(s) = spin {
+                s.finish_and_clear();
+            }
+            return Err(e);
+        }
+    };
+    if let Some(s) = &spin {
+        s.set_message("downloading");
+    }
+    let saved = generation
+        .save_all_with(
+            out,
+            SaveOptions {
+                overwrite: m.get_flag("overwrite"),
+                cancel: Some(cancel.clone()),
+                ..SaveOptions::default()
+            },
+        )
+        .await;
+    if let Some(s) = spin {
+        s.finish_and_clear();
+    }
+    run.spent += u64::from(generation.credits().unwrap_or(0));
+    run.emulated |= generation.is_emulated();
+    // Paid for: whatever happens to the files, the record id goes with the error.
+    let files = saved.map_err(|e| e.with_record_id(Some(generation.id().to_string())))?;
+    run.results.push((
+        output::generation_json(&generation),
+        output::saved(&generation, &files),
+    ));
+    Ok(())
+}
+
+async fn run_batch(
+    m: &ArgMatches,
+    quiet: bool,
+    cancel: &CancelToken,
+    client: &visionxl::Client,
+    requests: Vec<GenerateRequest>,
+    out: &Path,
+    run: &mut Run,
+) -> Result<(), Error> {
+    let json_out = m.get_flag("json");
+    let bar = output::bar(quiet, requests.len() as u64);
+    let progress_bar = bar.clone();
+    let opts = BatchOptions {
+        concurrency: *m.get_one::<u32>("concurrency").expect("has a default") as usize,
+        manifest: Some(out.join("manifest.jsonl")),
+        out_dir: Some(out.to_path_buf()),
+        async_mode: m.get_flag("async"),
+        overwrite: m.get_flag("overwrite"),
+        cancel: Some(cancel.clone()),
+        on_progress: Some(Arc::new(move |p: visionxl::Progress| {
+            if let Some(b) = &progress_bar {
+                b.set_position(p.completed as u64);
+                b.set_message(format!("{} credits", p.credits_spent));
+            }
+        })),
+        ..BatchOptions::default()
+    };
+    let mut stream = client.generate_many(requests, opts).await?;
+    while let Some(item) = stream.next().await {
+        let err = match (&item.result, &item.save_error) {
+            (Ok(g), None) => {
+                if !item.resumed {
+                    run.spent += u64::from(g.credits().unwrap_or(0));
+                }
+                run.emulated |= g.is_emulated();
+                let mut j = output::generation_json(g);
+                j["resumed"] = json!(item.resumed);
+                run.results.push((j, output::saved(g, &item.files)));
+                continue;
+            }
+            (Ok(g), Some(e)) => {
+                // Paid for but not saved: the record id lets `visionxl get` fetch it again.
+                if !item.resumed {
+                    run.spent += u64::from(g.credits().unwrap_or(0));
+                }
+                e.clone().with_record_id(Some(g.id().to_string()))
+            }
+            (Err(e), _) => e.clone(),
+        };
+        run.fail(item.index, err, json_out);
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(())
 }
 
 /// The request(s) of this run: one per prompt, split by `--count` into the cheapest calls.
@@ -241,26 +323,51 @@ fn read_prompts(path: &Path) -> Result<Vec<String>, Error> {
 }
 
 /// `--dry-run`: the exact bodies, the price, and an equivalent curl command (key not shown).
-fn print_dry_run(requests: &[GenerateRequest], total: u64, images: u32, async_mode: bool) {
-    let base = std::env::var("ONEMIN_BASE_URL").unwrap_or_else(|_| wire::DEFAULT_BASE_URL.into());
-    for (i, req) in requests.iter().enumerate() {
-        let body = wire::request_body(req, async_mode);
-        if requests.len() > 1 {
-            println!("# call {} of {}", i + 1, requests.len());
+fn print_dry_run(
+    m: &ArgMatches,
+    requests: &[GenerateRequest],
+    total: u64,
+    images: u32,
+    json_out: bool,
+) {
+    let async_mode = m.get_flag("async");
+    let base = m
+        .get_one::<String>("base_url")
+        .cloned()
+        .or_else(|| {
+            std::env::var("ONEMIN_BASE_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+        })
+        .unwrap_or_else(|| wire::DEFAULT_BASE_URL.into());
+    let calls: Vec<Value> = requests
+        .iter()
+        .map(|req| {
+            let body = wire::request_body(req, async_mode);
+            let compact = serde_json::to_string(&body).unwrap_or_default().replace('\'', "'\\''");
+            let curl = format!(
+                "curl -sS -X POST '{}{}' -H \"{}: $ONEMIN_API_KEY\" -H 'Content-Type: application/json' -d '{compact}'",
+                base.trim_end_matches('/'),
+                wire::FEATURES_PATH,
+                wire::API_KEY_HEADER,
+            );
+            json!({"body": body, "credits": req.credits().unwrap_or(0), "curl": curl})
+        })
+        .collect();
+    if json_out {
+        let doc = json!({"dry_run": true, "credits": total, "images": images, "calls": calls});
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return;
+    }
+    for (i, call) in calls.iter().enumerate() {
+        if calls.len() > 1 {
+            println!("# call {} of {}", i + 1, calls.len());
         }
         println!(
             "{}",
-            serde_json::to_string_pretty(&body).unwrap_or_default()
+            serde_json::to_string_pretty(&call["body"]).unwrap_or_default()
         );
-        let compact = serde_json::to_string(&body)
-            .unwrap_or_default()
-            .replace('\'', "'\\''");
-        println!(
-            "curl -sS -X POST '{}{}' -H \"{}: $ONEMIN_API_KEY\" -H 'Content-Type: application/json' -d '{compact}'",
-            base.trim_end_matches('/'),
-            wire::FEATURES_PATH,
-            wire::API_KEY_HEADER,
-        );
+        println!("{}", call["curl"].as_str().unwrap_or_default());
     }
     println!(
         "price: {total} credits for {images} image(s) in {} call(s); nothing was sent",

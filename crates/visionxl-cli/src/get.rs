@@ -3,18 +3,43 @@
 use std::path::PathBuf;
 
 use clap::ArgMatches;
-use visionxl::{Error, SaveOptions};
+use visionxl::{CancelToken, Error, ErrorCode, SaveOptions};
 
 use crate::connect::connect;
 use crate::output;
 
 /// Runs `get`.
-pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
+pub async fn run(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<(), Error> {
+    let json_out = m.get_flag("json");
+    let r = fetch(m, quiet, cancel).await;
+    if let (Err(e), true) = (&r, json_out) {
+        println!("{}", output::error_json(e));
+    }
+    r
+}
+
+async fn fetch(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<(), Error> {
     let id = m.get_one::<String>("id").expect("required");
     let out = PathBuf::from(m.get_one::<String>("out").expect("has a default"));
     let conn = connect(m, None).await?;
-    let spin = output::spinner(quiet, "reading the record");
-    let generation = conn.client.get_generation(id).await?;
+    let spin = output::spinner(
+        quiet,
+        "reading the record (waiting while it is still processing)",
+    );
+    // A record still PROCESSING is polled to its end, as a generation is.
+    let generation = tokio::select! {
+        r = conn.client.wait_for_generation(id) => r,
+        _ = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, "cancelled while reading the record; nothing was charged")),
+    };
+    let generation = match generation {
+        Ok(g) => g,
+        Err(e) => {
+            if let Some(s) = spin {
+                s.finish_and_clear();
+            }
+            return Err(e);
+        }
+    };
     if let Some(s) = &spin {
         s.set_message("downloading");
     }
@@ -23,6 +48,7 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
             &out,
             SaveOptions {
                 overwrite: m.get_flag("overwrite"),
+                cancel: Some(cancel.clone()),
                 ..SaveOptions::default()
             },
         )
@@ -30,18 +56,23 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
     if let Some(s) = spin {
         s.finish_and_clear();
     }
-    let files = files?;
+    let files = files.map_err(|e| e.with_record_id(Some(generation.id().to_string())))?;
     let saved = output::saved(&generation, &files);
     if m.get_flag("json") {
         let v = output::json_result(
             &[(output::generation_json(&generation), saved)],
             0,
-            conn.emulated(),
+            conn.emulated() || generation.is_emulated(),
             &[],
         );
         println!("{v}");
     } else {
-        output::print_table(&saved.iter().collect::<Vec<_>>(), 0, conn.emulated(), &out);
+        output::print_table(
+            &saved.iter().collect::<Vec<_>>(),
+            0,
+            conn.emulated() || generation.is_emulated(),
+            &out,
+        );
     }
     Ok(())
 }

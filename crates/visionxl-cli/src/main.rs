@@ -11,7 +11,7 @@ mod validate_file;
 
 use std::process::ExitCode;
 
-use visionxl::{Error, ErrorCode};
+use visionxl::{CancelToken, Error, ErrorCode};
 
 fn main() -> ExitCode {
     let matches = match args::command().try_get_matches() {
@@ -55,23 +55,29 @@ fn main() -> ExitCode {
                 }
             };
             runtime.block_on(async {
-                let work = async {
-                    match name {
-                        "generate" => generate::run(m, quiet).await,
-                        "get" => get::run(m, quiet).await,
-                        "emulator" => connect::run_emulator(m).await,
-                        other => Err(Error::new(
-                            ErrorCode::ValidationError,
-                            format!("unknown command {other}"),
-                        )),
-                    }
-                };
-                tokio::select! {
-                    r = work => finish(r),
-                    _ = tokio::signal::ctrl_c() => {
-                        exit::report(&Error::new(ErrorCode::Cancelled, "interrupted; files already saved are complete, partial downloads were removed"))
-                    }
+                if name == "emulator" {
+                    // Ctrl-C is how the foreground emulator is meant to stop: not an error.
+                    return finish(connect::run_emulator(m).await);
                 }
+                let cancel = CancelToken::new();
+                let on_interrupt = cancel.clone();
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("\ninterrupted: stopping cleanly (Ctrl-C again quits at once)");
+                        on_interrupt.cancel();
+                        if tokio::signal::ctrl_c().await.is_ok() {
+                            std::process::exit(130);
+                        }
+                    }
+                });
+                finish(match name {
+                    "generate" => generate::run(m, quiet, &cancel).await,
+                    "get" => get::run(m, quiet, &cancel).await,
+                    other => Err(Error::new(
+                        ErrorCode::ValidationError,
+                        format!("unknown command {other}"),
+                    )),
+                })
             })
         }
         None => 2,

@@ -8,9 +8,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use visionxl::Generation;
 
+/// Progress is shown only to a person: both stdout and stderr are terminals and no `--quiet`.
+fn interactive(quiet: bool) -> bool {
+    !quiet && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// A spinner with elapsed time, or nothing when stderr is not a terminal or `--quiet`.
 pub fn spinner(quiet: bool, message: &str) -> Option<ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() {
+    if !interactive(quiet) {
         return None;
     }
     let pb = ProgressBar::new_spinner();
@@ -25,7 +30,7 @@ pub fn spinner(quiet: bool, message: &str) -> Option<ProgressBar> {
 
 /// An overall bar for batches, or nothing off a terminal.
 pub fn bar(quiet: bool, total: u64) -> Option<ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() {
+    if !interactive(quiet) {
         return None;
     }
     let pb = ProgressBar::new(total);
@@ -68,6 +73,10 @@ pub fn saved(generation: &Generation, files: &[std::path::PathBuf]) -> Vec<Saved
 
 /// The human summary: a table of files, then totals.
 pub fn print_table(files: &[&Saved], credits: u64, emulated: bool, out_dir: &Path) {
+    if files.is_empty() {
+        println!("no image saved in {}", out_dir.display());
+        return;
+    }
     let width = files.iter().map(|f| f.file.len()).max().unwrap_or(4).max(4);
     println!("{:<width$}  {:>10}  {:>9}  record", "file", "bytes", "size");
     for f in files {
@@ -86,6 +95,22 @@ pub fn print_table(files: &[&Saved], credits: u64, emulated: bool, out_dir: &Pat
         files.len(),
         out_dir.display()
     );
+}
+
+/// The machine-readable form of an error (printed on stdout under `--json`).
+pub fn error_json(err: &visionxl::Error) -> Value {
+    json!({
+        "error": {
+            "code": err.code().as_str(),
+            "message": err.message(),
+            "status": err.status(),
+            "service_code": err.service_code(),
+            "record_id": err.record_id(),
+            "retry_after": err.retry_after().map(|d| d.as_secs_f64()),
+            "may_have_been_charged": err.may_have_been_charged(),
+            "violations": err.violations(),
+        }
+    })
 }
 
 /// The machine-readable result.

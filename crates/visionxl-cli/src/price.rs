@@ -16,12 +16,22 @@ pub fn run(m: &ArgMatches) -> Result<(), Error> {
                 serde_json::to_string_pretty(&plan).unwrap_or_default()
             );
         } else {
-            let calls: Vec<String> = plan.calls.iter().map(u32::to_string).collect();
+            // "4 x 25000 + 3 x 1": grouped, so a large plan stays one short line.
+            let mut groups: Vec<(u32, usize)> = Vec::new();
+            for &n in &plan.calls {
+                match groups.last_mut() {
+                    Some((m, count)) if *m == n => *count += 1,
+                    _ => groups.push((n, 1)),
+                }
+            }
+            let shape: Vec<String> = groups
+                .iter()
+                .map(|(n, count)| format!("{count} call(s) of n = {n}"))
+                .collect();
             println!(
-                "{images} images at {size}: {} credits in {} call(s) of n = {}",
+                "{images} images at {size}: {} credits in {}",
                 plan.total_credits,
-                plan.calls.len(),
-                calls.join(" + ")
+                shape.join(" + ")
             );
         }
         return Ok(());

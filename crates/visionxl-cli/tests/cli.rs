@@ -27,9 +27,13 @@ fn stderr(out: &std::process::Output) -> String {
 struct Spawned(Child, String);
 impl Spawned {
     fn start() -> Spawned {
+        Spawned::with_latency(0)
+    }
+
+    fn with_latency(ms: u64) -> Spawned {
         let bin = assert_cmd::cargo::cargo_bin("visionxl");
         let mut child = StdCommand::new(bin)
-            .args(["emulator", "--port", "0"])
+            .args(["emulator", "--port", "0", "--latency-ms", &ms.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -268,7 +272,10 @@ fn generate_with_the_embedded_emulator_saves_real_images() {
         )
         .unwrap();
         assert_eq!(sidecar["record_id"], v["records"][0]["id"]);
-        assert_eq!(sidecar["emulated"], true, "every saved file says it is emulated");
+        assert_eq!(
+            sidecar["emulated"], true,
+            "every saved file says it is emulated"
+        );
     }
 }
 
@@ -356,13 +363,20 @@ fn prompts_file_batch_resumes_without_paying_twice() {
 
 /// A tiny GET over std (no HTTP client crate needed in these tests).
 fn reqwest_free_get(url: &str) -> Value {
+    http(url, "GET", None)
+}
+
+/// A tiny HTTP/1.1 request over std; `body` is sent as JSON with the emulator's key.
+fn http(url: &str, method: &str, body: Option<&Value>) -> Value {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut s = std::net::TcpStream::connect(host).unwrap();
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
     write!(
         s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAPI-KEY: vxl-emulator-key\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+        payload.len()
     )
     .unwrap();
     let mut buf = String::new();
@@ -376,7 +390,7 @@ fn reqwest_free_get(url: &str) -> Value {
     } else {
         body.to_string()
     };
-    serde_json::from_str(&body).unwrap()
+    serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -504,4 +518,214 @@ fn shell_words(s: &str) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+/// Runs `generate` against a spawned emulator after injecting one fault.
+fn with_fault(fault: Value, extra: &[&str]) -> (std::process::Output, Spawned, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Spawned::start();
+    http(&format!("{}/_emulator/faults", emu.1), "POST", Some(&fault));
+    let mut args = vec!["generate", "a fox", "--base-url", &emu.1];
+    args.extend_from_slice(extra);
+    let out = visionxl(dir.path())
+        .env("ONEMIN_API_KEY", "vxl-emulator-key")
+        .args(&args)
+        .output()
+        .unwrap();
+    (out, emu, dir)
+}
+
+#[test]
+fn every_error_class_has_its_exit_code() {
+    // 5: rate limited, after the client's retries are used up.
+    let (out, _emu, _d) = with_fault(
+        serde_json::json!({"kind": "rate_limit", "retry_after_secs": 0, "count": 3}),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    // 7: a 503 is not retried (it may have been charged) and says so.
+    let (out, emu, _d) = with_fault(
+        serde_json::json!({"kind": "status", "status": 503}),
+        &["--json"],
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let doc: Value =
+        serde_json::from_str(&stdout(&out)).expect("--json prints a document on failure too");
+    assert_eq!(doc["error"]["code"], "server_error");
+    assert_eq!(doc["error"]["may_have_been_charged"], true);
+    let ledger = reqwest_free_get(&format!("{}/_emulator/ledger", emu.1));
+    assert_eq!(ledger["charges"].as_array().unwrap().len(), 0);
+    // 8: the generation failed on the service's side.
+    let (out, _emu, _d) = with_fault(
+        serde_json::json!({"kind": "generation_failure", "message": "content filter"}),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(stderr(&out).contains("content filter"));
+    // 2: a bad command line.
+    let dir = tempfile::tempdir().unwrap();
+    let out = visionxl(dir.path())
+        .args(["generate", "a fox", "--size"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_unusable_out_dir_fails_before_anything_is_paid() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Spawned::start();
+    std::fs::write(dir.path().join("a-file"), b"x").unwrap();
+    let out = visionxl(dir.path())
+        .env("ONEMIN_API_KEY", "vxl-emulator-key")
+        .args([
+            "generate",
+            "a fox",
+            "--out",
+            "a-file/images",
+            "--base-url",
+            &emu.1,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9), "io_error: {}", stderr(&out));
+    let ledger = reqwest_free_get(&format!("{}/_emulator/ledger", emu.1));
+    assert_eq!(
+        ledger["charges"].as_array().unwrap().len(),
+        0,
+        "nothing charged"
+    );
+}
+
+#[test]
+fn an_expired_download_keeps_the_record_id_and_get_recovers_it() {
+    let (out, emu, dir) = with_fault(
+        serde_json::json!({"kind": "expired_asset", "count": 20}),
+        &["--json"],
+    );
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let id = doc["error"]["record_id"]
+        .as_str()
+        .expect("the paid record's id")
+        .to_string();
+    assert!(
+        stderr(&out).contains(&format!("visionxl get {id}")),
+        "the hint names the way back"
+    );
+    http(&format!("{}/_emulator/faults", emu.1), "DELETE", None);
+    let again = visionxl(dir.path())
+        .env("ONEMIN_API_KEY", "vxl-emulator-key")
+        .args(["get", &id, "--base-url", &emu.1])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    let ledger = reqwest_free_get(&format!("{}/_emulator/ledger", emu.1));
+    assert_eq!(
+        ledger["charges"].as_array().unwrap().len(),
+        1,
+        "paid once, recovered for free"
+    );
+}
+
+#[test]
+fn get_waits_for_a_record_that_is_still_processing() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Spawned::with_latency(700);
+    let body = serde_json::json!({"type": "IMAGE_GENERATOR", "model": visionxl::wire::MODEL_ID,
+        "promptObject": {"prompt": "a slow fox", "size": "512x512", "n": 2}, "async": true});
+    let rec = http(&format!("{}/api/features", emu.1), "POST", Some(&body));
+    assert_eq!(rec["aiRecord"]["status"], "PROCESSING");
+    let id = rec["aiRecord"]["uuid"].as_str().unwrap();
+    let out = visionxl(dir.path())
+        .env("ONEMIN_API_KEY", "vxl-emulator-key")
+        .args(["get", id, "--json", "--base-url", &emu.1])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["records"][0]["status"], "SUCCESS");
+    assert_eq!(v["records"][0]["files"].as_array().unwrap().len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_and_says_the_request_may_have_been_charged() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Spawned::with_latency(5_000);
+    let bin = assert_cmd::cargo::cargo_bin("visionxl");
+    let child = StdCommand::new(bin)
+        .current_dir(dir.path())
+        .env("ONEMIN_API_KEY", "vxl-emulator-key")
+        .args(["generate", "a fox", "--base-url", &emu.1])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the request has reached the emulator (its record exists), then interrupt.
+    let mut sent = false;
+    for _ in 0..100 {
+        let ledger = reqwest_free_get(&format!("{}/_emulator/ledger", emu.1));
+        if !ledger["charges"].as_array().unwrap().is_empty() {
+            sent = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(sent, "the request reached the emulator");
+    StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cancelled") && err.contains("may have been charged"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dry_run_json_and_the_base_url_it_would_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = visionxl(dir.path())
+        .args([
+            "generate",
+            "a fox",
+            "--count",
+            "5",
+            "--size",
+            "512x512",
+            "--dry-run",
+            "--json",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    assert_eq!(doc["credits"], 494);
+    assert_eq!(doc["calls"].as_array().unwrap().len(), 2);
+    assert!(
+        doc["calls"][0]["curl"]
+            .as_str()
+            .unwrap()
+            .contains("http://127.0.0.1:9/api/features")
+    );
+}
+
+#[test]
+fn a_large_plan_prints_one_short_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = visionxl(dir.path())
+        .args(["price", "--images", "100000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "100000 images at 1024x1024: 11700000 credits in 25000 call(s) of n = 4"
+    );
 }

@@ -13,6 +13,9 @@ const PRICES: [[u32; 4]; 4] = [
     [286, 338, 416, 468], // 1024x1024
 ];
 
+/// The most images [`plan_batches`] plans for at once.
+pub const MAX_PLAN_IMAGES: u32 = 100_000;
+
 /// The largest `n` one call may ask for.
 pub const MAX_N: u32 = 4;
 
@@ -88,7 +91,7 @@ pub struct BatchPlan {
 /// assert_eq!((plan.calls, plan.total_credits), (vec![3, 2], 494));
 /// ```
 pub fn plan_batches(size: Size, images: u32) -> Result<BatchPlan, Error> {
-    const LIMIT: u32 = 100_000;
+    const LIMIT: u32 = MAX_PLAN_IMAGES;
     if images == 0 || images > LIMIT {
         return Err(Error::validation(vec![Violation::new(
             "images",
@@ -97,47 +100,51 @@ pub fn plan_batches(size: Size, images: u32) -> Result<BatchPlan, Error> {
         )]));
     }
     let price = |n: u32| PRICES[size.index()][n as usize - 1];
-    // best[k] = (credits, calls, list) for exactly k images.
-    let k = images as usize;
-    let mut best: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(k + 1);
-    best.push((0, 0, Vec::new()));
-    for total in 1..=k {
-        let mut pick: Option<(u32, u32, Vec<u32>)> = None;
-        for n in 1..=MAX_N.min(total as u32) {
-            let (c, calls, list) = &best[total - n as usize];
-            let cand_cost = c + price(n);
-            let cand_calls = calls + 1;
-            let better = match &pick {
-                None => true,
-                Some((pc, pcalls, plist)) => {
-                    (cand_cost, cand_calls) < (*pc, *pcalls)
-                        || ((cand_cost, cand_calls) == (*pc, *pcalls) && {
-                            let mut l = list.clone();
-                            insert_desc(&mut l, n);
-                            l > *plist
-                        })
-                }
-            };
-            if better {
-                let mut l = list.clone();
-                insert_desc(&mut l, n);
-                pick = Some((cand_cost, cand_calls, l));
-            }
-        }
-        best.push(pick.expect("n = 1 is always possible"));
+    // best[k]: the cheapest way to deliver exactly k images. Every part of the key is additive
+    // (credits, calls, and the counts of 4s, 3s and 2s, negated so that more large calls sort
+    // first), so extending the best plan for k - n by one call of n gives the best plan for k:
+    // O(images) time and memory, whatever the count.
+    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    struct Key {
+        credits: u64,
+        calls: u32,
+        fewer_large: [i64; 3], // -(count of 4s), -(count of 3s), -(count of 2s)
     }
-    let (total_credits, _, calls) = best.pop().expect("non-empty");
+    let k = images as usize;
+    let mut best: Vec<Key> = Vec::with_capacity(k + 1);
+    best.push(Key {
+        credits: 0,
+        calls: 0,
+        fewer_large: [0; 3],
+    });
+    for total in 1..=k {
+        let pick = (1..=MAX_N.min(total as u32))
+            .map(|n| {
+                let mut key = best[total - n as usize];
+                key.credits += u64::from(price(n));
+                key.calls += 1;
+                if n >= 2 {
+                    key.fewer_large[(MAX_N - n) as usize] -= 1;
+                }
+                key
+            })
+            .min()
+            .expect("n = 1 is always possible");
+        best.push(pick);
+    }
+    let last = best[k];
+    let mut calls = Vec::with_capacity(last.calls as usize);
+    for (i, n) in [4u32, 3, 2].into_iter().enumerate() {
+        calls.extend(std::iter::repeat_n(n, (-last.fewer_large[i]) as usize));
+    }
+    let rest = images - calls.iter().sum::<u32>();
+    calls.extend(std::iter::repeat_n(1, rest as usize));
     Ok(BatchPlan {
         size,
         images,
         calls,
-        total_credits,
+        total_credits: u32::try_from(last.credits).unwrap_or(u32::MAX),
     })
-}
-
-fn insert_desc(list: &mut Vec<u32>, n: u32) {
-    let at = list.iter().position(|&x| x < n).unwrap_or(list.len());
-    list.insert(at, n);
 }
 
 #[cfg(test)]

@@ -375,18 +375,25 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// The stable code for an HTTP status and what the body says.
-pub fn error_code_for(status: u16, service_code: Option<&str>, message: Option<&str>) -> ErrorCode {
-    let speaks_of_credits =
-        |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("credit"));
-    if status == 402 || speaks_of_credits(service_code) || speaks_of_credits(message) {
+/// The stable code for an HTTP status and what the body says (`texts`: the service's message
+/// and the real cause found in `details`). 401 and 429 keep their meaning whatever the text
+/// says; otherwise 402, or a code or text that speaks of credits, is `insufficient_credits`.
+pub fn error_code_for(status: u16, service_code: Option<&str>, texts: &[&str]) -> ErrorCode {
+    match status {
+        401 => return ErrorCode::AuthenticationError,
+        429 => return ErrorCode::RateLimited,
+        _ => {}
+    }
+    let speaks_of_credits = |s: &str| s.to_ascii_lowercase().contains("credit");
+    if status == 402
+        || service_code.is_some_and(speaks_of_credits)
+        || texts.iter().any(|t| speaks_of_credits(t))
+    {
         return ErrorCode::InsufficientCredits;
     }
     match status {
-        401 => ErrorCode::AuthenticationError,
         403 => ErrorCode::PermissionDenied,
         404 => ErrorCode::NotFound,
-        429 => ErrorCode::RateLimited,
         500..=599 => ErrorCode::ServerError,
         _ => ErrorCode::BadRequest,
     }
@@ -397,11 +404,11 @@ pub fn error_code_for(status: u16, service_code: Option<&str>, message: Option<&
 pub fn api_error(answer: Answer<'_>) -> Error {
     let parsed = parse_error_body(answer.content_type, answer.body);
     let status = answer.status;
-    let code = error_code_for(
-        status,
-        parsed.service_code.as_deref(),
-        parsed.message.as_deref().or(parsed.cause.as_deref()),
-    );
+    let texts: Vec<&str> = [parsed.message.as_deref(), parsed.cause.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let code = error_code_for(status, parsed.service_code.as_deref(), &texts);
     let mut message = match (&parsed.cause, &parsed.message) {
         (Some(c), Some(m)) if c != m => format!("{c} (service said: {m})"),
         (Some(c), _) => c.clone(),
@@ -441,4 +448,40 @@ fn hint_for(code: ErrorCode) -> Option<&'static str> {
 /// Seconds in a `Duration`, rounded up, for bindings that speak in seconds.
 pub fn seconds_ceil(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Error {
+        api_error(Answer {
+            status,
+            content_type: Some("application/json"),
+            retry_after: Some("3"),
+            body: body.as_bytes(),
+        })
+    }
+
+    #[test]
+    fn credits_hidden_in_details_are_found() {
+        let e = answer(
+            400,
+            r#"{"errorCode":"EXTERNAL_API_RESPONSE_WITH_ERROR","message":"Something went wrong, please try again","details":"{\"error\":{\"message\":\"Insufficient credits for this request\"}}"}"#,
+        );
+        assert_eq!(e.code(), ErrorCode::InsufficientCredits);
+        assert!(e.message().starts_with("Insufficient credits"));
+    }
+
+    #[test]
+    fn rate_limits_and_auth_keep_their_meaning_whatever_the_text() {
+        let e = answer(
+            429,
+            r#"{"message":"Too many requests: your credits refill soon"}"#,
+        );
+        assert_eq!(e.code(), ErrorCode::RateLimited);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        let e = answer(401, r#"{"message":"No credits for an unknown key"}"#);
+        assert_eq!(e.code(), ErrorCode::AuthenticationError);
+    }
 }

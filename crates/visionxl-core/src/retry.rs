@@ -50,7 +50,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// The largest backoff ceiling (default 8 s).
     pub max_delay: Duration,
-    /// The longest `Retry-After` honoured (default 60 s).
+    /// The longest `Retry-After` waited for (default 60 s); a longer one ends the call with
+    /// `rate_limited` and its `retry_after` instead.
     pub max_retry_after: Duration,
 }
 
@@ -85,7 +86,10 @@ impl RetryPolicy {
             _ => {}
         }
         if let Some(ra) = err.retry_after() {
-            return Some(ra.min(self.max_retry_after));
+            // Honour the service: a wait longer than we are willing to block for is not cut
+            // short (that would only collect more 429s); the caller gets `rate_limited` with
+            // its `retry_after` at once.
+            return (ra <= self.max_retry_after).then_some(ra);
         }
         let factor = 2u32.saturating_pow(retries_done.min(16));
         let ceiling = self.base_delay.saturating_mul(factor).min(self.max_delay);
@@ -167,7 +171,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_honoured_and_capped() {
+    fn retry_after_is_honoured_up_to_the_cap() {
         let p = RetryPolicy::default();
         let e = err(ErrorCode::RateLimited).with_retry_after(Some(Duration::from_secs(3)));
         assert_eq!(
@@ -177,7 +181,8 @@ mod tests {
         let e = err(ErrorCode::RateLimited).with_retry_after(Some(Duration::from_secs(3600)));
         assert_eq!(
             p.next_delay(0, &e, false, 0.1),
-            Some(Duration::from_secs(60))
+            None,
+            "longer than the cap: give up at once"
         );
         assert_eq!(
             p.next_delay(0, &err(ErrorCode::BadRequest), true, 0.1),

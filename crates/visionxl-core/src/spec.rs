@@ -61,34 +61,60 @@ pub enum Rule {
 
 /// Names every parameter, so typed code can refer to one without a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum Field {
+    /// `prompt` (wire: `prompt`).
     Prompt,
+    /// `negative_prompt` (wire: `negativePrompt`).
     NegativePrompt,
+    /// `size` (wire: `size`).
     Size,
+    /// `n` (wire: `n`).
     N,
+    /// `guidance_scale` (wire: `leonardo_guidance_scale`).
     GuidanceScale,
+    /// `num_inference_steps` (wire: `leonardo_num_inference_steps`).
     NumInferenceSteps,
+    /// `seed` (wire: `leonardo_seed`).
     Seed,
+    /// `tiling` (wire: `leonardo_tilling`).
     Tiling,
+    /// `transparency` (wire: `leonardo_transparency`).
     Transparency,
+    /// `preset_style` (wire: `leonardo_preset_style`).
     PresetStyle,
+    /// `image_prompts` (wire: `leonardo_image_prompts`).
     ImagePrompts,
+    /// `init_image_id` (wire: `leonardo_init_image_id`).
     InitImageId,
+    /// `init_strength` (wire: `leonardo_init_strength`).
     InitStrength,
+    /// `fantasy_avatar` (wire: `leonardo_fantasy_avatar`).
     FantasyAvatar,
+    /// `alchemy` (wire: `leonardo_alchemy`).
     Alchemy,
+    /// `contrast_ratio` (wire: `leonardo_contrast_ratio`).
     ContrastRatio,
+    /// `expanded_domain` (wire: `leonardo_expanded_domain`).
     ExpandedDomain,
+    /// `photo_real` (wire: `leonardo_photo_real`).
     PhotoReal,
+    /// `photo_real_version` (wire: `leonardo_photo_real_version`).
     PhotoRealVersion,
+    /// `photo_real_strength` (wire: `leonardo_photo_real_strength`).
     PhotoRealStrength,
+    /// `prompt_magic` (wire: `leonardo_prompt_magic`).
     PromptMagic,
+    /// `prompt_magic_version` (wire: `leonardo_prompt_magic_version`).
     PromptMagicVersion,
+    /// `prompt_magic_strength` (wire: `leonardo_prompt_magic_strength`).
     PromptMagicStrength,
+    /// `high_contrast` (wire: `leonardo_hight_constrast`).
     HighContrast,
+    /// `high_resolution` (wire: `leonardo_hight_resolution`).
     HighResolution,
+    /// `enhance_prompt` (wire: `leonardo_enhance_prompt`).
     EnhancePrompt,
+    /// `enhance_prompt_instruction` (wire: `leonardo_enhance_prompt_instruction`).
     EnhancePromptInstruction,
 }
 
