@@ -45,7 +45,7 @@ async fn run_inner(
     let out = PathBuf::from(m.get_one::<String>("out").expect("has a default"));
 
     if m.get_flag("dry_run") {
-        print_dry_run(m, &requests, total, images, json_out);
+        print_dry_run(m, &requests, total, images, json_out)?;
         *printed = true;
         return Ok(());
     }
@@ -226,7 +226,7 @@ async fn run_batch(
     };
     let mut stream = client.generate_many(requests, opts).await?;
     while let Some(item) = stream.next().await {
-        let err = match (&item.result, &item.save_error) {
+        let err = match (&item.result, item.error()) {
             (Ok(g), None) => {
                 if !item.resumed {
                     run.spent += u64::from(g.credits().unwrap_or(0));
@@ -238,9 +238,14 @@ async fn run_batch(
                 continue;
             }
             (Ok(g), Some(e)) => {
-                // Paid for but not saved: the record id lets `visionxl get` fetch it again.
+                // Paid for, but not saved or not recorded in the manifest: the record id lets
+                // `visionxl get` fetch it again.
                 if !item.resumed {
                     run.spent += u64::from(g.credits().unwrap_or(0));
+                }
+                if !item.files.is_empty() {
+                    run.results
+                        .push((output::generation_json(g), output::saved(g, &item.files)));
                 }
                 e.clone().with_record_id(Some(g.id().to_string()))
             }
@@ -329,17 +334,14 @@ fn print_dry_run(
     total: u64,
     images: u32,
     json_out: bool,
-) {
+) -> Result<(), Error> {
     let async_mode = m.get_flag("async");
-    let base = m
-        .get_one::<String>("base_url")
-        .cloned()
-        .or_else(|| {
-            std::env::var("ONEMIN_BASE_URL")
-                .ok()
-                .filter(|u| !u.trim().is_empty())
-        })
-        .unwrap_or_else(|| wire::DEFAULT_BASE_URL.into());
+    // The URL the client would use (--base-url, else ONEMIN_BASE_URL, else the live service).
+    let mut builder = visionxl::Client::builder();
+    if let Some(url) = m.get_one::<String>("base_url") {
+        builder = builder.base_url(url.clone());
+    }
+    let base = builder.resolved_base_url()?;
     let calls: Vec<Value> = requests
         .iter()
         .map(|req| {
@@ -357,7 +359,7 @@ fn print_dry_run(
     if json_out {
         let doc = json!({"dry_run": true, "credits": total, "images": images, "calls": calls});
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return;
+        return Ok(());
     }
     for (i, call) in calls.iter().enumerate() {
         if calls.len() > 1 {
@@ -373,6 +375,7 @@ fn print_dry_run(
         "price: {total} credits for {images} image(s) in {} call(s); nothing was sent",
         requests.len()
     );
+    Ok(())
 }
 
 /// Asks before spending more than `--max-credits` (only on a terminal).

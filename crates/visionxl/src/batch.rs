@@ -59,6 +59,16 @@ pub struct BatchOptions {
     pub overwrite: bool,
     /// Stop the batch: unfinished items end with `cancelled`.
     pub cancel: Option<CancelToken>,
+    /// Resume only: send again an item whose earlier attempt (recorded in the manifest) may
+    /// already have been charged although its record id is unknown (a connection dropped or an
+    /// answer broke after the request was sent, a 5xx, a timeout). Default false: such an item
+    /// is not sent again; it comes back as a [`BatchItem`] whose error keeps the earlier code,
+    /// has [`Error::may_have_been_charged`] set and says how to send it again. Opting in may pay
+    /// twice for it. Items whose record id is known are never sent again while the record can
+    /// be read: it is read (`GET`, free) instead. Not to be confused with
+    /// [`ClientBuilder::retry_ambiguous`](crate::ClientBuilder::retry_ambiguous), which governs
+    /// retries within one call.
+    pub retry_ambiguous: bool,
 }
 
 impl Default for BatchOptions {
@@ -71,6 +81,7 @@ impl Default for BatchOptions {
             async_mode: false,
             overwrite: false,
             cancel: None,
+            retry_ambiguous: false,
         }
     }
 }
@@ -88,6 +99,7 @@ impl fmt::Debug for BatchOptions {
             .field("async_mode", &self.async_mode)
             .field("overwrite", &self.overwrite)
             .field("cancel", &self.cancel)
+            .field("retry_ambiguous", &self.retry_ambiguous)
             .finish()
     }
 }
@@ -99,26 +111,40 @@ pub struct BatchItem {
     pub index: usize,
     /// Its manifest key (a stable hash of the request's wire JSON and its position).
     pub key: String,
-    /// The generation, or why it failed.
+    /// The generation, or why it failed. On resume, an item that an earlier run may already
+    /// have paid for without a known record id is not sent again (unless
+    /// [`BatchOptions::retry_ambiguous`]): its error keeps the earlier code and has
+    /// [`Error::may_have_been_charged`] set.
     pub result: Result<Generation, Error>,
     /// The saved files (with `out_dir`).
     pub files: Vec<PathBuf>,
-    /// A failure after the generation succeeded (download, saving, manifest): the generation
-    /// is paid for and recorded; rerun with the manifest to finish it without paying again.
+    /// A failure downloading or saving after the generation succeeded: the generation is paid
+    /// for and (unless [`manifest_error`](Self::manifest_error) says otherwise) recorded; rerun
+    /// with the manifest to finish it without paying again.
     pub save_error: Option<Error>,
+    /// The manifest could not record this item (after one retry). The images are downloaded
+    /// and saved regardless (nothing paid for is dropped), but when the `generated` line is
+    /// missing a rerun with this manifest does not know the generation and would pay for it
+    /// again: the message names the record id, which [`Client::get_generation`] reads.
+    pub manifest_error: Option<Error>,
     /// True when an earlier run (the manifest) already paid for this generation.
     pub resumed: bool,
 }
 
 impl BatchItem {
-    /// True when the generation succeeded and nothing failed after it.
+    /// True when the generation succeeded and nothing failed after it (saving, manifest).
     pub fn is_ok(&self) -> bool {
-        self.result.is_ok() && self.save_error.is_none()
+        self.result.is_ok() && self.save_error.is_none() && self.manifest_error.is_none()
     }
 
-    /// The first error of the item, if any.
+    /// The first error of the item, if any: the generation's, else saving's, else the
+    /// manifest's.
     pub fn error(&self) -> Option<&Error> {
-        self.result.as_ref().err().or(self.save_error.as_ref())
+        self.result
+            .as_ref()
+            .err()
+            .or(self.save_error.as_ref())
+            .or(self.manifest_error.as_ref())
     }
 }
 
@@ -171,13 +197,34 @@ struct Done {
     record: Option<Value>,
     credits: Option<u64>,
     files: Option<Vec<PathBuf>>,
+    /// A record an earlier attempt created (and may have paid for) but whose answer was lost:
+    /// read it instead of paying again.
     failed_record: Option<String>,
+    /// An earlier attempt that may have been charged and whose record id is unknown. Sticky:
+    /// a later failure that charged nothing does not clear it, only a `generated` line does.
+    ambiguous: Option<Ambiguous>,
 }
 
-async fn load_manifest(path: &Path) -> Result<HashMap<String, Done>, Error> {
+/// A failed attempt that may have been charged, record id unknown.
+#[derive(Debug, Clone)]
+struct Ambiguous {
+    code: ErrorCode,
+    message: String,
+    at: Option<String>,
+}
+
+/// What the manifest holds: per key, what earlier runs did; and whether the file ends in the
+/// middle of a line (a crash or a failed write), so the next line must start on a new one.
+#[derive(Debug, Default)]
+struct Loaded {
+    done: HashMap<String, Done>,
+    torn_tail: bool,
+}
+
+async fn load_manifest(path: &Path) -> Result<Loaded, Error> {
     let text = match tokio::fs::read_to_string(path).await {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
         Err(e) => {
             return Err(Error::new(
                 ErrorCode::IoError,
@@ -208,6 +255,7 @@ async fn load_manifest(path: &Path) -> Result<HashMap<String, Done>, Error> {
                 entry.record = Some(v["record"].clone());
                 entry.credits = v["credits"].as_u64();
                 entry.failed_record = None;
+                entry.ambiguous = None;
             }
             Some("saved") => {
                 entry.files = v["files"].as_array().map(|a| {
@@ -218,22 +266,53 @@ async fn load_manifest(path: &Path) -> Result<HashMap<String, Done>, Error> {
                 });
             }
             Some("failed") if entry.record.is_none() => {
-                entry.failed_record = v["record_id"].as_str().map(str::to_string);
+                // A line without the flag is treated as possibly charged: never guess cheap.
+                let charged = v["may_have_been_charged"].as_bool().unwrap_or(true);
+                match (v["record_id"].as_str(), charged) {
+                    (Some(id), true) => entry.failed_record = Some(id.to_string()),
+                    // That record is settled (e.g. generation_failed): nothing to read back.
+                    (Some(id), false) => {
+                        if entry.failed_record.as_deref() == Some(id) {
+                            entry.failed_record = None;
+                        }
+                    }
+                    (None, true) => {
+                        entry.ambiguous = Some(Ambiguous {
+                            code: v["code"]
+                                .as_str()
+                                .and_then(ErrorCode::parse)
+                                .unwrap_or(ErrorCode::ConnectionError),
+                            message: v["message"].as_str().unwrap_or_default().to_string(),
+                            at: v["at"].as_str().map(str::to_string),
+                        });
+                    }
+                    (None, false) => {}
+                }
             }
             _ => {}
         }
     }
-    Ok(map)
+    Ok(Loaded {
+        done: map,
+        torn_tail: !text.is_empty() && !text.ends_with('\n'),
+    })
 }
 
 /// Appends lines to the manifest, one writer at a time, flushed and synced.
 struct Manifest {
-    file: tokio::sync::Mutex<tokio::fs::File>,
+    file: tokio::sync::Mutex<ManifestFile>,
     path: PathBuf,
 }
 
+struct ManifestFile {
+    file: tokio::fs::File,
+    /// The file may end with a partial line (an earlier crash or failed write): the next line
+    /// starts with a newline so it is not glued to the torn one (blank lines are skipped).
+    torn: bool,
+}
+
 impl Manifest {
-    async fn open(path: &Path) -> Result<Manifest, Error> {
+    async fn open(path: &Path, torn_tail: bool) -> Result<Manifest, Error> {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             crate::save::ensure_dir(dir).await?;
         }
@@ -250,27 +329,103 @@ impl Manifest {
                 .with_source(e)
             })?;
         Ok(Manifest {
-            file: tokio::sync::Mutex::new(file),
+            file: tokio::sync::Mutex::new(ManifestFile {
+                file,
+                torn: torn_tail,
+            }),
             path: path.to_path_buf(),
         })
     }
 
+    /// Appends one line; a failed write is retried once, on a fresh line.
     async fn append(&self, line: &Value) -> Result<(), Error> {
         let mut text = serde_json::to_string(line).unwrap_or_default();
         text.push('\n');
         let mut f = self.file.lock().await;
-        let w = async {
-            f.write_all(text.as_bytes()).await?;
-            f.flush().await?;
-            f.sync_data().await
-        };
-        w.await.map_err(|e| {
-            Error::new(
-                ErrorCode::IoError,
-                format!("cannot append to the manifest {}: {e}", self.path.display()),
-            )
-            .with_source(e)
-        })
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let prefix: &[u8] = if f.torn { b"\n" } else { b"" };
+            let result = self.write(&mut f.file, prefix, &text, line).await;
+            match result {
+                Ok(()) => {
+                    f.torn = false;
+                    return Ok(());
+                }
+                Err(e) => {
+                    // Part of the line may be in the file: the next one starts on a new line.
+                    f.torn = true;
+                    if attempt < 2 {
+                        tracing::warn!(
+                            error = %e,
+                            manifest = %self.path.display(),
+                            "visionxl: appending to the manifest failed; retrying once"
+                        );
+                        continue;
+                    }
+                    return Err(Error::new(
+                        ErrorCode::IoError,
+                        format!(
+                            "cannot append to the manifest {} (tried twice): {e}",
+                            self.path.display()
+                        ),
+                    )
+                    .with_source(e));
+                }
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        file: &mut tokio::fs::File,
+        prefix: &[u8],
+        text: &str,
+        line: &Value,
+    ) -> std::io::Result<()> {
+        #[cfg(test)]
+        if inject::take(&self.path, line["event"].as_str().unwrap_or_default()) {
+            // A write that broke off half way: the torn half stays in the file.
+            file.write_all(prefix).await?;
+            file.write_all(&text.as_bytes()[..text.len() / 2]).await?;
+            file.flush().await?;
+            return Err(std::io::Error::other("injected manifest write failure"));
+        }
+        #[cfg(not(test))]
+        let _ = line;
+        file.write_all(prefix).await?;
+        file.write_all(text.as_bytes()).await?;
+        file.flush().await?;
+        file.sync_data().await
+    }
+}
+
+/// Test seam: make the next appends of one event to one manifest fail half way.
+#[cfg(test)]
+pub(crate) mod inject {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    static FAILURES: Mutex<Vec<(PathBuf, String, u32)>> = Mutex::new(Vec::new());
+
+    /// The next `times` appends of `event` lines to `manifest` fail after writing half a line.
+    pub(crate) fn fail_appends(manifest: &Path, event: &str, times: u32) {
+        let mut f = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
+        f.push((manifest.to_path_buf(), event.to_string(), times));
+    }
+
+    pub(super) fn take(manifest: &Path, event: &str) -> bool {
+        let mut f = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
+        match f
+            .iter_mut()
+            .find(|(p, e, n)| p == manifest && e == event && *n > 0)
+        {
+            Some(entry) => {
+                entry.2 -= 1;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -289,6 +444,16 @@ impl Client {
     /// manifest before its images are downloaded; a rerun with the same manifest and requests
     /// skips what is finished, downloads what was paid for but not saved, and never pays twice
     /// for it. Fails at once only when the manifest cannot be read or opened.
+    ///
+    /// On a rerun, an item whose earlier attempt failed after the request may have reached the
+    /// service is not sent again: when the record id is known the record is read instead
+    /// (`GET`, free; sent again only when it ended as a FAILURE), and when it is unknown the
+    /// item comes back with an error that keeps the earlier code and has
+    /// [`Error::may_have_been_charged`] set, unless [`BatchOptions::retry_ambiguous`]. Items
+    /// that failed without any charge (validation, budget, a failed generation, ...) are sent
+    /// again. When the manifest cannot record a finished generation (after one retry), its
+    /// images are saved all the same and the item reports it in
+    /// [`BatchItem::manifest_error`].
     ///
     /// ```no_run
     /// # async fn demo(client: visionxl::Client) -> Result<(), visionxl::Error> {
@@ -314,7 +479,11 @@ impl Client {
         opts: BatchOptions,
     ) -> Result<BatchStream, Error> {
         let (done, manifest) = match &opts.manifest {
-            Some(p) => (load_manifest(p).await?, Some(Manifest::open(p).await?)),
+            Some(p) => {
+                let loaded = load_manifest(p).await?;
+                let m = Manifest::open(p, loaded.torn_tail).await?;
+                (loaded.done, Some(m))
+            }
             None => (HashMap::new(), None),
         };
         let total = requests.len();
@@ -387,6 +556,7 @@ async fn run_item(
         result: Err(crate::cancel::cancelled_error()),
         files: Vec::new(),
         save_error: None,
+        manifest_error: None,
         resumed: false,
     };
     let done = done.unwrap_or_default();
@@ -418,20 +588,46 @@ async fn run_item(
     {
         // An earlier run lost the answer but knew the record: read it instead of paying again.
         let fut = client.wait_for_generation(id);
-        if let Ok(g) = cancellable(shared.opts.cancel.as_ref(), fut).await {
-            item.resumed = true;
-            let g = Generation::new(
-                client.clone(),
-                g.record,
-                Some(req.clone()),
-                warnings.clone(),
-                credits,
-            );
-            if let Err(e) = append_generated(shared, &item.key, index, &g).await {
-                item.save_error = Some(e);
+        match cancellable(shared.opts.cancel.as_ref(), fut).await {
+            Ok(g) => {
+                item.resumed = true;
+                let g = Generation::new(
+                    client.clone(),
+                    g.record,
+                    Some(req.clone()),
+                    warnings.clone(),
+                    credits,
+                );
+                item.manifest_error = append_generated(shared, &item.key, index, &g).await;
+                generation = Some(g);
             }
-            generation = Some(g);
+            // The record ended as a FAILURE: there is nothing to recover, the item may be
+            // generated again (unless an attempt without a record id may have been charged).
+            Err(e) if e.code() == ErrorCode::GenerationFailed => tracing::info!(
+                index,
+                record_id = %id,
+                "visionxl: the record an earlier run lost has failed; generating again"
+            ),
+            Err(e) if e.code() == ErrorCode::NotFound && shared.opts.retry_ambiguous => {
+                tracing::warn!(
+                    index,
+                    record_id = %id,
+                    "visionxl: the record an earlier run lost cannot be found; sending again \
+                     (BatchOptions::retry_ambiguous)"
+                );
+            }
+            Err(e) => {
+                item.result = Err(unrecovered_error(e, id));
+                return item;
+            }
         }
+    }
+    if generation.is_none()
+        && let Some(amb) = &done.ambiguous
+        && !shared.opts.retry_ambiguous
+    {
+        item.result = Err(not_resent_error(amb));
+        return item;
     }
     let generation = match generation {
         Some(g) => g,
@@ -443,9 +639,7 @@ async fn run_item(
             };
             match client.generate_with(&req, opts).await {
                 Ok(g) => {
-                    if let Err(e) = append_generated(shared, &item.key, index, &g).await {
-                        item.save_error = Some(e);
-                    }
+                    item.manifest_error = append_generated(shared, &item.key, index, &g).await;
                     g
                 }
                 Err(e) => {
@@ -472,10 +666,9 @@ async fn run_item(
         }
     };
 
-    // 2. Save, unless an earlier run did.
-    if let Some(dir) = &shared.opts.out_dir
-        && item.save_error.is_none()
-    {
+    // 2. Save, unless an earlier run did. A manifest failure does not stop this: the
+    //    generation is paid for and in hand, so its images are saved regardless.
+    if let Some(dir) = &shared.opts.out_dir {
         if let (true, Some(files)) = (item.resumed, &done.files) {
             item.files = files.clone();
         } else {
@@ -503,8 +696,16 @@ async fn run_item(
                             "files": files,
                             "at": utc_now(),
                         });
-                        if let Err(e) = m.append(&line).await {
-                            item.save_error = Some(e);
+                        if let Err(e) = m.append(&line).await
+                            && item.manifest_error.is_none()
+                        {
+                            let msg = format!(
+                                "{}; the images of record {} are saved, and a rerun with this \
+                                 manifest finds them again without paying",
+                                e.message(),
+                                generation.id()
+                            );
+                            item.manifest_error = Some(e.with_message(msg));
                         }
                     }
                     item.files = files;
@@ -517,15 +718,49 @@ async fn run_item(
     item
 }
 
+/// The error of an item not sent again because an earlier attempt may have been charged.
+fn not_resent_error(amb: &Ambiguous) -> Error {
+    let when = amb
+        .at
+        .as_deref()
+        .map(|at| format!(" at {at}"))
+        .unwrap_or_default();
+    Error::new(
+        amb.code,
+        format!(
+            "not sent again: this item may already have been charged in a previous run \
+             ({code}{when}: {msg}) and its record id is unknown; check the account's history, \
+             then rerun with BatchOptions {{ retry_ambiguous: true, .. }} (CLI/bindings: \
+             retry_ambiguous) to send it again, which may pay for it twice",
+            code = amb.code.as_str(),
+            msg = amb.message,
+        ),
+    )
+    .with_may_have_been_charged(true)
+}
+
+/// The error of an item whose earlier record could not be read back (still processing,
+/// unreachable, ...): it is not sent again, the record may hold the paid images.
+fn unrecovered_error(e: Error, id: &str) -> Error {
+    let msg = format!(
+        "{} (record {id}, from a previous run, may already have been charged: it was not sent \
+         again; read it later with get_generation(\"{id}\") or rerun with this manifest)",
+        e.message()
+    );
+    e.with_message(msg)
+        .with_record_id(Some(id.to_string()))
+        .with_may_have_been_charged(true)
+}
+
+/// Records a finished generation in the manifest (the append is retried once). `Some`: it
+/// could not, and a rerun would not know about this paid generation.
 async fn append_generated(
     shared: &Shared,
     key: &str,
     index: usize,
     g: &Generation,
-) -> Result<(), Error> {
-    let Some(m) = &shared.manifest else {
-        return Ok(());
-    };
+) -> Option<Error> {
+    let m = shared.manifest.as_ref()?;
     let line = json!({
         "v": 1,
         "event": "generated",
@@ -538,7 +773,20 @@ async fn append_generated(
         "record": g.raw(),
         "at": utc_now(),
     });
-    m.append(&line).await
+    let e = m.append(&line).await.err()?;
+    tracing::error!(
+        record_id = g.id(),
+        error = %e,
+        "visionxl: a paid generation could not be recorded in the manifest"
+    );
+    let msg = format!(
+        "{}; record {id} is paid for but not recorded: its images are saved all the same, but a \
+         rerun with this manifest would not know it and would pay for it again (read it with \
+         get_generation(\"{id}\"))",
+        e.message(),
+        id = g.id()
+    );
+    Some(e.with_message(msg).with_record_id(Some(g.id().to_string())))
 }
 
 /// Saves every image; when a signed URL has expired, reads the record again for fresh URLs.
@@ -579,6 +827,94 @@ async fn save_refreshing(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use visionxl_emulator::{Emulator, EmulatorConfig};
+
+    async fn emulator() -> Emulator {
+        Emulator::start(EmulatorConfig::default()).await.unwrap()
+    }
+
+    fn client(emu: &Emulator) -> Client {
+        Client::builder()
+            .ignore_env()
+            .api_key(emu.api_key())
+            .base_url(emu.base_url())
+            .requests_per_minute(0)
+            .build()
+            .unwrap()
+    }
+
+    async fn run(client: &Client, reqs: &[GenerateRequest], opts: BatchOptions) -> Vec<BatchItem> {
+        client
+            .generate_many(reqs.to_vec(), opts)
+            .await
+            .unwrap()
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_paid_generation_the_manifest_cannot_record_is_still_saved_and_reported() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("m.jsonl");
+        let out = dir.path().join("out");
+        // Both the append and its retry break off half way.
+        inject::fail_appends(&manifest, "generated", 2);
+        let reqs = [GenerateRequest::new("a paid fox")];
+        let opts = || BatchOptions {
+            manifest: Some(manifest.clone()),
+            out_dir: Some(out.clone()),
+            ..Default::default()
+        };
+        let items = run(&client, &reqs, opts()).await;
+        let item = &items[0];
+        let g = item.result.as_ref().expect("the generation succeeded");
+        assert_eq!(item.files.len(), 1, "the paid image is saved: {item:?}");
+        assert!(item.files[0].exists());
+        assert!(item.save_error.is_none(), "{item:?}");
+        let e = item
+            .manifest_error
+            .as_ref()
+            .expect("the manifest failure is reported");
+        assert_eq!(e.code(), ErrorCode::IoError);
+        assert_eq!(e.record_id(), Some(g.id()));
+        assert!(e.message().contains(g.id()), "{e}");
+        assert!(e.message().contains("pay for it again"), "{e}");
+        assert!(!item.is_ok());
+        assert_eq!(item.error().map(Error::code), Some(ErrorCode::IoError));
+        assert_eq!(emu.ledger().charges.len(), 1);
+        // The torn halves did not swallow the "saved" line that followed them.
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .any(|l| l["event"] == "saved" && l["record_id"] == g.id())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_manifest_append_is_retried_once_on_a_fresh_line() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("m.jsonl");
+        let out = dir.path().join("out");
+        inject::fail_appends(&manifest, "generated", 1);
+        let reqs = [GenerateRequest::new("a retried fox")];
+        let opts = || BatchOptions {
+            manifest: Some(manifest.clone()),
+            out_dir: Some(out.clone()),
+            ..Default::default()
+        };
+        let items = run(&client, &reqs, opts()).await;
+        assert!(items[0].is_ok(), "{:?}", items[0]);
+        assert_eq!(items[0].files.len(), 1);
+        // The retried line is readable despite the torn half before it: a rerun pays nothing.
+        let items = run(&client, &reqs, opts()).await;
+        assert!(items[0].is_ok() && items[0].resumed, "{:?}", items[0]);
+        assert_eq!(emu.ledger().charges.len(), 1);
+    }
 
     #[test]
     fn keys_are_stable_and_positional() {

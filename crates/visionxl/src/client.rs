@@ -269,15 +269,15 @@ impl Client {
             record_id = field::Empty,
         );
         async {
+            let timeout = opts.poll_timeout.unwrap_or(self.inner.config.poll_timeout);
             let record = self
-                .submit(req, u64::from(price), opts.async_mode, state)
+                .submit(req, u64::from(price), opts.async_mode, timeout, state)
                 .await?;
             state.set_record(&record.id);
             tracing::Span::current().record("record_id", record.id.as_str());
             let record = if record.status.is_final() {
                 record
             } else {
-                let timeout = opts.poll_timeout.unwrap_or(self.inner.config.poll_timeout);
                 self.poll_until_final(&record.id, &record.status, timeout, true, 3)
                     .await
                     .map_err(|e| submitted_error(e, &record.id))?
@@ -295,11 +295,13 @@ impl Client {
     }
 
     /// POSTs the generation; retries only what is safe (or ambiguous failures when opted in).
+    /// `poll_timeout`: how long to poll a record whose answer broke after its id arrived.
     async fn submit(
         &self,
         req: &GenerateRequest,
         price: u64,
         async_mode: bool,
+        poll_timeout: Duration,
         state: &CallState,
     ) -> Result<Record, Error> {
         let cfg = &self.inner.config;
@@ -393,7 +395,7 @@ impl Client {
                     state.set_record(&id);
                     tracing::warn!(record_id = %id, code = %err.code(), "visionxl: broken answer to a generation; reading the record instead");
                     return match self
-                        .poll_until_final(&id, &Status::Processing, cfg.poll_timeout, false, 3)
+                        .poll_until_final(&id, &Status::Processing, poll_timeout, false, 3)
                         .await
                     {
                         Ok(record) => Ok(record),
@@ -508,6 +510,10 @@ impl Client {
 
     /// Polls until the record is final or `timeout` passes. `nulls_allowed`: how many
     /// `{"aiRecord": null}` answers to tolerate (a fresh record may not be readable at once).
+    ///
+    /// The wait before a read is the current interval, cut short at the deadline, so the last
+    /// read happens at the deadline rather than up to one interval before it; only a record
+    /// still not final after that read is a `timeout`.
     async fn poll_until_final(
         &self,
         id: &str,
@@ -526,7 +532,8 @@ impl Client {
         async {
             loop {
                 if wait {
-                    if Instant::now() + interval > deadline {
+                    let now = Instant::now();
+                    if now >= deadline {
                         return Err(Error::new(
                             ErrorCode::Timeout,
                             format!(
@@ -538,7 +545,7 @@ impl Client {
                         )
                         .with_record_id(Some(id.to_string())));
                     }
-                    tokio::time::sleep(interval).await;
+                    tokio::time::sleep(interval.min(deadline - now)).await;
                     interval = interval.mul_f64(1.5).min(cfg.max_poll_interval);
                 }
                 wait = true;

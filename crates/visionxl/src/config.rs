@@ -309,16 +309,85 @@ impl ClientBuilder {
         Client::from_config(config)
     }
 
-    pub(crate) fn settle(self) -> Result<Config, Error> {
-        let env = |name: &str| -> Option<String> {
-            if !self.use_env {
-                return None;
+    /// The API base URL this builder would use: the one passed to
+    /// [`base_url`](Self::base_url), else `ONEMIN_BASE_URL` (unless
+    /// [`ignore_env`](Self::ignore_env)), else `https://api.1min.ai`; parsed and checked exactly
+    /// as [`build`](Self::build) checks it (plain `http://` only to a loopback host unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http)). Needs no API key and sends nothing;
+    /// the string is the one [`Client::base_url`] would return (normalised by URL parsing, e.g.
+    /// `https://api.1min.ai/`). Meant for showing what a call would do (a `--dry-run`) without
+    /// reading the environment again.
+    ///
+    /// ```
+    /// let b = visionxl::Client::builder().ignore_env();
+    /// assert_eq!(b.resolved_base_url()?, "https://api.1min.ai/");
+    /// let b = b.base_url("http://127.0.0.1:8080");
+    /// assert_eq!(b.resolved_base_url()?, "http://127.0.0.1:8080/");
+    /// # Ok::<(), visionxl::Error>(())
+    /// ```
+    pub fn resolved_base_url(&self) -> Result<String, Error> {
+        Ok(self.resolve_base()?.to_string())
+    }
+
+    /// The asset base URL this builder would use (where result paths are downloaded from): the
+    /// one passed to [`asset_base_url`](Self::asset_base_url), else `ONEMIN_ASSET_BASE_URL`
+    /// (unless [`ignore_env`](Self::ignore_env)), else `<base_url>/asset` when the base URL is a
+    /// loopback host (the emulator), else `https://asset.1min.ai`. Needs no API key; fails as
+    /// [`build`](Self::build) would on a bad base or asset URL. The string is the one
+    /// [`Client::asset_base_url`] would return.
+    pub fn resolved_asset_base_url(&self) -> Result<String, Error> {
+        let base = self.resolve_base()?;
+        Ok(self.resolve_asset_base(&base)?.to_string())
+    }
+
+    /// A non-blank environment variable, unless the environment is ignored.
+    fn env(&self, name: &str) -> Option<String> {
+        if !self.use_env {
+            return None;
+        }
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+
+    fn resolve_base(&self) -> Result<Url, Error> {
+        let base_raw = self
+            .base_url
+            .clone()
+            .or_else(|| self.env(ENV_BASE_URL))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = parse_base("base_url", &base_raw)?;
+        if base_url.scheme() == "http" && !is_loopback(&base_url) && !self.allow_insecure_http {
+            return Err(config_error(
+                "base_url",
+                format!(
+                    "refusing to send the API key over plain http to {} (not a loopback host): \
+                     use https, or allow_insecure_http(true) if you really mean it",
+                    base_url.host_str().unwrap_or("?")
+                ),
+            ));
+        }
+        Ok(base_url)
+    }
+
+    fn resolve_asset_base(&self, base_url: &Url) -> Result<Url, Error> {
+        let asset_raw = self
+            .asset_base_url
+            .clone()
+            .or_else(|| self.env(ENV_ASSET_BASE_URL));
+        match asset_raw {
+            Some(a) => parse_base("asset_base_url", &a),
+            None if is_loopback(base_url) => {
+                let joined = format!("{}/asset", base_url.as_str().trim_end_matches('/'));
+                parse_base("asset_base_url", &joined)
             }
-            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-        };
-        let key = match self.api_key {
+            None => parse_base("asset_base_url", DEFAULT_ASSET_BASE_URL),
+        }
+    }
+
+    pub(crate) fn settle(self) -> Result<Config, Error> {
+        let key = match &self.api_key {
             Some(k) if !k.expose_secret().trim().is_empty() => k.expose_secret().trim().to_string(),
-            _ => env(ENV_API_KEY)
+            _ => self
+                .env(ENV_API_KEY)
                 .map(|k| k.trim().to_string())
                 .ok_or_else(|| {
                     Error::new(
@@ -340,30 +409,8 @@ impl ClientBuilder {
                  (white space, control or non-ASCII characters)",
             ));
         }
-        let base_raw = self
-            .base_url
-            .or_else(|| env(ENV_BASE_URL))
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let base_url = parse_base("base_url", &base_raw)?;
-        if base_url.scheme() == "http" && !is_loopback(&base_url) && !self.allow_insecure_http {
-            return Err(config_error(
-                "base_url",
-                format!(
-                    "refusing to send the API key over plain http to {} (not a loopback host): \
-                     use https, or allow_insecure_http(true) if you really mean it",
-                    base_url.host_str().unwrap_or("?")
-                ),
-            ));
-        }
-        let asset_raw = self.asset_base_url.or_else(|| env(ENV_ASSET_BASE_URL));
-        let asset_base_url = match asset_raw {
-            Some(a) => parse_base("asset_base_url", &a)?,
-            None if is_loopback(&base_url) => {
-                let joined = format!("{}/asset", base_url.as_str().trim_end_matches('/'));
-                parse_base("asset_base_url", &joined)?
-            }
-            None => parse_base("asset_base_url", DEFAULT_ASSET_BASE_URL)?,
-        };
+        let base_url = self.resolve_base()?;
+        let asset_base_url = self.resolve_asset_base(&base_url)?;
         Ok(Config {
             api_key: SecretString::from(key),
             base_url,
@@ -482,6 +529,39 @@ mod tests {
             .settle()
             .unwrap();
         assert_eq!(c.asset_base_url.as_str(), "http://127.0.0.1:4000/asset");
+    }
+
+    #[test]
+    fn resolved_urls_need_no_key_and_match_the_built_client() {
+        let b = ClientBuilder::new().ignore_env();
+        assert_eq!(b.resolved_base_url().unwrap(), "https://api.1min.ai/");
+        assert_eq!(
+            b.resolved_asset_base_url().unwrap(),
+            "https://asset.1min.ai/"
+        );
+        let b = b.base_url("http://127.0.0.1:4000");
+        assert_eq!(b.resolved_base_url().unwrap(), "http://127.0.0.1:4000/");
+        assert_eq!(
+            b.resolved_asset_base_url().unwrap(),
+            "http://127.0.0.1:4000/asset"
+        );
+        let c = b.clone().api_key("k").build().unwrap();
+        assert_eq!(b.resolved_base_url().unwrap(), c.base_url());
+        assert_eq!(b.resolved_asset_base_url().unwrap(), c.asset_base_url());
+        // The same checks as build().
+        let bad = ClientBuilder::new()
+            .ignore_env()
+            .base_url("http://api.example.com");
+        let e = bad.resolved_base_url().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ValidationError);
+        assert!(e.message().contains("plain http"), "{e}");
+        assert!(
+            ClientBuilder::new()
+                .ignore_env()
+                .base_url("ftp://x")
+                .resolved_base_url()
+                .is_err()
+        );
     }
 
     #[test]

@@ -199,6 +199,36 @@ pub(crate) fn strip_query(url: &str) -> String {
     }
 }
 
+/// A download failure and its causes on one line, without the URL reqwest puts in its message
+/// ("error sending request for url (…?X-Amz-Signature=…)"): a signed URL's query is a
+/// credential and must stay out of errors and logs. Callers name the URL themselves, through
+/// [`strip_query`].
+fn chain_without_url(e: reqwest::Error) -> String {
+    let text = chain(&e.without_url());
+    // Belt and braces: a cause further down the chain could still quote the URL.
+    match text.find('?') {
+        Some(_) if text.to_ascii_lowercase().contains("x-amz-") => redact_queries(&text),
+        _ => text,
+    }
+}
+
+/// Every `?query` of a URL-looking word in `text` replaced by `?[redacted]`.
+fn redact_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(q) = rest.find('?') {
+        out.push_str(&rest[..q]);
+        out.push_str("?[redacted]");
+        let tail = &rest[q + 1..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Now as RFC 3339 UTC, e.g. `2025-01-15T10:50:00Z`.
 pub(crate) fn utc_now() -> String {
     let secs = SystemTime::now()
@@ -350,7 +380,7 @@ async fn download_once(
             (
                 base(format!(
                     "cannot download image {index} from {shown}: {}",
-                    chain(&e)
+                    chain_without_url(e)
                 )),
                 true,
             )
@@ -413,7 +443,7 @@ async fn download_once(
         (
             base(format!(
                 "the download of image {index} from {shown} broke off: {}",
-                chain(&e)
+                chain_without_url(e)
             ))
             .with_status(status),
             true,
@@ -709,6 +739,11 @@ mod tests {
             strip_query("https://x.s3.amazonaws.com/a/b.webp?X-Amz-Signature=zzz#f"),
             "https://x.s3.amazonaws.com/a/b.webp"
         );
+        assert_eq!(
+            redact_queries("url (http://h/a.webp?X-Amz-Signature=abc&X-Amz-Expires=1): refused"),
+            "url (http://h/a.webp?[redacted]): refused"
+        );
+        assert_eq!(redact_queries("no query here"), "no query here");
         assert_eq!(
             sidecar_path(Path::new("d/a.webp")),
             PathBuf::from("d/a.webp.json")

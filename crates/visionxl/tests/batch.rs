@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use common::*;
@@ -197,6 +197,16 @@ async fn resume_after_a_crash_mid_batch_never_pays_twice() {
         assert!(!i.files.is_empty());
         assert!(i.files.iter().all(|f| f.exists()));
     }
+    // The first line run 2 appended was not glued to the torn one: a third run knows every
+    // item and pays nothing.
+    let items: Vec<BatchItem> = client
+        .generate_many(requests(6), opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
+    assert_eq!(emu.ledger().charges.len(), 6, "run 3 paid nothing");
 }
 
 #[tokio::test]
@@ -249,8 +259,77 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
     assert_eq!(items.iter().map(|i| i.files.len()).sum::<usize>(), 2 + 4);
 }
 
+/// How many times each prompt was charged, read back from the records the ledger names.
+async fn charges_per_prompt(
+    emu: &visionxl_emulator::Emulator,
+    client: &visionxl::Client,
+) -> HashMap<String, usize> {
+    let mut per = HashMap::new();
+    for c in emu.ledger().charges {
+        let g = client.get_generation(&c.record_id).await.unwrap();
+        let prompt = g.raw()["aiRecord"]["aiRecordDetail"]["promptObject"]["prompt"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        *per.entry(prompt).or_insert(0) += 1;
+    }
+    per
+}
+
+fn assert_each_charged_at_most_once(
+    ledger: &visionxl_emulator::Ledger,
+    per_prompt: &HashMap<String, usize>,
+) {
+    for c in &ledger.charges {
+        assert!(ledger.charges_for(&c.record_id) <= 1, "{}", c.record_id);
+    }
+    for (prompt, n) in per_prompt {
+        assert!(*n <= 1, "{prompt:?} was paid {n} times");
+    }
+}
+
 #[tokio::test]
-async fn failed_items_are_retried_on_rerun_and_recorded() {
+async fn failures_that_charged_nothing_are_sent_again_on_rerun() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let reqs = requests(5);
+    emu.inject(Fault::new(FaultKind::GenerationFailure {
+        message: "filtered".into(),
+    }));
+    let opts = || BatchOptions {
+        concurrency: 1,
+        manifest: Some(manifest.clone()),
+        ..Default::default()
+    };
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs.clone(), opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 4);
+    let failed: Vec<_> = manifest_lines(&manifest)
+        .into_iter()
+        .filter(|l| l["event"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["code"], "generation_failed");
+    assert_eq!(failed[0]["may_have_been_charged"], false);
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs, opts())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
+    assert_eq!(items.iter().filter(|i| !i.resumed).count(), 1);
+    assert_eq!(emu.ledger().charges.len(), 5);
+}
+
+#[tokio::test]
+async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
     let emu = emulator(0).await;
     let client = client(&emu);
     let dir = tempdir();
@@ -261,13 +340,14 @@ async fn failed_items_are_retried_on_rerun_and_recorded() {
             .times(2)
             .on_path("/api/features"),
     );
-    let opts = || BatchOptions {
+    let opts = |retry_ambiguous| BatchOptions {
         concurrency: 1,
         manifest: Some(manifest.clone()),
+        retry_ambiguous,
         ..Default::default()
     };
     let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts())
+        .generate_many(reqs.clone(), opts(false))
         .await
         .unwrap()
         .collect()
@@ -280,15 +360,182 @@ async fn failed_items_are_retried_on_rerun_and_recorded() {
     assert_eq!(failed.len(), 2);
     assert_eq!(failed[0]["code"], "server_error");
     assert_eq!(failed[0]["may_have_been_charged"], true);
+
+    // A plain rerun: a 5xx may have been processed, so those two are not sent again.
     let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts())
+        .generate_many(reqs.clone(), opts(false))
         .await
         .unwrap()
         .collect()
         .await;
-    assert!(items.iter().all(BatchItem::is_ok));
+    assert_eq!(items.iter().filter(|i| i.is_ok() && i.resumed).count(), 3);
+    let refused: Vec<_> = items
+        .iter()
+        .filter_map(|i| i.result.as_ref().err())
+        .collect();
+    assert_eq!(refused.len(), 2, "{items:?}");
+    for e in refused {
+        assert_eq!(e.code(), visionxl::ErrorCode::ServerError, "code kept: {e}");
+        assert!(e.may_have_been_charged());
+        assert!(e.message().contains("previous run"), "{e}");
+        assert!(e.message().contains("retry_ambiguous: true"), "{e}");
+    }
+    assert_eq!(emu.ledger().charges.len(), 3, "nothing sent");
+
+    // Opting in sends them again.
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs, opts(true))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| !i.resumed).count(), 2);
     assert_eq!(emu.ledger().charges.len(), 5);
+}
+
+#[tokio::test]
+async fn drop_after_charge_is_never_paid_twice_on_rerun() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let out = dir.path().join("out");
+    let reqs = requests(8);
+    let opts = |retry_ambiguous| BatchOptions {
+        concurrency: 3,
+        manifest: Some(manifest.clone()),
+        out_dir: Some(out.clone()),
+        retry_ambiguous,
+        ..Default::default()
+    };
+    emu.inject(Fault::new(FaultKind::DropAfterCharge).on_path("/api/features"));
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs.clone(), opts(false))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 7);
+    let lost = items.iter().find(|i| !i.is_ok()).unwrap();
+    let e = lost.result.as_ref().unwrap_err();
+    assert!(e.may_have_been_charged() && e.record_id().is_none(), "{e}");
+    assert_eq!(emu.ledger().charges.len(), 8, "the dropped one was charged");
+
+    // Reruns (twice) send nothing: the lost item may have been paid for.
+    for _ in 0..2 {
+        let items: Vec<BatchItem> = client
+            .generate_many(reqs.clone(), opts(false))
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(items.iter().filter(|i| i.is_ok() && i.resumed).count(), 7);
+        let again = items.iter().find(|i| i.index == lost.index).unwrap();
+        let e2 = again.result.as_ref().unwrap_err();
+        assert_eq!(e2.code(), e.code(), "code kept: {e2}");
+        assert!(e2.may_have_been_charged());
+        assert!(
+            e2.message().contains("may already have been charged"),
+            "{e2}"
+        );
+        assert!(again.files.is_empty());
+        let ledger = emu.ledger();
+        assert_eq!(ledger.charges.len(), 8, "nothing sent again");
+        assert_each_charged_at_most_once(&ledger, &charges_per_prompt(&emu, &client).await);
+    }
+
+    // Opting in sends it again (and pays a second time for that prompt, knowingly).
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs.clone(), opts(true))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
+    assert_eq!(items.iter().filter(|i| !i.resumed).count(), 1);
+    assert_eq!(emu.ledger().charges.len(), 9);
+    let per = charges_per_prompt(&emu, &client).await;
+    assert_eq!(per[&format!("tile number {}", lost.index)], 2);
+    // And from then on it is done.
+    let items: Vec<BatchItem> = client
+        .generate_many(reqs, opts(false))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
+    assert_eq!(emu.ledger().charges.len(), 9);
+}
+
+#[tokio::test]
+async fn truncated_body_with_a_known_record_is_read_on_rerun_never_resent() {
+    // The answer breaks after the record id arrived and the record is still processing when
+    // the read gives up: the manifest keeps the id; reruns read it and never POST it again,
+    // even when the read fails again.
+    let emu = emulator(1_500).await;
+    let impatient = builder(&emu)
+        .poll_timeout(std::time::Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let reqs = requests(3);
+    let opts = |retry_ambiguous| BatchOptions {
+        concurrency: 1,
+        manifest: Some(manifest.clone()),
+        async_mode: true,
+        retry_ambiguous,
+        ..Default::default()
+    };
+    emu.inject(Fault::new(FaultKind::TruncatedBody).on_path("/api/features"));
+    let items: Vec<BatchItem> = impatient
+        .generate_many(reqs.clone(), opts(false))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    let broken = items.iter().find(|i| i.index == 0).unwrap();
+    let e = broken.result.as_ref().unwrap_err();
+    assert!(e.may_have_been_charged(), "{e}");
+    let id = e
+        .record_id()
+        .expect("the id arrived before the body broke")
+        .to_string();
+    assert_eq!(emu.ledger().charges.len(), 3);
+
+    // Still impatient, even with retry_ambiguous: the record is read (and is still
+    // processing), it is not sent again.
+    let items: Vec<BatchItem> = impatient
+        .generate_many(reqs.clone(), opts(true))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    let again = items.iter().find(|i| i.index == 0).unwrap();
+    let e2 = again.result.as_ref().unwrap_err();
+    assert_eq!(e2.code(), visionxl::ErrorCode::Timeout, "{e2}");
+    assert_eq!(e2.record_id(), Some(id.as_str()));
+    assert!(e2.may_have_been_charged());
+    assert!(e2.message().contains("not sent"), "{e2}");
+    let ledger = emu.ledger();
+    assert_eq!(ledger.charges.len(), 3, "nothing sent again");
+    assert_each_charged_at_most_once(&ledger, &charges_per_prompt(&emu, &impatient).await);
+
+    // A patient rerun recovers it for free.
+    let patient = builder(&emu).build().unwrap();
+    let items: Vec<BatchItem> = patient
+        .generate_many(reqs, opts(false))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
+    let recovered = items.iter().find(|i| i.index == 0).unwrap();
+    assert_eq!(recovered.result.as_ref().unwrap().id(), id);
+    let ledger = emu.ledger();
+    assert_eq!(ledger.charges.len(), 3);
+    assert_each_charged_at_most_once(&ledger, &charges_per_prompt(&emu, &patient).await);
 }
 
 #[tokio::test]

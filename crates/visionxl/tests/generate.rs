@@ -279,3 +279,79 @@ async fn clones_share_budget_and_generation_serialises() {
     assert_eq!(v["images"][0]["index"], 0);
     assert_eq!(v["request"]["prompt"], "a");
 }
+
+#[tokio::test]
+async fn polling_reads_once_more_at_the_deadline_instead_of_giving_up_early() {
+    // The record is final after 600 ms. Polls come at 0.5 s, then 0.75 s later: a poller that
+    // gives up when the next interval would pass the deadline stops at 0.5 s; one that cuts the
+    // last wait short reads again at the deadline (0.9 s) and finds the record done.
+    let emu = emulator(600).await;
+    let client = builder(&emu)
+        .poll_interval(Duration::from_millis(500))
+        .max_poll_interval(Duration::from_secs(10))
+        .poll_timeout(Duration::from_millis(900))
+        .build()
+        .unwrap();
+    let g = client
+        .generate_with(
+            &GenerateRequest::new("just in time"),
+            GenerateOptions {
+                async_mode: true,
+                poll_timeout: Some(Duration::from_millis(900)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(g.status(), &Status::Success);
+    assert_eq!(emu.ledger().charges_for(g.id()), 1);
+
+    // wait_for_generation (the client's poll_timeout) likewise.
+    let e = client
+        .generate_with(
+            &GenerateRequest::new("read later"),
+            GenerateOptions {
+                async_mode: true,
+                poll_timeout: Some(Duration::ZERO),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Timeout, "{e}");
+    let id = e.record_id().unwrap().to_string();
+    let g = client.wait_for_generation(&id).await.unwrap();
+    assert_eq!(g.status(), &Status::Success);
+    assert_eq!(emu.ledger().charges.len(), 2);
+}
+
+#[tokio::test]
+async fn a_broken_answer_is_read_back_for_the_callers_poll_timeout() {
+    // The async answer breaks after the record id arrived: the client reads the record back.
+    // It must poll for the caller's poll_timeout (3 s), not the client's (50 ms).
+    let emu = emulator(400).await;
+    emu.inject(
+        visionxl_emulator::Fault::new(visionxl_emulator::FaultKind::TruncatedBody)
+            .on_path("/api/features"),
+    );
+    let client = builder(&emu)
+        .poll_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let g = client
+        .generate_with(
+            &GenerateRequest::new("patient caller"),
+            GenerateOptions {
+                async_mode: true,
+                poll_timeout: Some(Duration::from_secs(3)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(g.status(), &Status::Success);
+    let ledger = emu.ledger();
+    assert_eq!(ledger.charges.len(), 1);
+    assert_eq!(ledger.charges_for(g.id()), 1);
+    assert!(emu.pending_faults().is_empty(), "the fault was hit");
+}

@@ -290,3 +290,85 @@ async fn oversized_answers_and_images_are_refused() {
     assert_eq!(e.code(), ErrorCode::InvalidResponse);
     assert!(e.message().contains("limit"));
 }
+
+/// Everything a download error shows: message, Display, Debug, and the source chain.
+fn shown(e: &visionxl::Error) -> String {
+    let mut s = format!("{e} | {e:?}");
+    let mut src = std::error::Error::source(e);
+    while let Some(x) = src {
+        s.push_str(&format!(" | {x} | {x:?}"));
+        src = x.source();
+    }
+    s
+}
+
+#[tokio::test]
+async fn download_errors_never_show_the_signed_query() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    // 1. The connection to the signed URL fails (nothing listens on port 1): reqwest's own
+    //    message quotes the whole URL, signature included.
+    let mock = Mock::start(|seen, _base| {
+        if seen.path.starts_with("/api/features") {
+            Canned::json(
+                200,
+                record_body(
+                    "rec-sig-1",
+                    "SUCCESS",
+                    &["images/a.webp"],
+                    Some("http://127.0.0.1:1/temp/a.webp?X-Amz-Signature=SIGSECRET&X-Amz-Expires=600"),
+                ),
+            )
+        } else {
+            Canned::json(404, serde_json::json!({"message": "no"}))
+        }
+    })
+    .await;
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("k")
+        .base_url(&mock.base_url)
+        .requests_per_minute(0)
+        .retry_policy(fast_retry())
+        .build()
+        .unwrap();
+    let g = client.generate(&GenerateRequest::new("x")).await.unwrap();
+    let dir = tempdir();
+    let e = g.save_all(dir.path()).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DownloadError, "{e}");
+    assert!(
+        e.message().contains("127.0.0.1:1/temp/a.webp"),
+        "names the URL: {e}"
+    );
+    let text = shown(&e);
+    assert!(!text.contains("X-Amz-Signature"), "{text}");
+    assert!(!text.contains("SIGSECRET"), "{text}");
+    let e = g.image_bytes(0).await.unwrap_err();
+    assert!(!shown(&e).contains("SIGSECRET"), "{e}");
+
+    // 2. The signed download breaks off half way (every attempt).
+    let emu = emulator(0).await;
+    let g = common::client(&emu)
+        .generate(&GenerateRequest::new("y"))
+        .await
+        .unwrap();
+    assert!(
+        g.images()[0].url().contains("X-Amz-Signature"),
+        "a signed URL"
+    );
+    emu.inject(
+        Fault::new(FaultKind::TruncatedBody)
+            .times(3)
+            .on_path("/temp"),
+    );
+    let e = g.image_bytes(0).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DownloadError, "{e}");
+    let text = shown(&e);
+    assert!(!text.contains("X-Amz-Signature"), "{text}");
+
+    // Nor in the logs (the retries log the message).
+    let logs = capture.text();
+    assert!(logs.contains("visionxl.retry"), "retries were logged");
+    assert!(!logs.contains("X-Amz-Signature"), "{logs}");
+    assert!(!logs.contains("SIGSECRET"), "{logs}");
+}
