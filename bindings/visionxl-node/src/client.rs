@@ -1,0 +1,589 @@
+//! The network half: `NativeClient`, `NativeGeneration`, `NativeBatch`, `CancelHandle`.
+//!
+//! Every network or disk call returns a Promise settled from napi's tokio runtime (the JS thread
+//! only converts arguments and results). Cancellation is explicit: dropping a JS Promise does not
+//! stop the Rust future, so every call takes a `CancelHandle` that the JS layer fires from the
+//! caller's `AbortSignal`; the future then ends at once with `cancelled` and is dropped (which
+//! closes its connections).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Buffer, PromiseRaw, Unknown};
+use napi::{Env, Result};
+use napi_derive::napi;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use visionxl::{
+    BatchItem, BatchOptions, CancelToken, Client, Error, ErrorCode, GenerateOptions,
+    GenerateRequest, Generation, Progress, SaveOptions, Violation,
+};
+
+use crate::convert::{self, params_from_unknown};
+use crate::error::{OrThrow, error_json, to_napi, violation_json};
+
+/// A cancellation flag the JS layer fires from an `AbortSignal`.
+#[napi]
+#[derive(Clone, Default)]
+pub struct CancelHandle {
+    token: CancelToken,
+}
+
+#[napi]
+impl CancelHandle {
+    /// A handle not yet cancelled.
+    #[napi(constructor, catch_unwind)]
+    pub fn new() -> Self {
+        CancelHandle::default()
+    }
+
+    /// Stops every call watching this handle (idempotent).
+    #[napi(catch_unwind)]
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether `cancel` was called.
+    #[napi(getter, catch_unwind)]
+    pub fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+}
+
+fn cancelled() -> Error {
+    Error::new(ErrorCode::Cancelled, "the call was cancelled")
+}
+
+/// Runs `fut` until it ends or `cancel` fires (then the future is dropped: its connections close).
+async fn until_cancelled<T>(
+    cancel: Option<CancelToken>,
+    fut: impl Future<Output = std::result::Result<T, Error>>,
+) -> std::result::Result<T, Error> {
+    match cancel {
+        None => fut.await,
+        Some(token) => {
+            if token.is_cancelled() {
+                return Err(cancelled());
+            }
+            tokio::select! {
+                biased;
+                _ = token.cancelled() => Err(cancelled()),
+                r = fut => r,
+            }
+        }
+    }
+}
+
+fn token(cancel: Option<&CancelHandle>) -> Option<CancelToken> {
+    cancel.map(|c| c.token.clone())
+}
+
+fn millis(field: &str, ms: f64) -> std::result::Result<Duration, Error> {
+    if (0.0..=1e12).contains(&ms) {
+        Ok(Duration::from_secs_f64(ms / 1000.0))
+    } else {
+        Err(Error::validation(vec![Violation::new(
+            field,
+            visionxl::ViolationCode::OutOfRange,
+            format!("{field} must be a number of milliseconds >= 0, got {ms}"),
+        )]))
+    }
+}
+
+/// Client options, already type-checked by the JS layer (`node/lib/client.js`).
+#[napi(object)]
+#[derive(Default)]
+pub struct ClientOptions {
+    pub api_key: Option<String>,
+    pub base_url: Option<String>,
+    pub asset_base_url: Option<String>,
+    pub timeout_ms: Option<f64>,
+    pub connect_timeout_ms: Option<f64>,
+    pub download_timeout_ms: Option<f64>,
+    pub poll_timeout_ms: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub retry_ambiguous: Option<bool>,
+    pub budget: Option<f64>,
+    pub requests_per_minute: Option<u32>,
+    pub allow_insecure_http: Option<bool>,
+    pub async_mode: Option<bool>,
+}
+
+/// The visionxl client (a cheap handle: clones share one connection pool, pacing bucket and
+/// budget).
+#[napi]
+pub struct NativeClient {
+    client: Client,
+}
+
+#[napi]
+impl NativeClient {
+    /// Builds a client: the key from the options, else `ONEMIN_API_KEY`.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(options: ClientOptions) -> Result<Self> {
+        let o = options;
+        let mut b = Client::builder().user_agent(format!(
+            "visionxl-node/{} (node)",
+            env!("CARGO_PKG_VERSION")
+        ));
+        if let Some(k) = o.api_key {
+            b = b.api_key(k);
+        }
+        if let Some(u) = o.base_url {
+            b = b.base_url(u);
+        }
+        if let Some(u) = o.asset_base_url {
+            b = b.asset_base_url(u);
+        }
+        if let Some(ms) = o.timeout_ms {
+            b = b.timeout(millis("timeoutMs", ms).or_throw()?);
+        }
+        if let Some(ms) = o.connect_timeout_ms {
+            b = b.connect_timeout(millis("connectTimeoutMs", ms).or_throw()?);
+        }
+        if let Some(ms) = o.download_timeout_ms {
+            b = b.download_timeout(millis("downloadTimeoutMs", ms).or_throw()?);
+        }
+        if let Some(ms) = o.poll_timeout_ms {
+            b = b.poll_timeout(millis("pollTimeoutMs", ms).or_throw()?);
+        }
+        if let Some(n) = o.max_retries {
+            b = b.max_retries(n);
+        }
+        if let Some(y) = o.retry_ambiguous {
+            b = b.retry_ambiguous(y);
+        }
+        if let Some(c) = o.budget {
+            // The JS layer checked it is a non-negative safe integer.
+            b = b.budget(c as u64);
+        }
+        if let Some(n) = o.requests_per_minute {
+            b = b.requests_per_minute(n);
+        }
+        if let Some(y) = o.allow_insecure_http {
+            b = b.allow_insecure_http(y);
+        }
+        if let Some(y) = o.async_mode {
+            b = b.async_mode(y);
+        }
+        Ok(NativeClient {
+            client: b.build().or_throw()?,
+        })
+    }
+
+    /// The API base URL in use.
+    #[napi(getter, catch_unwind)]
+    pub fn base_url(&self) -> String {
+        self.client.base_url().to_string()
+    }
+
+    /// The asset base URL in use.
+    #[napi(getter, catch_unwind)]
+    pub fn asset_base_url(&self) -> String {
+        self.client.asset_base_url().to_string()
+    }
+
+    /// Credits left in the budget (`null`: no budget).
+    #[napi(getter, catch_unwind)]
+    pub fn budget_remaining(&self) -> Option<f64> {
+        self.client.budget_remaining().map(|c| c as f64)
+    }
+
+    /// Validates `params` (on this thread; a `validation_error` is thrown at once), then
+    /// generates on the runtime.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeGeneration>")]
+    pub fn generate<'e>(
+        &self,
+        env: &'e Env,
+        params: Unknown<'_>,
+        async_mode: Option<bool>,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'e, NativeGeneration>> {
+        let params = params_from_unknown(&params)?.or_throw()?;
+        let (req, _warnings) = convert::build(params).or_throw()?;
+        let client = self.client.clone();
+        let opts = GenerateOptions {
+            async_mode: async_mode.unwrap_or(false),
+            cancel: token(cancel),
+            ..GenerateOptions::default()
+        };
+        env.spawn_future(async move {
+            let generation = client.generate_with(&req, opts).await.or_throw()?;
+            Ok(NativeGeneration { generation })
+        })
+    }
+
+    /// Reads a record again (`GET /api/results/{id}`); with `wait`, polls it until it is final.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeGeneration>")]
+    pub fn get_generation<'e>(
+        &self,
+        env: &'e Env,
+        id: String,
+        wait: Option<bool>,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'e, NativeGeneration>> {
+        let client = self.client.clone();
+        let cancel = token(cancel);
+        env.spawn_future(async move {
+            let fut = async {
+                if wait.unwrap_or(false) {
+                    client.wait_for_generation(&id).await
+                } else {
+                    client.get_generation(&id).await
+                }
+            };
+            let generation = until_cancelled(cancel, fut).await.or_throw()?;
+            Ok(NativeGeneration { generation })
+        })
+    }
+
+    /// Uploads a local image file: `{reference, key, path, raw}`.
+    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    pub fn upload_asset<'e>(
+        &self,
+        env: &'e Env,
+        path: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'e, Value>> {
+        let client = self.client.clone();
+        let cancel = token(cancel);
+        env.spawn_future(async move {
+            let asset = until_cancelled(cancel, client.upload_asset(&path))
+                .await
+                .or_throw()?;
+            Ok(asset_json(&asset))
+        })
+    }
+
+    /// Uploads image bytes held in memory, under `fileName`.
+    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    pub fn upload_asset_bytes<'e>(
+        &self,
+        env: &'e Env,
+        data: Buffer,
+        file_name: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'e, Value>> {
+        let client = self.client.clone();
+        let cancel = token(cancel);
+        let data = bytes::Bytes::from(data.to_vec());
+        env.spawn_future(async move {
+            let asset = until_cancelled(cancel, client.upload_asset_bytes(data, &file_name))
+                .await
+                .or_throw()?;
+            Ok(asset_json(&asset))
+        })
+    }
+
+    /// Starts a batch: every request is validated first (one `validation_error` lists the
+    /// problems of every request, each message naming its index); then the batch runs on the
+    /// runtime and its items are read with `NativeBatch.next()`.
+    #[napi(catch_unwind)]
+    pub fn generate_many(
+        &self,
+        requests: Vec<Unknown<'_>>,
+        options: BatchCallOptions,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<NativeBatch> {
+        let mut reqs: Vec<GenerateRequest> = Vec::with_capacity(requests.len());
+        let mut problems: Vec<Violation> = Vec::new();
+        for (i, r) in requests.iter().enumerate() {
+            let built = match params_from_unknown(r)? {
+                Ok(p) => convert::build(p),
+                Err(e) => Err(e),
+            };
+            match built {
+                Ok((req, _)) => reqs.push(req),
+                Err(e) => problems.extend(e.violations().iter().map(|v| {
+                    Violation::new(
+                        v.field.clone(),
+                        v.code,
+                        format!("request {i}: {}", v.message),
+                    )
+                })),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(to_napi(Error::validation(problems)));
+        }
+        let progress: Arc<Mutex<Option<Progress>>> = Arc::new(Mutex::new(None));
+        let slot = progress.clone();
+        // Built with struct update syntax so that options the client crate adds later keep
+        // their defaults; the progress callback is set afterwards.
+        let mut opts = BatchOptions {
+            concurrency: options.concurrency.unwrap_or(4).max(1) as usize,
+            manifest: options.manifest.map(PathBuf::from),
+            out_dir: options.out_dir.map(PathBuf::from),
+            async_mode: options.async_mode.unwrap_or(false),
+            overwrite: options.overwrite.unwrap_or(false),
+            cancel: token(cancel),
+            retry_ambiguous: options.retry_ambiguous.unwrap_or(false),
+            ..BatchOptions::default()
+        };
+        opts.on_progress = Some(Arc::new(move |p: Progress| {
+            if let Ok(mut s) = slot.lock() {
+                *s = Some(p);
+            }
+        }));
+        let total = reqs.len();
+        let (tx, rx) = mpsc::unbounded_channel::<BatchMessage>();
+        let client = self.client.clone();
+        // Drive the batch on the runtime, independently of how fast JS reads the items; stop
+        // (dropping in-flight work) when the reader is gone.
+        napi::bindgen_prelude::spawn(async move {
+            use futures_util::{FutureExt, StreamExt};
+            let panic_tx = tx.clone();
+            let drive = async move {
+                let mut stream = match client.generate_many(reqs, opts).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(BatchMessage::Failed(e));
+                        return;
+                    }
+                };
+                while let Some(item) = stream.next().await {
+                    let p = progress.lock().ok().and_then(|mut s| s.take());
+                    if tx.send(BatchMessage::Item(Box::new(item), p)).is_err() {
+                        return;
+                    }
+                }
+            };
+            // A panic must not end the batch silently (the reader would see a short batch).
+            if std::panic::AssertUnwindSafe(drive)
+                .catch_unwind()
+                .await
+                .is_err()
+            {
+                let _ = panic_tx.send(BatchMessage::Failed(Error::new(
+                    ErrorCode::IoError,
+                    "internal error: the batch stopped unexpectedly (a panic in the Rust code)",
+                )));
+            }
+        });
+        Ok(NativeBatch {
+            rx: Arc::new(tokio::sync::Mutex::new(rx)),
+            total: total as u32,
+        })
+    }
+
+    /// A redacted description (never the key).
+    #[napi(catch_unwind)]
+    pub fn describe(&self) -> String {
+        format!("{:?}", self.client)
+    }
+}
+
+fn asset_json(a: &visionxl::Asset) -> Value {
+    json!({
+        "reference": a.reference(),
+        "key": a.key(),
+        "path": a.path(),
+        "raw": a.raw(),
+    })
+}
+
+/// Options of `generateMany`, type-checked by the JS layer.
+#[napi(object)]
+#[derive(Default)]
+pub struct BatchCallOptions {
+    pub concurrency: Option<u32>,
+    pub manifest: Option<String>,
+    pub out_dir: Option<String>,
+    pub overwrite: Option<bool>,
+    pub async_mode: Option<bool>,
+    pub retry_ambiguous: Option<bool>,
+}
+
+enum BatchMessage {
+    Item(Box<BatchItem>, Option<Progress>),
+    Failed(Error),
+}
+
+/// A running batch; `next()` resolves to the next finished item, or `null` at the end.
+#[napi]
+pub struct NativeBatch {
+    rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<BatchMessage>>>,
+    total: u32,
+}
+
+#[napi]
+impl NativeBatch {
+    /// Items in the batch.
+    #[napi(getter, catch_unwind)]
+    pub fn total(&self) -> u32 {
+        self.total
+    }
+
+    /// The next finished item (completion order), `null` when every item was read.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeBatchItem | null>")]
+    pub fn next<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, Option<NativeBatchItem>>> {
+        let rx = self.rx.clone();
+        env.spawn_future(async move {
+            let msg = rx.lock().await.recv().await;
+            match msg {
+                None => Ok(None),
+                Some(BatchMessage::Failed(e)) => Err(to_napi(e)),
+                Some(BatchMessage::Item(item, progress)) => Ok(Some(NativeBatchItem {
+                    item: Mutex::new(Some(*item)),
+                    progress,
+                })),
+            }
+        })
+    }
+}
+
+/// One finished item of a batch.
+#[napi]
+pub struct NativeBatchItem {
+    item: Mutex<Option<BatchItem>>,
+    progress: Option<Progress>,
+}
+
+#[napi]
+impl NativeBatchItem {
+    /// `{index, key, resumed, files, error, saveError, progress}` (errors as encoded data).
+    #[napi(catch_unwind)]
+    pub fn info(&self) -> Value {
+        let guard = self.item.lock().unwrap_or_else(|e| e.into_inner());
+        let progress = self.progress.map(|p| {
+            json!({
+                "index": p.index,
+                "total": p.total,
+                "completed": p.completed,
+                "succeeded": p.succeeded,
+                "failed": p.failed,
+                "resumed": p.resumed,
+                "creditsSpent": p.credits_spent,
+            })
+        });
+        match guard.as_ref() {
+            None => Value::Null,
+            Some(item) => json!({
+                "index": item.index,
+                "key": item.key,
+                "resumed": item.resumed,
+                "files": item.files.iter().map(|f| f.to_string_lossy()).collect::<Vec<_>>(),
+                "error": item.result.as_ref().err().map(error_json),
+                "saveError": item.save_error.as_ref().map(error_json),
+                "progress": progress,
+            }),
+        }
+    }
+
+    /// The generation of the item (once), `null` when it failed.
+    #[napi(catch_unwind)]
+    pub fn take_generation(&self) -> Option<NativeGeneration> {
+        let mut guard = self.item.lock().unwrap_or_else(|e| e.into_inner());
+        let item = guard.as_mut()?;
+        let result = std::mem::replace(&mut item.result, Err(cancelled()));
+        match result {
+            Ok(generation) => Some(NativeGeneration { generation }),
+            Err(e) => {
+                item.result = Err(e);
+                None
+            }
+        }
+    }
+}
+
+/// A finished generation and the means to fetch its images.
+#[napi]
+pub struct NativeGeneration {
+    generation: Generation,
+}
+
+#[napi]
+impl NativeGeneration {
+    /// `{id, status, images, credits, warnings, raw, createdAt, emulated, request}`.
+    #[napi(catch_unwind)]
+    pub fn data(&self) -> Value {
+        let g = &self.generation;
+        json!({
+            "id": g.id(),
+            "status": g.status().as_str(),
+            "images": g.images().iter().map(|i| json!({
+                "index": i.index(),
+                "path": i.path(),
+                "url": i.url(),
+                "fileName": i.file_name(),
+            })).collect::<Vec<_>>(),
+            "credits": g.credits(),
+            "warnings": g.warnings().iter().map(violation_json).collect::<Vec<_>>(),
+            "raw": g.raw(),
+            "createdAt": g.created_at(),
+            "emulated": g.is_emulated(),
+            "request": g.request().map(GenerateRequest::to_wire),
+        })
+    }
+
+    /// Downloads every image into `dir` (with sidecars); resolves to the written paths.
+    #[napi(catch_unwind, ts_return_type = "Promise<string[]>")]
+    pub fn save<'e>(
+        &self,
+        env: &'e Env,
+        dir: String,
+        overwrite: Option<bool>,
+        sidecar: Option<bool>,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'e, Vec<String>>> {
+        let g = self.generation.clone();
+        let opts = SaveOptions {
+            overwrite: overwrite.unwrap_or(false),
+            sidecar: sidecar.unwrap_or(true),
+            cancel: token(cancel),
+        };
+        env.spawn_future(async move {
+            let paths = g.save_all_with(&dir, opts).await.or_throw()?;
+            Ok(paths
+                .into_iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect())
+        })
+    }
+
+    /// Downloads image `index` to `path` (extension corrected to the real type); resolves to
+    /// the path written.
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
+    pub fn save_image<'e>(
+        &self,
+        env: &'e Env,
+        index: u32,
+        path: String,
+        overwrite: Option<bool>,
+        sidecar: Option<bool>,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'e, String>> {
+        let g = self.generation.clone();
+        let opts = SaveOptions {
+            overwrite: overwrite.unwrap_or(false),
+            sidecar: sidecar.unwrap_or(true),
+            cancel: token(cancel),
+        };
+        env.spawn_future(async move {
+            let p = g.save_with(index as usize, &path, opts).await.or_throw()?;
+            Ok(p.to_string_lossy().into_owned())
+        })
+    }
+
+    /// The bytes of image `index` as a Buffer.
+    #[napi(catch_unwind, ts_return_type = "Promise<Buffer>")]
+    pub fn image_bytes<'e>(
+        &self,
+        env: &'e Env,
+        index: u32,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'e, Buffer>> {
+        let g = self.generation.clone();
+        let cancel = token(cancel);
+        env.spawn_future(async move {
+            let bytes = match &cancel {
+                Some(t) => g.image_bytes_cancellable(index as usize, t).await,
+                None => g.image_bytes(index as usize).await,
+            }
+            .or_throw()?;
+            Ok(Buffer::from(bytes.to_vec()))
+        })
+    }
+}

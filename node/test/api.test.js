@@ -1,0 +1,166 @@
+'use strict';
+// The pure API: argument types, VisionXLError, names against the core's table, both entries.
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const util = require('node:util');
+
+const vxl = require('..');
+const { VisionXLError } = vxl;
+
+function rejectsWith(fn, code, fields) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof VisionXLError, `a VisionXLError, got ${e}`);
+    assert.ok(e instanceof Error);
+    assert.equal(e.code, code);
+    if (fields) assert.deepEqual(e.violations.map((v) => v.field).sort(), [...fields].sort());
+    return true;
+  });
+}
+
+describe('estimateCredits and planBatches arguments', () => {
+  it('n defaults to 1', () => {
+    assert.equal(vxl.estimateCredits('1024x1024'), 286);
+  });
+  it('wrong types are validation_errors naming each field, all at once', () => {
+    rejectsWith(() => vxl.estimateCredits(512, '2'), 'validation_error', ['size', 'n']);
+    rejectsWith(() => vxl.estimateCredits('512x512', 2.5), 'validation_error', ['n']);
+    rejectsWith(() => vxl.estimateCredits(undefined, 1), 'validation_error', ['size']);
+    rejectsWith(() => vxl.estimateCredits('512x512', -1), 'validation_error', ['n']);
+    rejectsWith(() => vxl.estimateCredits('512x512', NaN), 'validation_error', ['n']);
+    rejectsWith(() => vxl.planBatches('512x512', '5'), 'validation_error', ['images']);
+    rejectsWith(() => vxl.planBatches('512x512', 1e9), 'validation_error', ['images']);
+  });
+  it('a bad size suggests the close one', () => {
+    assert.throws(() => vxl.estimateCredits('1024x1025', 1), (e) => e.violations[0].code === 'not_allowed_value' && /did you mean/.test(e.message));
+  });
+});
+
+describe('validate and buildRequest', () => {
+  it('keeps NaN and Infinity (not_finite), and reports every problem', () => {
+    const report = vxl.validate({ prompt: 'x', contrastRatio: NaN, initStrength: Infinity, initImageId: 'a' });
+    assert.deepEqual(
+      report.map((v) => `${v.field}/${v.code}/${v.severity}`).sort(),
+      ['leonardo_contrast_ratio/not_finite/error', 'leonardo_init_strength/not_finite/error'],
+    );
+  });
+  it('a float where an integer is needed is wrong_type; an integral number is an integer', () => {
+    assert.deepEqual(vxl.validate({ prompt: 'x', n: 2.5 }).map((v) => v.code), ['wrong_type']);
+    assert.deepEqual(vxl.validate({ prompt: 'x', n: 2.0 }), []);
+  });
+  it('bigint seeds work, beyond 2^53 too (out_of_range there)', () => {
+    assert.equal(vxl.buildRequest({ prompt: 'x', seed: 9_999_999_998n }).wire.leonardo_seed, 9_999_999_998);
+    assert.deepEqual(vxl.validate({ prompt: 'x', seed: 2n ** 70n }).map((v) => `${v.field}/${v.code}`), ['leonardo_seed/out_of_range']);
+  });
+  it('objects, functions and symbols are wrong_type, not crashes', () => {
+    const report = vxl.validate({ prompt: { text: 'x' }, negativePrompt: () => 1, size: Symbol('s'), imagePrompts: ['a', 3] });
+    assert.deepEqual(
+      report.map((v) => `${v.field}/${v.code}`).sort(),
+      ['leonardo_image_prompts/wrong_type', 'negativePrompt/wrong_type', 'prompt/wrong_type', 'size/wrong_type'],
+    );
+  });
+  it('params that are not an object are one wrong_type on params', () => {
+    for (const bad of [null, undefined, 'a cat', 3, ['prompt']]) {
+      assert.deepEqual(vxl.validate(bad).map((v) => `${v.field}/${v.code}`), ['params/wrong_type'], String(bad));
+      rejectsWith(() => vxl.buildRequest(bad), 'validation_error', ['params']);
+    }
+  });
+  it('unknown names suggest the camelCase name, whatever naming was used', () => {
+    const [v] = vxl.validate({ prompt: 'x', guidance_scale: 3 });
+    assert.equal(v.code, 'unknown_field');
+    assert.match(v.message, /guidanceScale/);
+    const [w] = vxl.validate({ prompt: 'x', guidanceScal: 3 });
+    assert.match(w.message, /did you mean "guidanceScale"/);
+  });
+  it('presets: explicit values win; a bad preset is reported with the other problems', () => {
+    const built = vxl.buildRequest({ prompt: 'x', preset: 'max_detail', guidanceScale: 14 });
+    assert.equal(built.wire.leonardo_guidance_scale, 14);
+    assert.equal(built.wire.leonardo_num_inference_steps, 45);
+    rejectsWith(() => vxl.buildRequest({ prompt: '', preset: 'maximum' }), 'validation_error', ['preset', 'prompt']);
+    rejectsWith(() => vxl.buildRequest({ prompt: 'x', preset: 3 }), 'validation_error', ['preset']);
+  });
+  it('the message of a validation_error lists every violation', () => {
+    assert.throws(() => vxl.buildRequest({ prompt: ' ', n: 9, guidanceScale: 99 }), (e) => {
+      assert.equal(e.violations.length, 3);
+      assert.match(e.message, /3 problems/);
+      for (const v of e.violations) assert.ok(e.message.includes(v.message));
+      return true;
+    });
+  });
+  it('validateJson reads text that is not JSON or not an object as a violation', () => {
+    assert.deepEqual(vxl.validateJson('{').map((v) => v.field), ['promptObject']);
+    assert.deepEqual(vxl.validateJson('[1]').map((v) => `${v.field}/${v.code}`), ['promptObject/wrong_type']);
+    assert.deepEqual(vxl.validateJson(42).map((v) => v.field), ['promptObject']);
+  });
+  it('parseWire gives camelCase params that build the same request', () => {
+    const back = vxl.parseWire({ prompt: 'x', leonardo_tilling: true, leonardo_hight_constrast: true });
+    assert.deepEqual(back.params, { prompt: 'x', size: '1024x1024', n: 1, tiling: true, highContrast: true });
+    rejectsWith(() => vxl.parseWire('{"prompt": ""}'), 'validation_error', ['prompt']);
+  });
+});
+
+describe('VisionXLError', () => {
+  it('is a real Error subclass with every field', () => {
+    const e = new VisionXLError('boom', { code: 'rate_limited', status: 429, retryAfter: 3, requestId: 'r1' });
+    assert.ok(e instanceof Error);
+    assert.ok(e instanceof VisionXLError);
+    assert.equal(e.name, 'VisionXLError');
+    assert.deepEqual([e.code, e.status, e.retryAfter, e.requestId, e.violations.length], ['rate_limited', 429, 3, 'r1', 0]);
+    assert.match(String(e), /^VisionXLError: boom/);
+    assert.match(e.stack, /api\.test\.js/);
+    assert.equal(Object.prototype.toString.call(e), '[object VisionXLError]');
+  });
+  it('errors thrown by the API carry a stack pointing at the caller', () => {
+    try {
+      vxl.estimateCredits('bad', 1);
+      assert.fail('should throw');
+    } catch (e) {
+      assert.match(e.stack, /api\.test\.js/);
+      assert.doesNotMatch(e.message, /\u0001/);
+    }
+  });
+});
+
+describe('names come from the core table', () => {
+  it('PARAMS has 27 rows whose camelCase names are the snake_case names camelCased', () => {
+    assert.equal(vxl.PARAMS.length, 27);
+    for (const p of vxl.PARAMS) {
+      assert.equal(p.name, p.sdk.replace(/_([a-z])/g, (_, c) => c.toUpperCase()));
+    }
+    assert.ok(Object.isFrozen(vxl.PARAMS) && Object.isFrozen(vxl.PARAMS[0]));
+  });
+  it('index.d.ts declares exactly the table names (plus preset) in GenerateParams', () => {
+    const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8');
+    const body = /export interface GenerateParams \{([\s\S]*?)\n\}/.exec(dts)[1];
+    const declared = [...body.matchAll(/^\s+([a-zA-Z]+)\??:/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(declared, [...vxl.PARAMS.map((p) => p.name), 'preset'].sort());
+    const codes = /export type ErrorCode =([\s\S]*?);/.exec(dts)[1];
+    assert.deepEqual([...codes.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]), [...vxl.ERROR_CODES]);
+    const styles = /export type PresetStyleName =([\s\S]*?);/.exec(dts)[1];
+    assert.deepEqual([...styles.matchAll(/'([A-Z_0-9]+)'/g)].map((m) => m[1]), [...vxl.PRESET_STYLES]);
+  });
+  it('ERROR_CODES are the 16 stable codes', () => {
+    assert.equal(vxl.ERROR_CODES.length, 16);
+    assert.ok(vxl.ERROR_CODES.includes('cancelled'));
+  });
+});
+
+describe('require and import', () => {
+  it('give the very same objects', async () => {
+    const esm = await import('../index.mjs');
+    for (const name of Object.keys(vxl)) assert.equal(esm[name], vxl[name], name);
+    assert.equal(esm.default, vxl);
+    const testingEsm = await import('../testing.mjs');
+    assert.equal(testingEsm.Emulator, require('../testing').Emulator);
+  });
+  it('the package resolves itself through its exports map', () => {
+    const pkg = require('../package.json');
+    assert.equal(pkg.name, 'visionxl');
+    assert.equal(require.resolve('visionxl'), path.join(__dirname, '..', 'index.js'));
+    assert.equal(require.resolve('visionxl/testing'), path.join(__dirname, '..', 'testing.js'));
+  });
+  it('util.inspect of the module shows its API', () => {
+    assert.match(util.inspect(vxl), /estimateCredits/);
+  });
+});

@@ -1,0 +1,82 @@
+// Types of `visionxl/testing`.
+
+/// <reference types="node" />
+
+import type { Size } from './index';
+
+export interface EmulatorOptions {
+  /** The port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Accepted keys and balances (default `vxl-emulator-key` with 100,000 credits). */
+  keys?: { key: string; credits: number }[];
+  /** How long each generation takes, in ms (default 0). */
+  latencyMs?: number;
+  /** How long signed temporary URLs stay valid, in seconds (default 600). */
+  temporaryUrlTtlSecs?: number;
+}
+
+export interface Charge {
+  recordId: string;
+  /** The key charged, redacted. */
+  key: string;
+  credits: number;
+  /** RFC 3339 UTC. */
+  at: string;
+}
+
+export interface Ledger {
+  charges: Charge[];
+  /** Balance per redacted key. */
+  balances: Record<string, number>;
+  totalCharged: number;
+  /** How often a record was charged (a correct client makes it 0 or 1). */
+  chargesFor(recordId: string): number;
+}
+
+/** A scripted failure for the next `count` (default 1) requests whose path starts with `path`. */
+export type Fault = { count?: number; path?: string } & (
+  | { kind: 'rate_limit'; retryAfterSecs: number }
+  | { kind: 'status'; status: number }
+  | { kind: 'cloudflare' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'drop_before_processing' }
+  | { kind: 'drop_after_charge' }
+  | { kind: 'truncated_body' }
+  | { kind: 'malformed_json' }
+  | { kind: 'expired_asset' }
+  | { kind: 'generation_failure'; message: string }
+);
+
+/** The visionxl emulator, in-process, on 127.0.0.1. */
+export class Emulator {
+  private constructor();
+  static start(options?: EmulatorOptions): Promise<Emulator>;
+  /** `http://127.0.0.1:PORT`: the client's `baseUrl`. */
+  readonly baseUrl: string;
+  readonly assetBaseUrl: string;
+  /** `vxl-emulator-key` by default. */
+  readonly apiKey: string;
+  ledger(): Promise<Ledger>;
+  inject(fault: Fault): Promise<void>;
+  pendingFaults(): Promise<unknown[]>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InterpretedRecord {
+  kind: 'record';
+  id: string;
+  status: string;
+  images: { index: number; path: string; url: string }[];
+}
+
+/** How the SDK reads one answer of the service; throws a VisionXLError for an error answer. */
+export function interpretResponse(answer: {
+  endpoint?: 'features' | 'results';
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | object;
+  assetBaseUrl?: string;
+}): InterpretedRecord | { kind: 'empty' };
+
+export type { Size };

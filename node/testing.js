@@ -1,0 +1,3 @@
+'use strict';
+// visionxl/testing (CommonJS entry): the in-process Emulator and interpretResponse.
+module.exports = require('./lib/testing');
