@@ -24,7 +24,15 @@
  *    object is freed, unless the function name says _dup: then the caller owns the string
  *    and frees it with vxl_string_free.
  *  - Misuse (NULL where a pointer is required, a string that is not UTF-8, an index out of
- *    range) returns VXL_INVALID_ARGUMENT with an error whose code is "invalid_argument".
+ *    range) makes a function that returns a vxl_status return VXL_INVALID_ARGUMENT, with an
+ *    error whose code is "invalid_argument" and whose message names the argument. Getters
+ *    that return a value instead of a vxl_status cannot report an error: given a NULL handle
+ *    or an index out of range, those returning a pointer (vxl_generation_image_url,
+ *    vxl_generation_image_path, vxl_generation_image_file_name, vxl_paths_get, ...) return
+ *    NULL, counts return 0, and the others return the value their comment names.
+ *  - A _cancellable variant takes `const vxl_cancel_token *cancel` (NULL: not cancellable)
+ *    after its inputs and before its out-pointers; vxl_cancel(cancel) from another thread
+ *    makes it return VXL_ERROR with code "cancelled".
  *  - No Rust panic ever reaches C: a bug surfaces as VXL_ERROR with code "internal_error".
  *  - Thread safety is stated per handle below. Blocking calls (vxl_generate, saves, ...) run
  *    on the client's own runtime threads: create clients after fork(), not before.
@@ -43,7 +51,8 @@ typedef enum vxl_status {
     /**
      * The caller broke the API contract: a NULL pointer where one is required, a string that
      * is not UTF-8, an index out of range. The `vxl_error` has the code `"invalid_argument"`
-     * and names the argument.
+     * and names the argument. (Getters that return a pointer rather than a status, such as
+     * `vxl_generation_image_url` or `vxl_paths_get`, return NULL for these instead.)
      */
     VXL_INVALID_ARGUMENT = 1,
     /**
@@ -93,11 +102,12 @@ typedef struct vxl_client_options vxl_client_options;
 typedef struct vxl_error vxl_error;
 
 /**
- * A finished generation: its record id, status, images (path and URL), price, warnings and
+ * A generation record: its record id, status, images (path and URL), price, warnings and
  * JSON, and the means to save the images.
  *
- * Created by `vxl_generate` and `vxl_get_generation`; the caller owns it and frees it with
- * `vxl_generation_free`. Immutable: it may be read and saved from several threads at once,
+ * Created by `vxl_generate` and `vxl_wait_for_generation` (always finished: status
+ * `"SUCCESS"`), and by `vxl_get_generation` (a single read: may be `"PROCESSING"`, with no
+ * images yet); the caller owns it and frees it with `vxl_generation_free`. Immutable: it may be read and saved from several threads at once,
  * and stays usable after its client is freed.
  */
 typedef struct vxl_generation vxl_generation;
@@ -290,6 +300,26 @@ enum vxl_status vxl_client_options_set_allow_insecure_http(struct vxl_client_opt
                                                            struct vxl_error **err);
 
 /**
+ * Generate in async mode (default false): `vxl_generate` sends `"async": true`, the service
+ * answers `PROCESSING` at once and the record is polled (`GET /api/results/{id}`) until it is
+ * finished, so `vxl_generate` still returns only finished generations. Without it a
+ * `PROCESSING` answer is polled the same way. Useful when a single long request would be
+ * cut by a proxy or by the request timeout.
+ */
+enum vxl_status vxl_client_options_set_async_mode(struct vxl_client_options *opts,
+                                                  bool yes,
+                                                  struct vxl_error **err);
+
+/**
+ * How long a `PROCESSING` record is polled (by `vxl_generate` and `vxl_wait_for_generation`)
+ * before the call fails with `"timeout"` naming the record id, in milliseconds (default
+ * 600000).
+ */
+enum vxl_status vxl_client_options_set_poll_timeout_ms(struct vxl_client_options *opts,
+                                                       uint64_t ms,
+                                                       struct vxl_error **err);
+
+/**
  * Creates a client from options (which stay owned by the caller).
  *
  * On success `*out` receives a new client the caller frees with `vxl_client_free`. Fails with
@@ -360,11 +390,14 @@ enum vxl_status vxl_generate_cancellable(const struct vxl_client *client,
                                          struct vxl_error **err);
 
 /**
- * Reads a generation record again by its id (`vxl_generation_id`, or
- * `vxl_error_record_id`), with fresh image URLs; waits while it is still processing.
+ * Reads a generation record once by its id (`vxl_generation_id`, or
+ * `vxl_error_record_id`): `GET /api/results/{id}`, with fresh image URLs. It does not wait:
+ * a record still being generated (async mode) comes back as it is, with status
+ * `"PROCESSING"` and no images; `vxl_wait_for_generation` waits for the end.
  *
  * On success `*out` receives a new generation the caller frees with `vxl_generation_free`.
- * An unknown id fails with `"not_found"`.
+ * An unknown id fails with `"not_found"`. A record with status `"FAILURE"` is returned as
+ * it is (its reason is in `vxl_generation_raw_json`).
  */
 enum vxl_status vxl_get_generation(const struct vxl_client *client,
                                    const char *id,
@@ -381,16 +414,53 @@ enum vxl_status vxl_get_generation_cancellable(const struct vxl_client *client,
                                                struct vxl_error **err);
 
 /**
- * Uploads a local image (for `init_image_id` or `image_prompts`).
+ * Reads a generation record by its id and, while it is `"PROCESSING"`, polls it until it
+ * is finished, for up to the client's poll timeout (`vxl_client_options_set_poll_timeout_ms`,
+ * default 10 minutes). Blocks the calling thread.
  *
- * On success `*out_reference` receives the reference to pass on, a new string the caller
- * frees with `vxl_string_free`. `cancel` may be NULL.
+ * On success `*out` receives a new generation with status `"SUCCESS"`, which the caller
+ * frees with `vxl_generation_free`. Fails with `"not_found"` for an unknown id,
+ * `"generation_failed"` (with the record id) when the record ends as `FAILURE`, and
+ * `"timeout"` (with the record id) when it is still processing after the poll timeout.
  */
-enum vxl_status vxl_upload_asset(const struct vxl_client *client,
-                                 const char *path,
-                                 const struct vxl_cancel_token *cancel,
-                                 char **out_reference,
-                                 struct vxl_error **err);
+enum vxl_status vxl_wait_for_generation(const struct vxl_client *client,
+                                        const char *id,
+                                        struct vxl_generation **out,
+                                        struct vxl_error **err);
+
+/**
+ * `vxl_wait_for_generation`, stopped by `vxl_cancel(cancel)` from another thread
+ * (`"cancelled"`). `cancel` may be NULL (then it is `vxl_wait_for_generation`).
+ */
+enum vxl_status vxl_wait_for_generation_cancellable(const struct vxl_client *client,
+                                                    const char *id,
+                                                    const struct vxl_cancel_token *cancel,
+                                                    struct vxl_generation **out,
+                                                    struct vxl_error **err);
+
+/**
+ * Uploads a local image file (`POST /api/assets`) for use as `init_image_id` or in
+ * `image_prompts`.
+ *
+ * On success `*out_reference` receives the reference to pass on (e.g. to
+ * `vxl_request_set_init_image_id`): a new string the caller owns and frees with
+ * `vxl_string_free`. Fails with `"io_error"` when the file cannot be read and
+ * `"validation_error"` when it is not an image or too large.
+ */
+enum vxl_status vxl_upload_asset_dup(const struct vxl_client *client,
+                                     const char *path,
+                                     char **out_reference,
+                                     struct vxl_error **err);
+
+/**
+ * `vxl_upload_asset_dup`, stopped by `vxl_cancel(cancel)` from another thread
+ * (`"cancelled"`). `cancel` may be NULL (then it is `vxl_upload_asset_dup`).
+ */
+enum vxl_status vxl_upload_asset_dup_cancellable(const struct vxl_client *client,
+                                                 const char *path,
+                                                 const struct vxl_cancel_token *cancel,
+                                                 char **out_reference,
+                                                 struct vxl_error **err);
 
 /**
  * Frees a generation. NULL is a no-op.
@@ -404,8 +474,10 @@ void vxl_generation_free(struct vxl_generation *generation);
 const char *vxl_generation_id(const struct vxl_generation *generation);
 
 /**
- * The record status as the service sent it: `"SUCCESS"` for a finished generation. Owned by
- * `generation`; NULL when `generation` is NULL.
+ * The record status as the service sent it: `"SUCCESS"` for a finished generation,
+ * `"PROCESSING"` for one `vxl_get_generation` read before it was finished (no images yet:
+ * `vxl_wait_for_generation` waits), `"FAILURE"` for a failed one read by
+ * `vxl_get_generation`. Owned by `generation`; NULL when `generation` is NULL.
  */
 const char *vxl_generation_status(const struct vxl_generation *generation);
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The C library's tests, from a fresh machine (CI=true, no stdin):
-#  1. installs what is missing: a C compiler, make, valgrind, pkg-config (Debian packages) and
-#     cbindgen $CBINDGEN_VERSION (crates.io);
+#  1. installs what is missing: a C compiler and the C library headers, make, valgrind,
+#     pkg-config, the sanitizer runtimes (Debian packages, `apt-get update` first,
+#     non-interactive) and cbindgen $CBINDGEN_VERSION (`cargo install --locked`, only when the
+#     cbindgen on PATH is missing or another version). Nothing else installed on the machine is
+#     used: the tests need only libc, pthreads and libvisionxl (their JSON reader is
+#     tests/c/minijson.h);
 #  2. builds libvisionxl (.so and .a) and the emulator binary (debug profile, shared target);
 #  3. regenerates include/visionxl.h into a temporary file and fails if it differs;
 #  4. builds the C tests with -std=c11 -Wall -Wextra -Wpedantic -Werror and runs them under
 #     valgrind (shared library) and under ASan+UBSan (static library);
-#  5. `make install PREFIX=<tmp>`, then builds examples/c/generate.c with
+#  5. `make install PREFIX=<tmp> PROFILE=debug` (install's default profile is release, for
+#     users; CI never builds release), then builds examples/c/generate.c with
 #     `pkg-config --cflags --libs visionxl` (and statically) and runs it against the emulator.
 # Ends with "C: N passed, M failed". Usage: ./scripts/test-c.sh
 set -euo pipefail
@@ -22,20 +27,22 @@ target=$CARGO_TARGET_DIR
 
 step() { printf '\n--> C: %s\n' "$*"; }
 
+export DEBIAN_FRONTEND=noninteractive
 apt_updated=0
 apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
   if [ "$apt_updated" -eq 0 ]; then
-    $sudo apt-get update -qq
+    $sudo apt-get update -qq </dev/null
     apt_updated=1
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" </dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null
 }
 
 step "tools"
 missing=()
-command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
@@ -44,14 +51,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 probe=$(mktemp -d)
-if ! echo 'int main(void) { return 0; }' | cc -fsanitize=address,undefined -x c - -o "$probe/a" 2>/dev/null; then
+# Every system header the tests and the example include (gcc does not pull libc6-dev in
+# without its recommends).
+printf '%s\n' '#include <arpa/inet.h>' '#include <dirent.h>' '#include <pthread.h>' \
+  '#include <spawn.h>' '#include <stdio.h>' '#include <sys/wait.h>' \
+  'int main(void) { return 0; }' >"$probe/p.c"
+if ! cc -pthread "$probe/p.c" -o "$probe/a" 2>/dev/null; then
+  echo "installing libc6-dev"
+  apt_install libc6-dev
+fi
+if ! cc -fsanitize=address,undefined "$probe/p.c" -o "$probe/a" 2>/dev/null; then
+  # libasan and libubsan come with the compiler's own libgcc-N-dev.
   echo "installing the sanitizer runtimes"
-  apt_install libasan8 libubsan1
+  apt_install "libgcc-$(cc -dumpversion | cut -d. -f1)-dev"
 fi
 rm -rf "$probe"
 if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
+  # --force: replaces another version (or a stale record of this one) in ~/.cargo/bin.
   echo "installing cbindgen $CBINDGEN_VERSION"
-  cargo install cbindgen --locked --version "$CBINDGEN_VERSION" --quiet
+  cargo install cbindgen --locked --force --version "$CBINDGEN_VERSION" --quiet </dev/null
 fi
 echo "$(cc --version | head -n 1); $(valgrind --version); $(cbindgen --version); pkg-config $(pkg-config --version)"
 
@@ -104,9 +122,22 @@ for f in valgrind asan; do
   failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')))
 done
 
-step "make install PREFIX=<tmp>, then pkg-config"
+step "make install: release by default (checked with make -n), PROFILE=debug here"
+# Nothing is built by these dry runs: they only print what install would do.
+dry_default=$(make -n -s -C bindings/visionxl-c install PREFIX=/nonexistent)
+dry_debug=$(make -n -s -C bindings/visionxl-c install PREFIX=/nonexistent PROFILE=debug)
+if grep -q -- 'cargo build -p visionxl-c --profile release' <<<"$dry_default" &&
+  grep -q "$target/release/libvisionxl.so" <<<"$dry_default" &&
+  ! grep -q -- '--profile' <<<"$dry_debug" &&
+  grep -q "$target/debug/libvisionxl.so" <<<"$dry_debug"; then
+  pass "make install defaults to PROFILE=release; PROFILE=debug installs the debug build"
+else
+  fail "make install profiles: $(grep -E 'cargo|libvisionxl.so' <<<"$dry_default" | tr '\n' ' ')"
+fi
+
+step "make install PREFIX=<tmp> PROFILE=debug, then pkg-config"
 prefix="$work/prefix"
-make -s -C bindings/visionxl-c install PREFIX="$prefix" >/dev/null
+make -s -C bindings/visionxl-c install PREFIX="$prefix" PROFILE=debug >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 if [ -f "$prefix/include/visionxl.h" ] && [ -f "$prefix/lib/libvisionxl.so" ] &&
   [ -f "$prefix/lib/libvisionxl.a" ] && pkg-config --exists visionxl &&

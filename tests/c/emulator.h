@@ -29,12 +29,15 @@ typedef struct emu {
     unsigned short port;
 } emu;
 
-/* Starts the emulator; returns 1 on success. `keys_file` may be NULL. */
-static inline int emu_start(emu *e, const char *keys_file) {
+/* Starts the emulator; returns 1 on success. `keys_file` may be NULL; `latency_ms` is how long
+ * a generation takes (`--latency-ms`: a synchronous POST answers after it, an async record
+ * stays PROCESSING that long). */
+static inline int emu_start_with(emu *e, const char *keys_file, unsigned latency_ms) {
     const char *bin = getenv("VISIONXL_EMULATOR");
     int fds[2];
     posix_spawn_file_actions_t fa;
-    char *argv[7];
+    char *argv[9];
+    char latency[24];
     int argc = 0;
     size_t n = 0;
     char c;
@@ -59,6 +62,11 @@ static inline int emu_start(emu *e, const char *keys_file) {
     if (keys_file != NULL) {
         argv[argc++] = (char *)"--keys";
         argv[argc++] = (char *)keys_file;
+    }
+    if (latency_ms > 0) {
+        snprintf(latency, sizeof latency, "%u", latency_ms);
+        argv[argc++] = (char *)"--latency-ms";
+        argv[argc++] = latency;
     }
     argv[argc] = NULL;
     if (posix_spawn(&e->pid, bin, &fa, NULL, argv, environ) != 0) {
@@ -93,6 +101,11 @@ static inline int emu_start(emu *e, const char *keys_file) {
     return e->port != 0;
 }
 
+/* Starts the emulator with no latency; returns 1 on success. `keys_file` may be NULL. */
+static inline int emu_start(emu *e, const char *keys_file) {
+    return emu_start_with(e, keys_file, 0);
+}
+
 static inline void emu_stop(emu *e) {
     int status;
     if (e->pid > 0) {
@@ -107,10 +120,11 @@ static inline void emu_stop(emu *e) {
     }
 }
 
-/* One HTTP/1.1 request to the emulator; returns the status code (0 on failure) and copies up
- * to cap-1 bytes of the body into `body` (NUL-terminated) when `body` is not NULL. */
-static inline int emu_http(const emu *e, const char *method, const char *path,
-                           const char *json, char *body, size_t cap) {
+/* One HTTP/1.1 request to the emulator, with the header `API-KEY: key` when `key` is not NULL;
+ * returns the status code (0 on failure) and copies up to cap-1 bytes of the body into `body`
+ * (NUL-terminated) when `body` is not NULL. */
+static inline int emu_http_key(const emu *e, const char *method, const char *path,
+                               const char *key, const char *json, char *body, size_t cap) {
     struct sockaddr_in addr;
     char head[512];
     static char resp[1 << 20];
@@ -135,8 +149,9 @@ static inline int emu_http(const emu *e, const char *method, const char *path,
     }
     snprintf(head, sizeof head,
              "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Type: application/json\r\n"
-             "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-             method, path, (unsigned)e->port, jl);
+             "%s%s%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+             method, path, (unsigned)e->port, key != NULL ? "API-KEY: " : "",
+             key != NULL ? key : "", key != NULL ? "\r\n" : "", jl);
     if (write(fd, head, strlen(head)) < 0 || (jl > 0 && write(fd, json, jl) < 0)) {
         close(fd);
         return 0;
@@ -164,6 +179,41 @@ static inline int emu_http(const emu *e, const char *method, const char *path,
         snprintf(body, cap, "%s", sep + 4);
     }
     return status;
+}
+
+/* One HTTP/1.1 request to the emulator's control endpoints (no API key); see emu_http_key. */
+static inline int emu_http(const emu *e, const char *method, const char *path,
+                           const char *json, char *body, size_t cap) {
+    return emu_http_key(e, method, path, NULL, json, body, cap);
+}
+
+/* Submits a generation in async mode ("async": true, as a client built with async mode
+ * would) with `key`, bypassing the library: the emulator answers PROCESSING at once. Copies
+ * the record id into `id` and returns 1 when the answer was 200 with a PROCESSING record. */
+static inline int emu_submit_async(const emu *e, const char *key, const char *prompt, char *id,
+                                   size_t cap) {
+    char json[512];
+    char body[4096];
+    const char *p, *q;
+    snprintf(json, sizeof json,
+             "{\"type\":\"IMAGE_GENERATOR\",\"model\":\"5c232a9e-9061-4777-980a-ddc8e65647c6\","
+             "\"promptObject\":{\"prompt\":\"%s\",\"size\":\"512x512\",\"n\":1},"
+             "\"async\":true}",
+             prompt);
+    id[0] = '\0';
+    if (emu_http_key(e, "POST", "/api/features", key, json, body, sizeof body) != 200 ||
+        strstr(body, "\"PROCESSING\"") == NULL || (p = strstr(body, "\"uuid\":\"")) == NULL) {
+        fprintf(stderr, "async submit failed: %s\n", body);
+        return 0;
+    }
+    p += strlen("\"uuid\":\"");
+    q = strchr(p, '"');
+    if (q == NULL || (size_t)(q - p) >= cap) {
+        return 0;
+    }
+    memcpy(id, p, (size_t)(q - p));
+    id[q - p] = '\0';
+    return 1;
 }
 
 /* Queues a fault (JSON as POST /_emulator/faults takes it); returns 1 when accepted. */

@@ -525,7 +525,42 @@ static void validation_error_details(void) {
     EXPECT_ERR(VXL_ERROR, err, VXL_ERROR, "validation_error");
 }
 
+/* The harness itself: EXPECT_OK and EXPECT_ERR evaluate the call once, also when it fails
+ * (a second evaluation of a vxl_generate would be a second paid request, and would leak the
+ * first error). */
+static int counted_calls;
+
+static vxl_status counted_call(int fail, vxl_error **err) {
+    uint32_t credits = 0;
+    counted_calls++;
+    return vxl_estimate_credits("512x512", fail ? 9u : 1u, &credits, err);
+}
+
+static void expect_macros_evaluate_the_call_once(void) {
+    vxl_error *err = NULL;
+    int before, expected;
+    counted_calls = 0;
+    EXPECT_OK(counted_call(0, &err), err);
+    EXPECT_ERR(counted_call(1, &err), err, VXL_ERROR, "validation_error");
+    CHECK(counted_calls == 2, "passing expectations made %d calls, want 2", counted_calls);
+    /* Failing expectations: counted here, then taken back (they are meant to fail). */
+    before = vt_case_failures;
+    vt_quiet = 1;
+    EXPECT_OK(counted_call(1, &err), err);
+    EXPECT_ERR(counted_call(1, &err), err, VXL_INVALID_ARGUMENT, "invalid_argument");
+    EXPECT_ERR(counted_call(0, &err), err, VXL_ERROR, "validation_error");
+    vt_quiet = 0;
+    expected = vt_case_failures - before;
+    vt_case_failures = before;
+    CHECK(expected == 1 + 2 + 4, "%d failed checks in the failing expectations, want 7",
+          expected);
+    CHECK(counted_calls == 5, "failing expectations made %d calls in all, want 5",
+          counted_calls);
+    CHECK(err == NULL, "err not reset");
+}
+
 int main(void) {
+    RUN(expect_macros_evaluate_the_call_once);
     RUN(version_is_semver);
     RUN(every_setter_reaches_its_wire_name);
     RUN(json_round_trip_keeps_every_value);

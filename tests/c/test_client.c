@@ -3,6 +3,7 @@
  * shared by several threads. Needs VISIONXL_EMULATOR (the runner sets it). */
 #include <time.h>
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -13,6 +14,10 @@
 #define POOR_KEY "vxl-poor-key-0001"
 
 static emu E;
+/* A second emulator whose generations take SLOW_MS: async records stay PROCESSING that long
+ * and a synchronous POST answers only after it. */
+static emu SLOW;
+enum { SLOW_MS = 4000 };
 static char tmp_dir[256];
 
 /* A client for the emulator: no retries (one fault = one answer), no pacing delays. */
@@ -30,6 +35,30 @@ static vxl_client *test_client(const char *key, uint64_t timeout_ms, uint64_t bu
     }
     if (budget > 0) {
         EXPECT_OK(vxl_client_options_set_budget(opts, budget, &err), err);
+    }
+    EXPECT_OK(vxl_client_new_with_options(opts, &client, &err), err);
+    vxl_client_options_free(opts);
+    return client;
+}
+
+/* A client for emulator `e` with the test key, no retries and no pacing; `timeout_ms` and
+ * `poll_timeout_ms` 0 keep the defaults. */
+static vxl_client *client_for(const emu *e, uint64_t timeout_ms, uint64_t poll_timeout_ms,
+                              bool async_mode) {
+    vxl_client_options *opts = NULL;
+    vxl_client *client = NULL;
+    vxl_error *err = NULL;
+    EXPECT_OK(vxl_client_options_new(&opts, &err), err);
+    EXPECT_OK(vxl_client_options_set_api_key(opts, KEY, &err), err);
+    EXPECT_OK(vxl_client_options_set_base_url(opts, e->base_url, &err), err);
+    EXPECT_OK(vxl_client_options_set_max_retries(opts, 0, &err), err);
+    EXPECT_OK(vxl_client_options_set_requests_per_minute(opts, 100000, &err), err);
+    EXPECT_OK(vxl_client_options_set_async_mode(opts, async_mode, &err), err);
+    if (timeout_ms > 0) {
+        EXPECT_OK(vxl_client_options_set_timeout_ms(opts, timeout_ms, &err), err);
+    }
+    if (poll_timeout_ms > 0) {
+        EXPECT_OK(vxl_client_options_set_poll_timeout_ms(opts, poll_timeout_ms, &err), err);
     }
     EXPECT_OK(vxl_client_new_with_options(opts, &client, &err), err);
     vxl_client_options_free(opts);
@@ -95,6 +124,18 @@ static vxl_error *expect_generate_error(vxl_client *client, const vxl_request *r
           "the API key leaked into the message");
     vxl_generation_free(gen);
     return err;
+}
+
+/* The call was refused as an invalid argument whose message names `param` ("api_key must not
+ * be NULL", "api_key is not valid UTF-8"); frees the error. */
+static void expect_names_argument(vxl_status st, vxl_error **err, const char *param) {
+    const char *msg = vxl_error_message(*err);
+    size_t n = strlen(param);
+    CHECK(st == VXL_INVALID_ARGUMENT, "status %d for %s", (int)st, param);
+    CHECK(msg != NULL && strncmp(msg, param, n) == 0 && msg[n] == ' ',
+          "the message does not name %s: %s", param, vt_s(msg));
+    vxl_error_free(*err);
+    *err = NULL;
 }
 
 /* ---- cases ---------------------------------------------------------------------------- */
@@ -604,6 +645,7 @@ static void uploaded_asset_as_init_image(void) {
     vxl_request *req = small_request("a portrait", 5);
     vxl_generation *gen = NULL;
     vxl_error *err = NULL;
+    vxl_cancel_token *token = NULL;
     char *reference = NULL;
     snprintf(path, sizeof path, "%s/init.png", tmp_dir);
     f = fopen(path, "wb");
@@ -611,7 +653,7 @@ static void uploaded_asset_as_init_image(void) {
     if (f != NULL) {
         fclose(f);
     }
-    EXPECT_OK(vxl_upload_asset(client, path, NULL, &reference, &err), err);
+    EXPECT_OK(vxl_upload_asset_dup(client, path, &reference, &err), err);
     CHECK(reference != NULL && reference[0] != '\0', "no reference");
     if (reference != NULL) {
         EXPECT_OK(vxl_request_set_init_image_id(req, reference, &err), err);
@@ -623,9 +665,428 @@ static void uploaded_asset_as_init_image(void) {
     vxl_string_free(reference);
     reference = NULL;
     snprintf(path, sizeof path, "%s/missing.png", tmp_dir);
-    EXPECT_ERR(vxl_upload_asset(client, path, NULL, &reference, &err), err, VXL_ERROR,
+    EXPECT_ERR(vxl_upload_asset_dup(client, path, &reference, &err), err, VXL_ERROR,
                "io_error");
+    CHECK(reference == NULL, "reference on failure");
+    /* The cancellable variant: a live token uploads, a cancelled one stops it. */
+    snprintf(path, sizeof path, "%s/init.png", tmp_dir);
+    EXPECT_OK(vxl_cancel_token_new(&token, &err), err);
+    EXPECT_OK(vxl_upload_asset_dup_cancellable(client, path, token, &reference, &err), err);
+    CHECK(reference != NULL && reference[0] != '\0', "no reference from the cancellable upload");
+    vxl_string_free(reference);
+    reference = NULL;
+    vxl_cancel(token);
+    EXPECT_ERR(vxl_upload_asset_dup_cancellable(client, path, token, &reference, &err), err,
+               VXL_ERROR, "cancelled");
+    CHECK(reference == NULL, "reference after cancel");
+    vxl_cancel_token_free(token);
     vxl_generation_free(gen);
+    vxl_client_free(client);
+    vxl_request_free(req);
+}
+
+/* ---- reading records: a single read vs waiting (async records on the slow emulator) ---- */
+
+static void get_generation_reads_once_wait_for_generation_waits(void) {
+    vxl_client *client = client_for(&SLOW, 0, 0, false);
+    vxl_generation *gen = NULL;
+    vxl_error *err = NULL;
+    char id[128], dir[512], path[1024];
+    CHECK(emu_submit_async(&SLOW, KEY, "an async lighthouse", id, sizeof id), "async submit");
+    /* A single read: the record as it is now, still processing, no images. */
+    EXPECT_OK(vxl_get_generation(client, id, &gen, &err), err);
+    CHECK(vt_streq(vxl_generation_status(gen), "PROCESSING"), "status %s, want PROCESSING",
+          vt_s(vxl_generation_status(gen)));
+    CHECK(vt_streq(vxl_generation_id(gen), id), "id %s, want %s", vt_s(vxl_generation_id(gen)),
+          id);
+    CHECK(vxl_generation_image_count(gen) == 0, "%zu images while processing",
+          vxl_generation_image_count(gen));
+    vxl_generation_free(gen);
+    gen = NULL;
+    /* Waiting: polled until it is finished. */
+    EXPECT_OK(vxl_wait_for_generation(client, id, &gen, &err), err);
+    CHECK(vt_streq(vxl_generation_status(gen), "SUCCESS"), "status %s after waiting",
+          vt_s(vxl_generation_status(gen)));
+    CHECK(vt_streq(vxl_generation_id(gen), id), "id %s", vt_s(vxl_generation_id(gen)));
+    CHECK(vxl_generation_image_count(gen) == 1, "%zu images", vxl_generation_image_count(gen));
+    snprintf(dir, sizeof dir, "%s/waited", tmp_dir);
+    EXPECT_OK(vxl_generation_save(client, gen, dir, &err), err);
+    snprintf(path, sizeof path, "%s/%s", dir, vt_s(vxl_generation_image_file_name(gen, 0)));
+    CHECK(is_image(path), "%s is not an image", path);
+    vxl_generation_free(gen);
+    gen = NULL;
+    /* Finished: a single read sees it finished too. */
+    EXPECT_OK(vxl_get_generation(client, id, &gen, &err), err);
+    CHECK(vt_streq(vxl_generation_status(gen), "SUCCESS"), "status %s",
+          vt_s(vxl_generation_status(gen)));
+    CHECK(vxl_generation_image_count(gen) == 1, "%zu images", vxl_generation_image_count(gen));
+    vxl_generation_free(gen);
+    gen = NULL;
+    EXPECT_ERR(vxl_wait_for_generation(client, "00000000-0000-4000-8000-000000000000", &gen,
+                                       &err),
+               err, VXL_ERROR, "not_found");
+    CHECK(gen == NULL, "generation for an unknown id");
+    CHECK(emu_charges_for(&SLOW, id) == 1, "charged %d times", emu_charges_for(&SLOW, id));
+    vxl_client_free(client);
+}
+
+typedef struct wait_job {
+    vxl_client *client;
+    const char *id;
+    vxl_cancel_token *token;
+    vxl_status status;
+    vxl_error *err;
+    vxl_generation *gen;
+} wait_job;
+
+static void *wait_in_thread(void *arg) {
+    wait_job *j = arg;
+    j->status = vxl_wait_for_generation_cancellable(j->client, j->id, j->token, &j->gen, &j->err);
+    return NULL;
+}
+
+static void wait_for_generation_ends_on_timeout_failure_and_cancel(void) {
+    vxl_client *impatient = client_for(&SLOW, 0, 300, false);
+    vxl_client *client = client_for(&SLOW, 0, 0, false);
+    vxl_generation *gen = NULL;
+    vxl_error *err = NULL;
+    vxl_status st;
+    wait_job job;
+    pthread_t thread;
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    char id[128];
+    /* Still processing when the poll timeout is over: "timeout" naming the record. */
+    CHECK(emu_submit_async(&SLOW, KEY, "a slow fox", id, sizeof id), "async submit");
+    st = vxl_wait_for_generation(impatient, id, &gen, &err);
+    CHECK(st == VXL_ERROR && vt_streq(vxl_error_code(err), "timeout"), "status %d, %s: %s",
+          (int)st, vt_s(vxl_error_code(err)), vt_s(vxl_error_message(err)));
+    CHECK(vt_streq(vxl_error_record_id(err), id), "record id %s, want %s",
+          vt_s(vxl_error_record_id(err)), id);
+    CHECK(gen == NULL, "generation on timeout");
+    vxl_error_free(err);
+    err = NULL;
+    /* Cancelled from another thread while waiting (a fresh record: still processing). */
+    CHECK(emu_submit_async(&SLOW, KEY, "a cancelled fox", id, sizeof id), "async submit");
+    memset(&job, 0, sizeof job);
+    job.client = client;
+    job.id = id;
+    EXPECT_OK(vxl_cancel_token_new(&job.token, &err), err);
+    CHECK(pthread_create(&thread, NULL, wait_in_thread, &job) == 0, "thread");
+    nanosleep(&pause, NULL);
+    vxl_cancel(job.token);
+    pthread_join(thread, NULL);
+    EXPECT_ERR(job.status, job.err, VXL_ERROR, "cancelled");
+    CHECK(job.gen == NULL, "generation after cancel");
+    vxl_cancel_token_free(job.token);
+    /* Ends as FAILURE: "generation_failed" naming the record. */
+    CHECK(emu_fault(&SLOW, "{\"kind\":\"generation_failure\",\"message\":\"NSFW content "
+                           "detected\"}"),
+          "fault not accepted");
+    CHECK(emu_submit_async(&SLOW, KEY, "a failing fox", id, sizeof id), "async submit");
+    st = vxl_wait_for_generation(client, id, &gen, &err);
+    CHECK(st == VXL_ERROR && vt_streq(vxl_error_code(err), "generation_failed"),
+          "status %d, %s: %s", (int)st, vt_s(vxl_error_code(err)), vt_s(vxl_error_message(err)));
+    CHECK(vt_streq(vxl_error_record_id(err), id), "record id %s, want %s",
+          vt_s(vxl_error_record_id(err)), id);
+    CHECK(vt_contains_ci(vxl_error_message(err), "NSFW"), "message: %s",
+          vt_s(vxl_error_message(err)));
+    CHECK(gen == NULL, "generation for a failed record");
+    vxl_error_free(err);
+    vxl_client_free(impatient);
+    vxl_client_free(client);
+}
+
+static void async_mode_outlasts_the_request_timeout(void) {
+    /* Each request may take 1.5 s, a generation takes 4 s: only async mode (POST answered at
+     * once, then short reads) can finish; the synchronous POST times out. */
+    vxl_client *async_client = client_for(&SLOW, 1500, 0, true);
+    vxl_client *sync_client = client_for(&SLOW, 1500, 0, false);
+    vxl_request *req = small_request("an async fox", 11);
+    vxl_generation *gen = NULL;
+    vxl_error *err = NULL;
+    EXPECT_OK(vxl_generate(async_client, req, &gen, &err), err);
+    CHECK(vt_streq(vxl_generation_status(gen), "SUCCESS"), "status %s",
+          vt_s(vxl_generation_status(gen)));
+    CHECK(vxl_generation_image_count(gen) == 1, "%zu images", vxl_generation_image_count(gen));
+    if (gen != NULL) {
+        CHECK(emu_charges_for(&SLOW, vxl_generation_id(gen)) == 1, "charged %d times",
+              emu_charges_for(&SLOW, vxl_generation_id(gen)));
+    }
+    vxl_error_free(expect_generate_error(sync_client, req, "timeout", 0));
+    vxl_generation_free(gen);
+    vxl_request_free(req);
+    vxl_client_free(async_client);
+    vxl_client_free(sync_client);
+}
+
+/* ---- one generation saved from several threads; one request generated from several ---- */
+
+enum { SAVERS = 4 };
+
+typedef enum save_mode { OWN_DIR, SAME_FILES, SAME_DIR } save_mode;
+
+typedef struct saver {
+    const vxl_client *client;
+    const vxl_generation *gen;
+    pthread_barrier_t *start;
+    save_mode mode;
+    char dir[512];
+    int mismatches;   /* concurrent reads that disagreed with the main thread's */
+    vxl_status st[2]; /* per image (SAME_FILES), or st[0] for the whole save */
+    vxl_error *err[2];
+    size_t paths;
+    int images_ok;
+} saver;
+
+static void *save_worker(void *arg) {
+    saver *w = arg;
+    const vxl_generation *g = w->gen;
+    char path[1024];
+    vxl_paths *paths = NULL;
+    size_t i, count = vxl_generation_image_count(g);
+    pthread_barrier_wait(w->start);
+    /* Reads race with the other threads' saves. */
+    if (vxl_generation_id(g) == NULL || strstr(vt_s(vxl_generation_json(g)),
+                                               vt_s(vxl_generation_id(g))) == NULL) {
+        w->mismatches++;
+    }
+    for (i = 0; i < count; i++) {
+        if (vxl_generation_image_url(g, i) == NULL ||
+            vxl_generation_image_file_name(g, i) == NULL) {
+            w->mismatches++;
+        }
+    }
+    switch (w->mode) {
+    case OWN_DIR:
+        w->st[0] = vxl_generation_save_ex(w->client, g, w->dir, false, NULL, &paths, &w->err[0]);
+        w->paths = vxl_paths_count(paths);
+        for (i = 0; i < w->paths; i++) {
+            w->images_ok += is_image(vt_s(vxl_paths_get(paths, i)));
+        }
+        vxl_paths_free(paths);
+        break;
+    case SAME_FILES:
+        for (i = 0; i < 2 && i < count; i++) {
+            snprintf(path, sizeof path, "%s/image-%zu.webp", w->dir, i);
+            w->st[i] = vxl_generation_save_image(w->client, g, i, path, NULL, &w->err[i]);
+        }
+        break;
+    case SAME_DIR:
+        w->st[0] = vxl_generation_save(w->client, g, w->dir, &w->err[0]);
+        break;
+    }
+    return NULL;
+}
+
+/* Runs SAVERS threads saving `gen` in `mode`, started together: into `dir`/<thread number>
+ * (OWN_DIR) or all into `dir`. */
+static void run_savers(saver *w, const vxl_client *client, const vxl_generation *gen,
+                       save_mode mode, const char *dir) {
+    pthread_t threads[SAVERS];
+    pthread_barrier_t start;
+    int i, started = 0;
+    pthread_barrier_init(&start, NULL, SAVERS);
+    memset(w, 0, sizeof(saver) * SAVERS);
+    for (i = 0; i < SAVERS; i++) {
+        w[i].client = client;
+        w[i].gen = gen;
+        w[i].start = &start;
+        w[i].mode = mode;
+        if (mode == OWN_DIR) {
+            snprintf(w[i].dir, sizeof w[i].dir, "%s/%d", dir, i);
+        } else {
+            snprintf(w[i].dir, sizeof w[i].dir, "%s", dir);
+        }
+    }
+    for (i = 0; i < SAVERS; i++) {
+        if (pthread_create(&threads[i], NULL, save_worker, &w[i]) == 0) {
+            started++;
+        }
+    }
+    CHECK(started == SAVERS, "started %d threads", started);
+    for (i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    pthread_barrier_destroy(&start);
+}
+
+/* Checks that exactly one of the savers' results `slot` is VXL_OK and every other is an
+ * io_error saying the file exists; frees the errors. */
+static void expect_one_winner(saver *w, int slot, const char *what) {
+    int i, ok = 0, exists = 0;
+    for (i = 0; i < SAVERS; i++) {
+        const vxl_error *e = w[i].err[slot];
+        if (w[i].st[slot] == VXL_OK) {
+            ok++;
+        } else if (w[i].st[slot] == VXL_ERROR && vt_streq(vxl_error_code(e), "io_error") &&
+                   vt_contains_ci(vxl_error_message(e), "exists")) {
+            exists++;
+        } else {
+            CHECK(0, "%s, thread %d: status %d, %s: %s", what, i, (int)w[i].st[slot],
+                  vt_s(vxl_error_code(w[i].err[slot])), vt_s(vxl_error_message(w[i].err[slot])));
+        }
+        vxl_error_free(w[i].err[slot]);
+        w[i].err[slot] = NULL;
+    }
+    CHECK(ok == 1 && exists == SAVERS - 1, "%s: %d saved, %d refused (exists), want 1 and %d",
+          what, ok, exists, SAVERS - 1);
+}
+
+/* Counts the files of `dir`: images, sidecars (.json) and leftovers (hidden or .part). */
+static void count_files(const char *dir, int *images, int *sidecars, int *leftovers) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    *images = *sidecars = *leftovers = 0;
+    if (d == NULL) {
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".part") != NULL) {
+            (*leftovers)++;
+        } else if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0) {
+            (*sidecars)++;
+        } else {
+            (*images)++;
+        }
+    }
+    closedir(d);
+}
+
+static void one_generation_saved_from_many_threads(void) {
+    vxl_client *client = test_client(KEY, 0, 0);
+    vxl_request *req = small_request("a harbour at night", 21);
+    vxl_generation *two = NULL, *one = NULL;
+    vxl_error *err = NULL;
+    saver w[SAVERS];
+    char dir[512], name[64];
+    int i, images, sidecars, leftovers;
+    EXPECT_OK(vxl_request_set_n(req, 2, &err), err);
+    EXPECT_OK(vxl_generate(client, req, &two, &err), err);
+    EXPECT_OK(vxl_request_set_n(req, 1, &err), err);
+    EXPECT_OK(vxl_generate(client, req, &one, &err), err);
+    if (two == NULL || one == NULL) {
+        vxl_generation_free(two);
+        vxl_generation_free(one);
+        vxl_client_free(client);
+        vxl_request_free(req);
+        return;
+    }
+    /* Separate folders: every thread saves both images. */
+    snprintf(dir, sizeof dir, "%s/threads-own", tmp_dir);
+    run_savers(w, client, two, OWN_DIR, dir);
+    for (i = 0; i < SAVERS; i++) {
+        CHECK(w[i].st[0] == VXL_OK, "thread %d: %s: %s", i, vt_s(vxl_error_code(w[i].err[0])),
+              vt_s(vxl_error_message(w[i].err[0])));
+        vxl_error_free(w[i].err[0]);
+        CHECK(w[i].paths == 2 && w[i].images_ok == 2, "thread %d: %zu paths, %d images", i,
+              w[i].paths, w[i].images_ok);
+        CHECK(w[i].mismatches == 0, "thread %d: %d reads disagreed", i, w[i].mismatches);
+        count_files(w[i].dir, &images, &sidecars, &leftovers);
+        CHECK(images == 2 && sidecars == 2 && leftovers == 0,
+              "%s: %d images, %d sidecars, %d leftovers", w[i].dir, images, sidecars, leftovers);
+    }
+    /* The same files: exactly one thread writes each, the others are refused. */
+    snprintf(dir, sizeof dir, "%s/threads-same-files", tmp_dir);
+    run_savers(w, client, two, SAME_FILES, dir);
+    for (i = 0; i < SAVERS; i++) {
+        CHECK(w[i].mismatches == 0, "thread %d: %d reads disagreed", i, w[i].mismatches);
+    }
+    expect_one_winner(w, 0, "image-0.webp");
+    expect_one_winner(w, 1, "image-1.webp");
+    count_files(dir, &images, &sidecars, &leftovers);
+    CHECK(images == 2 && sidecars == 2 && leftovers == 0,
+          "%s: %d images, %d sidecars, %d leftovers", dir, images, sidecars, leftovers);
+    for (i = 0; i < 2; i++) {
+        char path[1024];
+        snprintf(name, sizeof name, "image-%d.webp", i);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        CHECK(is_image(path), "%s is not an image", path);
+    }
+    /* The same folder, whole saves of a one-image generation: one saves, the rest refused. */
+    snprintf(dir, sizeof dir, "%s/threads-same-dir", tmp_dir);
+    run_savers(w, client, one, SAME_DIR, dir);
+    expect_one_winner(w, 0, "vxl_generation_save into one folder");
+    count_files(dir, &images, &sidecars, &leftovers);
+    CHECK(images == 1 && sidecars == 1 && leftovers == 0,
+          "%s: %d images, %d sidecars, %d leftovers", dir, images, sidecars, leftovers);
+    vxl_generation_free(two);
+    vxl_generation_free(one);
+    vxl_client_free(client);
+    vxl_request_free(req);
+}
+
+typedef struct shared_req_worker {
+    const vxl_client *client;
+    const vxl_request *req;
+    pthread_barrier_t *start;
+    vxl_status status;
+    vxl_error *err;
+    char id[128];
+    size_t images;
+    int64_t credits;
+} shared_req_worker;
+
+static void *generate_shared_request(void *arg) {
+    shared_req_worker *w = arg;
+    vxl_generation *gen = NULL;
+    pthread_barrier_wait(w->start);
+    w->status = vxl_generate(w->client, w->req, &gen, &w->err);
+    if (w->status == VXL_OK) {
+        snprintf(w->id, sizeof w->id, "%s", vt_s(vxl_generation_id(gen)));
+        w->images = vxl_generation_image_count(gen);
+        w->credits = vxl_generation_credits(gen);
+    }
+    vxl_generation_free(gen);
+    return NULL;
+}
+
+static void one_request_generated_from_many_threads(void) {
+    vxl_client *client = test_client(KEY, 0, 0);
+    vxl_request *req = small_request("one request, many threads", 33);
+    vxl_error *err = NULL;
+    char *before = NULL, *after = NULL;
+    pthread_t threads[SAVERS];
+    pthread_barrier_t start;
+    shared_req_worker w[SAVERS];
+    int i, j, started = 0;
+    EXPECT_OK(vxl_request_set_n(req, 2, &err), err);
+    EXPECT_OK(vxl_request_to_json_dup(req, &before, &err), err);
+    pthread_barrier_init(&start, NULL, SAVERS);
+    memset(w, 0, sizeof w);
+    for (i = 0; i < SAVERS; i++) {
+        w[i].client = client;
+        w[i].req = req; /* the same const request on every thread */
+        w[i].start = &start;
+        if (pthread_create(&threads[i], NULL, generate_shared_request, &w[i]) == 0) {
+            started++;
+        }
+    }
+    CHECK(started == SAVERS, "started %d threads", started);
+    for (i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    pthread_barrier_destroy(&start);
+    for (i = 0; i < started; i++) {
+        CHECK(w[i].status == VXL_OK, "thread %d: %s: %s", i, vt_s(vxl_error_code(w[i].err)),
+              vt_s(vxl_error_message(w[i].err)));
+        vxl_error_free(w[i].err);
+        CHECK(w[i].images == 2 && w[i].credits == 234, "thread %d: %zu images, %lld credits", i,
+              w[i].images, (long long)w[i].credits);
+        CHECK(emu_charges_for(&E, w[i].id) == 1, "thread %d: record %s charged %d times", i,
+              w[i].id, emu_charges_for(&E, w[i].id));
+        for (j = 0; j < i; j++) {
+            CHECK(!vt_streq(w[i].id, w[j].id), "threads %d and %d share a record", i, j);
+        }
+    }
+    /* The request is unchanged by the concurrent use. */
+    EXPECT_OK(vxl_request_to_json_dup(req, &after, &err), err);
+    CHECK(vt_streq(before, after), "request changed: %s -> %s", vt_s(before), vt_s(after));
+    vxl_string_free(before);
+    vxl_string_free(after);
     vxl_client_free(client);
     vxl_request_free(req);
 }
@@ -671,8 +1132,29 @@ static void bad_arguments_of_the_client_api(void) {
                "invalid_argument");
     EXPECT_ERR(vxl_generation_save_image(NULL, NULL, 0, "/tmp/x", NULL, &err), err,
                VXL_INVALID_ARGUMENT, "invalid_argument");
-    EXPECT_ERR(vxl_upload_asset(client, NULL, NULL, &ref, &err), err, VXL_INVALID_ARGUMENT,
+    EXPECT_ERR(vxl_upload_asset_dup(client, NULL, &ref, &err), err, VXL_INVALID_ARGUMENT,
                "invalid_argument");
+    EXPECT_ERR(vxl_wait_for_generation(client, NULL, &gen, &err), err, VXL_INVALID_ARGUMENT,
+               "invalid_argument");
+    EXPECT_ERR(vxl_wait_for_generation_cancellable(NULL, "x", NULL, &gen, &err), err,
+               VXL_INVALID_ARGUMENT, "invalid_argument");
+    /* Messages name the parameter the caller got wrong. */
+    EXPECT_OK(vxl_client_options_new(&opts, &err), err);
+    expect_names_argument(vxl_client_options_set_api_key(opts, NULL, &err), &err, "api_key");
+    expect_names_argument(vxl_client_options_set_base_url(opts, NULL, &err), &err, "base_url");
+    expect_names_argument(vxl_client_options_set_asset_base_url(opts, NULL, &err), &err,
+                          "asset_base_url");
+    expect_names_argument(vxl_client_options_set_api_key(opts, bad, &err), &err, "api_key");
+    expect_names_argument(vxl_client_options_set_async_mode(NULL, true, &err), &err, "opts");
+    vxl_client_options_free(opts);
+    opts = NULL;
+    expect_names_argument(vxl_upload_asset_dup(client, "/tmp/x.png", NULL, &err), &err,
+                          "out_reference");
+    expect_names_argument(vxl_upload_asset_dup_cancellable(client, NULL, NULL, &ref, &err),
+                          &err, "path");
+    expect_names_argument(vxl_wait_for_generation(client, "x", NULL, &err), &err, "out");
+    expect_names_argument(vxl_wait_for_generation(client, NULL, &gen, &err), &err, "id");
+    expect_names_argument(vxl_get_generation(NULL, "x", &gen, &err), &err, "client");
     EXPECT_ERR(vxl_generation_warning(NULL, 0, &v, &err), err, VXL_INVALID_ARGUMENT,
                "invalid_argument");
     EXPECT_ERR(vxl_cancel_token_new(NULL, &err), err, VXL_INVALID_ARGUMENT, "invalid_argument");
@@ -716,9 +1198,11 @@ int main(void) {
         fclose(f);
     }
     CHECK(emu_start(&E, keys), "the emulator did not start");
+    CHECK(emu_start_with(&SLOW, NULL, SLOW_MS), "the slow emulator did not start");
     vt_end();
-    if (E.port == 0) {
+    if (E.port == 0 || SLOW.port == 0) {
         emu_stop(&E);
+        emu_stop(&SLOW);
         return vt_summary("test_client");
     }
     RUN(missing_key_and_key_from_environment);
@@ -741,8 +1225,14 @@ int main(void) {
     RUN(slow_answer_is_timeout);
     RUN(cancel_from_another_thread);
     RUN(one_client_many_threads);
+    RUN(one_generation_saved_from_many_threads);
+    RUN(one_request_generated_from_many_threads);
+    RUN(get_generation_reads_once_wait_for_generation_waits);
+    RUN(wait_for_generation_ends_on_timeout_failure_and_cancel);
+    RUN(async_mode_outlasts_the_request_timeout);
     RUN(uploaded_asset_as_init_image);
     RUN(bad_arguments_of_the_client_api);
     emu_stop(&E);
+    emu_stop(&SLOW);
     return vt_summary("test_client");
 }

@@ -16,6 +16,8 @@
 
 static int vt_passed;
 static int vt_failed;
+static int vt_quiet; /* set by the harness's own tests: failed checks are counted (and their
+                       * messages formatted), not printed */
 static int vt_case_failures;
 static const char *vt_case;
 static char vt_case_buf[512];
@@ -48,11 +50,13 @@ static inline void vt_end(void) {
 #define CHECK(cond, ...)                                                                         \
     do {                                                                                         \
         if (!(cond)) {                                                                           \
+            char vt_msg_[2048];                                                                  \
             vt_case_failures++;                                                                  \
-            fprintf(stderr, "%s:%d: [%s] check failed: %s: ", __FILE__, __LINE__, vt_case,      \
-                    #cond);                                                                      \
-            fprintf(stderr, __VA_ARGS__);                                                        \
-            fputc('\n', stderr);                                                                 \
+            snprintf(vt_msg_, sizeof vt_msg_, __VA_ARGS__);                                      \
+            if (!vt_quiet) {                                                                     \
+                fprintf(stderr, "%s:%d: [%s] check failed: %s: %s\n", __FILE__, __LINE__,       \
+                        vt_case, #cond, vt_msg_);                                                \
+            }                                                                                    \
         }                                                                                        \
     } while (0)
 
@@ -85,14 +89,21 @@ static inline int vt_contains_ci(const char *hay, const char *needle) {
     return n == 0;
 }
 
+/* The EXPECT_ macros evaluate their status argument exactly once (it is usually the call under
+ * test, and a second evaluation could send a second, paid request); `err` must be a plain
+ * vxl_error * variable (it is read, freed and set to NULL). */
+
 /* EXPECT_ERR(status, err, want_status, want_code): the call returned want_status and filled
  * err with an error of want_code (and a non-empty message); frees err and sets it to NULL. */
 #define EXPECT_ERR(st, err, want_status, want_code)                                              \
     do {                                                                                         \
-        CHECK((st) == (want_status), "status %d, want %d", (int)(st), (int)(want_status));      \
-        CHECK((err) != NULL, "no error was filled for status %d", (int)(st));                   \
-        CHECK(vt_streq(vxl_error_code(err), (want_code)), "code %s, want %s",                   \
-              vt_s(vxl_error_code(err)), (want_code));                                           \
+        const vxl_status vt_st_ = (st);                                                          \
+        const vxl_status vt_want_st_ = (want_status);                                            \
+        const char *const vt_want_code_ = (want_code);                                           \
+        CHECK(vt_st_ == vt_want_st_, "status %d, want %d", (int)vt_st_, (int)vt_want_st_);      \
+        CHECK((err) != NULL, "no error was filled for status %d", (int)vt_st_);                 \
+        CHECK(vt_streq(vxl_error_code(err), vt_want_code_), "code %s (%s), want %s",            \
+              vt_s(vxl_error_code(err)), vt_s(vxl_error_message(err)), vt_want_code_);          \
         CHECK(vxl_error_message(err) != NULL && vxl_error_message(err)[0] != '\0',              \
               "empty message for code %s", vt_s(vxl_error_code(err)));                          \
         vxl_error_free(err);                                                                     \
@@ -103,7 +114,8 @@ static inline int vt_contains_ci(const char *hay, const char *needle) {
  * error is printed and freed. */
 #define EXPECT_OK(st, err)                                                                       \
     do {                                                                                         \
-        CHECK((st) == VXL_OK, "status %d: %s: %s", (int)(st), vt_s(vxl_error_code(err)),        \
+        const vxl_status vt_st_ = (st);                                                          \
+        CHECK(vt_st_ == VXL_OK, "status %d: %s: %s", (int)vt_st_, vt_s(vxl_error_code(err)),    \
               vt_s(vxl_error_message(err)));                                                     \
         vxl_error_free(err);                                                                     \
         (err) = NULL;                                                                            \

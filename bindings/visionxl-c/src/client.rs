@@ -1,5 +1,6 @@
 //! The network half: `vxl_client` (with `vxl_client_options`), `vxl_generate`,
-//! `vxl_get_generation`, `vxl_generation` and its saves, `vxl_cancel_token`, and asset uploads.
+//! `vxl_get_generation` / `vxl_wait_for_generation`, `vxl_generation` and its saves,
+//! `vxl_cancel_token`, and asset uploads.
 //!
 //! Every call blocks the calling thread on the client's own tokio runtime (the Rust
 //! `visionxl::blocking::Client`), so C needs no event loop.
@@ -56,11 +57,12 @@ struct Image {
     file_name: CString,
 }
 
-/// A finished generation: its record id, status, images (path and URL), price, warnings and
+/// A generation record: its record id, status, images (path and URL), price, warnings and
 /// JSON, and the means to save the images.
 ///
-/// Created by `vxl_generate` and `vxl_get_generation`; the caller owns it and frees it with
-/// `vxl_generation_free`. Immutable: it may be read and saved from several threads at once,
+/// Created by `vxl_generate` and `vxl_wait_for_generation` (always finished: status
+/// `"SUCCESS"`), and by `vxl_get_generation` (a single read: may be `"PROCESSING"`, with no
+/// images yet); the caller owns it and frees it with `vxl_generation_free`. Immutable: it may be read and saved from several threads at once,
 /// and stays usable after its client is freed.
 #[allow(non_camel_case_types)]
 pub struct vxl_generation {
@@ -123,7 +125,7 @@ pub extern "C" fn vxl_client_new(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         let mut b = ClientBuilder::new();
         // SAFETY: NULL or NUL-terminated strings.
         if let Some(k) = unsafe { ffi::opt_c_str(api_key, "api_key") }? {
@@ -151,7 +153,7 @@ pub extern "C" fn vxl_client_options_new(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         give(
             out,
             vxl_client_options {
@@ -171,10 +173,12 @@ pub extern "C" fn vxl_client_options_free(opts: *mut vxl_client_options) {
     })
 }
 
-/// Runs a string setter of the options (NULL or invalid UTF-8: `VXL_INVALID_ARGUMENT`).
+/// Runs a string setter of the options (NULL or invalid UTF-8: `VXL_INVALID_ARGUMENT`, whose
+/// message names the C parameter `name`).
 fn with_builder_str(
     opts: *mut vxl_client_options,
     value: *const c_char,
+    name: &str,
     err: *mut *mut vxl_error,
     set: impl FnOnce(ClientBuilder, &str) -> ClientBuilder,
 ) -> vxl_status {
@@ -182,7 +186,7 @@ fn with_builder_str(
         // SAFETY: NULL or a live options object used by one thread.
         let o = unsafe { ffi::borrow_mut(opts, "opts") }?;
         // SAFETY: NULL or a NUL-terminated string.
-        let v = unsafe { ffi::c_str(value, "value") }?;
+        let v = unsafe { ffi::c_str(value, name) }?;
         o.builder = set(std::mem::take(&mut o.builder), v);
         Ok(())
     })
@@ -209,7 +213,7 @@ pub extern "C" fn vxl_client_options_set_api_key(
     api_key: *const c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_str(opts, api_key, err, |b, v| b.api_key(v))
+    with_builder_str(opts, api_key, "api_key", err, |b, v| b.api_key(v))
 }
 
 /// The API base URL (else `ONEMIN_BASE_URL`, else `https://api.1min.ai`). Copied.
@@ -219,7 +223,7 @@ pub extern "C" fn vxl_client_options_set_base_url(
     base_url: *const c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_str(opts, base_url, err, |b, v| b.base_url(v))
+    with_builder_str(opts, base_url, "base_url", err, |b, v| b.base_url(v))
 }
 
 /// Where images are downloaded from (else `ONEMIN_ASSET_BASE_URL`, else
@@ -230,7 +234,9 @@ pub extern "C" fn vxl_client_options_set_asset_base_url(
     asset_base_url: *const c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_str(opts, asset_base_url, err, |b, v| b.asset_base_url(v))
+    with_builder_str(opts, asset_base_url, "asset_base_url", err, |b, v| {
+        b.asset_base_url(v)
+    })
 }
 
 /// How long to wait for a connection, in milliseconds (default 10000).
@@ -318,6 +324,32 @@ pub extern "C" fn vxl_client_options_set_allow_insecure_http(
     with_builder_val(opts, err, |b| b.allow_insecure_http(yes))
 }
 
+/// Generate in async mode (default false): `vxl_generate` sends `"async": true`, the service
+/// answers `PROCESSING` at once and the record is polled (`GET /api/results/{id}`) until it is
+/// finished, so `vxl_generate` still returns only finished generations. Without it a
+/// `PROCESSING` answer is polled the same way. Useful when a single long request would be
+/// cut by a proxy or by the request timeout.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_client_options_set_async_mode(
+    opts: *mut vxl_client_options,
+    yes: bool,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    with_builder_val(opts, err, |b| b.async_mode(yes))
+}
+
+/// How long a `PROCESSING` record is polled (by `vxl_generate` and `vxl_wait_for_generation`)
+/// before the call fails with `"timeout"` naming the record id, in milliseconds (default
+/// 600000).
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_client_options_set_poll_timeout_ms(
+    opts: *mut vxl_client_options,
+    ms: u64,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    with_builder_val(opts, err, |b| b.poll_timeout(Duration::from_millis(ms)))
+}
+
 /// Creates a client from options (which stay owned by the caller).
 ///
 /// On success `*out` receives a new client the caller frees with `vxl_client_free`. Fails with
@@ -330,7 +362,7 @@ pub extern "C" fn vxl_client_new_with_options(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a live options object.
         let o = unsafe { ffi::borrow(opts, "opts") }?;
         give(
@@ -371,7 +403,7 @@ pub extern "C" fn vxl_cancel_token_new(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         give(
             out,
             vxl_cancel_token {
@@ -452,7 +484,7 @@ pub extern "C" fn vxl_generate_cancellable(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or live handles.
         let client = unsafe { ffi::borrow(client, "client") }?;
         // SAFETY: as above.
@@ -468,11 +500,14 @@ pub extern "C" fn vxl_generate_cancellable(
     })
 }
 
-/// Reads a generation record again by its id (`vxl_generation_id`, or
-/// `vxl_error_record_id`), with fresh image URLs; waits while it is still processing.
+/// Reads a generation record once by its id (`vxl_generation_id`, or
+/// `vxl_error_record_id`): `GET /api/results/{id}`, with fresh image URLs. It does not wait:
+/// a record still being generated (async mode) comes back as it is, with status
+/// `"PROCESSING"` and no images; `vxl_wait_for_generation` waits for the end.
 ///
 /// On success `*out` receives a new generation the caller frees with `vxl_generation_free`.
-/// An unknown id fails with `"not_found"`.
+/// An unknown id fails with `"not_found"`. A record with status `"FAILURE"` is returned as
+/// it is (its reason is in `vxl_generation_raw_json`).
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_get_generation(
     client: *const vxl_client,
@@ -492,28 +527,97 @@ pub extern "C" fn vxl_get_generation_cancellable(
     out: *mut *mut vxl_generation,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
+    read_generation(client, id, cancel, out, err, Read::Once)
+}
+
+/// Reads a generation record by its id and, while it is `"PROCESSING"`, polls it until it
+/// is finished, for up to the client's poll timeout (`vxl_client_options_set_poll_timeout_ms`,
+/// default 10 minutes). Blocks the calling thread.
+///
+/// On success `*out` receives a new generation with status `"SUCCESS"`, which the caller
+/// frees with `vxl_generation_free`. Fails with `"not_found"` for an unknown id,
+/// `"generation_failed"` (with the record id) when the record ends as `FAILURE`, and
+/// `"timeout"` (with the record id) when it is still processing after the poll timeout.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_wait_for_generation(
+    client: *const vxl_client,
+    id: *const c_char,
+    out: *mut *mut vxl_generation,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    vxl_wait_for_generation_cancellable(client, id, ptr::null(), out, err)
+}
+
+/// `vxl_wait_for_generation`, stopped by `vxl_cancel(cancel)` from another thread
+/// (`"cancelled"`). `cancel` may be NULL (then it is `vxl_wait_for_generation`).
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_wait_for_generation_cancellable(
+    client: *const vxl_client,
+    id: *const c_char,
+    cancel: *const vxl_cancel_token,
+    out: *mut *mut vxl_generation,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    read_generation(client, id, cancel, out, err, Read::UntilFinished)
+}
+
+/// How `read_generation` reads a record.
+#[derive(Clone, Copy)]
+enum Read {
+    /// One `GET`: the record as it is now.
+    Once,
+    /// Polled until it is no longer `PROCESSING`.
+    UntilFinished,
+}
+
+fn read_generation(
+    client: *const vxl_client,
+    id: *const c_char,
+    cancel: *const vxl_cancel_token,
+    out: *mut *mut vxl_generation,
+    err: *mut *mut vxl_error,
+    how: Read,
+) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a live client.
         let client = unsafe { ffi::borrow(client, "client") }?;
         // SAFETY: NULL or a NUL-terminated string.
         let id = unsafe { ffi::c_str(id, "id") }?;
+        let c = &client.inner;
         // SAFETY: NULL or a live token.
-        let generation = match unsafe { token(cancel) } {
-            Some(t) => client.inner.get_generation_cancellable(id, t)?,
-            None => client.inner.get_generation(id)?,
+        let generation = match (how, unsafe { token(cancel) }) {
+            (Read::Once, Some(t)) => c.get_generation_cancellable(id, t)?,
+            (Read::Once, None) => c.get_generation(id)?,
+            (Read::UntilFinished, Some(t)) => c.wait_for_generation_cancellable(id, t)?,
+            (Read::UntilFinished, None) => c.wait_for_generation(id)?,
         };
         give(out, vxl_generation::new(generation));
         Ok(())
     })
 }
 
-/// Uploads a local image (for `init_image_id` or `image_prompts`).
+/// Uploads a local image file (`POST /api/assets`) for use as `init_image_id` or in
+/// `image_prompts`.
 ///
-/// On success `*out_reference` receives the reference to pass on, a new string the caller
-/// frees with `vxl_string_free`. `cancel` may be NULL.
+/// On success `*out_reference` receives the reference to pass on (e.g. to
+/// `vxl_request_set_init_image_id`): a new string the caller owns and frees with
+/// `vxl_string_free`. Fails with `"io_error"` when the file cannot be read and
+/// `"validation_error"` when it is not an image or too large.
 #[unsafe(no_mangle)]
-pub extern "C" fn vxl_upload_asset(
+pub extern "C" fn vxl_upload_asset_dup(
+    client: *const vxl_client,
+    path: *const c_char,
+    out_reference: *mut *mut c_char,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    vxl_upload_asset_dup_cancellable(client, path, ptr::null(), out_reference, err)
+}
+
+/// `vxl_upload_asset_dup`, stopped by `vxl_cancel(cancel)` from another thread
+/// (`"cancelled"`). `cancel` may be NULL (then it is `vxl_upload_asset_dup`).
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_upload_asset_dup_cancellable(
     client: *const vxl_client,
     path: *const c_char,
     cancel: *const vxl_cancel_token,
@@ -521,7 +625,7 @@ pub extern "C" fn vxl_upload_asset(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out_reference)?;
+        clear_out(out_reference, "out_reference")?;
         // SAFETY: NULL or a live client.
         let client = unsafe { ffi::borrow(client, "client") }?;
         // SAFETY: NULL or a NUL-terminated string.
@@ -563,8 +667,10 @@ pub extern "C" fn vxl_generation_id(generation: *const vxl_generation) -> *const
     gen_str(generation, |g| g.id.as_ptr())
 }
 
-/// The record status as the service sent it: `"SUCCESS"` for a finished generation. Owned by
-/// `generation`; NULL when `generation` is NULL.
+/// The record status as the service sent it: `"SUCCESS"` for a finished generation,
+/// `"PROCESSING"` for one `vxl_get_generation` read before it was finished (no images yet:
+/// `vxl_wait_for_generation` waits), `"FAILURE"` for a failed one read by
+/// `vxl_get_generation`. Owned by `generation`; NULL when `generation` is NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_generation_status(generation: *const vxl_generation) -> *const c_char {
     gen_str(generation, |g| g.status.as_ptr())
@@ -726,7 +832,7 @@ pub extern "C" fn vxl_generation_save_ex(
 ) -> vxl_status {
     ffi_status!(err, {
         if !out_paths.is_null() {
-            clear_out(out_paths)?;
+            clear_out(out_paths, "out_paths")?;
         }
         // SAFETY: NULL or live handles.
         let client = unsafe { ffi::borrow(client, "client") }?;
@@ -768,7 +874,7 @@ pub extern "C" fn vxl_generation_save_image(
 ) -> vxl_status {
     ffi_status!(err, {
         if !out_paths.is_null() {
-            clear_out(out_paths)?;
+            clear_out(out_paths, "out_paths")?;
         }
         // SAFETY: NULL or live handles.
         let client = unsafe { ffi::borrow(client, "client") }?;

@@ -17,7 +17,8 @@ pub enum vxl_status {
     VXL_OK = 0,
     /// The caller broke the API contract: a NULL pointer where one is required, a string that
     /// is not UTF-8, an index out of range. The `vxl_error` has the code `"invalid_argument"`
-    /// and names the argument.
+    /// and names the argument. (Getters that return a pointer rather than a status, such as
+    /// `vxl_generation_image_url` or `vxl_paths_get`, return NULL for these instead.)
     VXL_INVALID_ARGUMENT = 1,
     /// The call failed; the `vxl_error` says why (`vxl_error_code`).
     VXL_ERROR = 2,

@@ -13,7 +13,8 @@
 //!   name says `_dup` (then the caller frees them with `vxl_string_free`);
 //! - no panic crosses the boundary: every export runs behind `catch_unwind`;
 //! - NULL where a pointer is required, strings that are not UTF-8 and indexes out of range are
-//!   `VXL_INVALID_ARGUMENT` with a message naming the argument.
+//!   `VXL_INVALID_ARGUMENT` with a message naming the argument, from every function returning
+//!   a `vxl_status`; getters returning a pointer give NULL instead (counts 0).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -134,6 +135,178 @@ mod tests {
             }
         }
         assert!(exports > 90, "found only {exports} exports");
+    }
+
+    /// Every function of the crate as (name, parameter names, body, is_export).
+    fn functions() -> Vec<(&'static str, Vec<&'static str>, &'static str, bool)> {
+        let sources = [
+            include_str!("lib.rs"),
+            include_str!("error.rs"),
+            include_str!("request.rs"),
+            include_str!("pricing.rs"),
+            include_str!("client.rs"),
+        ];
+        let mut fns = Vec::new();
+        for src in sources {
+            for (marker, export) in [
+                ("\nfn ", false),
+                ("\npub(crate) fn ", false),
+                ("pub extern \"C\" fn ", true),
+            ] {
+                for chunk in src.split(marker).skip(1) {
+                    let name = chunk[..chunk.find(['(', '<']).unwrap()].trim();
+                    let open = chunk.find('(').unwrap();
+                    let params = split_args(&chunk[open + 1..])
+                        .into_iter()
+                        .filter_map(|p| p.split_once(':').map(|(n, _)| n.trim()))
+                        .collect();
+                    let body = &chunk[..chunk.find("\n}\n").unwrap_or(chunk.len())];
+                    fns.push((name, params, body, export));
+                }
+            }
+        }
+        fns
+    }
+
+    /// The top-level arguments of a call whose text starts after its `(`.
+    fn split_args(text: &str) -> Vec<&str> {
+        let (mut depth, mut start, mut args, mut in_str) = (0usize, 0, Vec::new(), false);
+        for (i, c) in text.char_indices() {
+            match c {
+                '"' => in_str = !in_str,
+                _ if in_str => {}
+                '(' | '[' | '{' | '<' => depth += 1,
+                '>' if text[..i].ends_with('-') => {}
+                ')' | ']' | '}' | '>' if depth > 0 => depth -= 1,
+                ')' => {
+                    args.push(text[start..i].trim());
+                    return args;
+                }
+                ',' if depth == 0 => {
+                    args.push(text[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        args
+    }
+
+    /// Whether `body` calls `name(` (not `other_name(`).
+    fn calls(body: &str, name: &str) -> bool {
+        body.match_indices(&format!("{name}(")).any(|(i, _)| {
+            !body[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    }
+
+    /// Every message naming an argument ("X must not be NULL", "X is not valid UTF-8") names
+    /// a real C parameter of the export that reports it: the name given next to the checked
+    /// pointer is that pointer's own name, and a helper that names a pointer itself is only
+    /// called by exports that have a parameter of that name.
+    #[test]
+    fn argument_messages_name_the_real_parameter() {
+        const CHECKS: [&str; 7] = [
+            "non_null",
+            "borrow",
+            "borrow_mut",
+            "c_str",
+            "opt_c_str",
+            "clear_out",
+            "with_builder_str",
+        ];
+        let fns = functions();
+        let mut named = std::collections::BTreeMap::<&str, Vec<String>>::new();
+        let mut checked = 0;
+        for (name, params, body, export) in &fns {
+            for check in CHECKS {
+                for (i, _) in body.match_indices(&format!("{check}(")) {
+                    let prev = body[..i].chars().next_back();
+                    if prev.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                        continue;
+                    }
+                    let args = split_args(&body[i + check.len() + 1..]);
+                    let Some(lit) = args.iter().position(|a| a.starts_with('"')) else {
+                        continue;
+                    };
+                    let label = args[lit].trim_matches('"');
+                    let pointer = args[lit - 1].trim_start_matches('*');
+                    assert_eq!(pointer, label, "{name}: {check}({pointer}, \"{label}\")");
+                    assert!(
+                        params.contains(&label),
+                        "{name}: \"{label}\" is not one of its parameters {params:?}"
+                    );
+                    checked += 1;
+                    if !export {
+                        named.entry(name).or_default().push(label.to_string());
+                    }
+                }
+            }
+        }
+        // What a helper names, it names for its callers: propagate to a fixed point.
+        loop {
+            let mut grew = false;
+            for (name, _, body, export) in &fns {
+                if *export {
+                    continue;
+                }
+                let inherited: Vec<String> = named
+                    .iter()
+                    .filter(|(h, _)| *h != name && calls(body, h))
+                    .flat_map(|(_, l)| l.clone())
+                    .collect();
+                let mine = named.entry(name).or_default();
+                for l in inherited {
+                    if !mine.contains(&l) {
+                        mine.push(l);
+                        grew = true;
+                    }
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+        for (name, params, body, export) in &fns {
+            if !export {
+                continue;
+            }
+            for (helper, labels) in &named {
+                if calls(body, helper) {
+                    for l in labels {
+                        assert!(
+                            params.contains(&l.as_str()),
+                            "{name} calls {helper}, whose messages name \"{l}\", but has no such \
+                             parameter ({params:?})"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(checked > 50, "found only {checked} argument checks");
+    }
+
+    /// A string the caller must free (`CString::into_raw`) is only returned by a function
+    /// whose name says `_dup` (DESIGN §4).
+    #[test]
+    fn caller_owned_strings_come_from_dup_functions() {
+        let fns = functions();
+        let mut owners = 0;
+        for (name, _, body, export) in &fns {
+            if *export && body.contains(".into_raw()") {
+                owners += 1;
+                assert!(
+                    name.contains("_dup"),
+                    "{name} returns a caller-owned string without _dup in its name"
+                );
+            }
+        }
+        assert!(
+            owners >= 2,
+            "found {owners} functions returning owned strings"
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub extern "C" fn vxl_plan_batches(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a NUL-terminated string.
         let size = unsafe { ffi::c_str(size, "size") }?;
         let plan = plan_batches_str(size, images)?;

@@ -98,9 +98,10 @@ fn hand_out<T>(out: *mut *mut T, value: T) {
     unsafe { ffi::write(out, Box::into_raw(Box::new(value))) };
 }
 
-/// Checks `out` and sets `*out` to NULL, so it is defined on every failure.
-pub(crate) fn clear_out<T>(out: *mut *mut T) -> Result<(), Failure> {
-    ffi::non_null(out, "out")?;
+/// Checks `out` (the C parameter `name`) and sets `*out` to NULL, so it is defined on every
+/// failure.
+pub(crate) fn clear_out<T>(out: *mut *mut T, name: &str) -> Result<(), Failure> {
+    ffi::non_null(out, name)?;
     // SAFETY: checked non-NULL.
     unsafe { ffi::write(out, ptr::null_mut()) };
     Ok(())
@@ -122,7 +123,7 @@ pub extern "C" fn vxl_request_new(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a NUL-terminated string (the caller's contract).
         let prompt = unsafe { ffi::c_str(prompt, "prompt") }?;
         let mut req = vxl_request::default();
@@ -148,7 +149,7 @@ pub extern "C" fn vxl_request_from_json(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a NUL-terminated string.
         let text = unsafe { ffi::c_str(prompt_object_json, "prompt_object_json") }?;
         hand_out(out, vxl_request::from_json_text(text)?);
@@ -165,7 +166,7 @@ pub extern "C" fn vxl_request_clone(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
         hand_out(out, req.clone());
@@ -604,7 +605,7 @@ pub extern "C" fn vxl_request_to_json_dup(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
         let (typed, _warnings) = req.build()?;
@@ -657,7 +658,7 @@ pub extern "C" fn vxl_validate(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out)?;
+        clear_out(out, "out")?;
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
         let report = req.check().report;
