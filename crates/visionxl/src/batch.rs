@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use futures_util::future::BoxFuture;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -14,7 +15,7 @@ use tokio::io::AsyncWriteExt;
 use visionxl_core::{Error, ErrorCode, GenerateRequest, Record};
 
 use crate::cancel::{CancelToken, run_cancellable};
-use crate::client::{Client, GenerateOptions, cancellable};
+use crate::client::{BeforeSend, Client, GenerateOptions, cancellable};
 use crate::generation::Generation;
 use crate::save::{Existing, utc_now};
 
@@ -45,8 +46,10 @@ pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 pub struct BatchOptions {
     /// Generations in flight at once (default 4; pacing still applies).
     pub concurrency: usize,
-    /// A JSONL manifest: one line per finished record, appended and flushed before its images
-    /// are downloaded. Rerunning with the same manifest skips finished work.
+    /// A JSONL manifest: a `sending` line before each generation request leaves, one line per
+    /// finished record, appended and flushed before its images are downloaded (the format is
+    /// described on [`Client::generate_many`]). Rerunning with the same manifest skips
+    /// finished work.
     pub manifest: Option<PathBuf>,
     /// Save every image here (with sidecars). Existing files of the same record are kept,
     /// other existing files are never overwritten unless `overwrite`.
@@ -61,11 +64,13 @@ pub struct BatchOptions {
     pub cancel: Option<CancelToken>,
     /// Resume only: send again an item whose earlier attempt (recorded in the manifest) may
     /// already have been charged although its record id is unknown (a connection dropped or an
-    /// answer broke after the request was sent, a 5xx, a timeout). Default false: such an item
-    /// is not sent again; it comes back as a [`BatchItem`] whose error keeps the earlier code,
-    /// has [`Error::may_have_been_charged`] set and says how to send it again. Opting in may pay
-    /// twice for it. Items whose record id is known are never sent again while the record can
-    /// be read: it is read (`GET`, free) instead. Not to be confused with
+    /// answer broke after the request was sent, a 5xx, a timeout, a cancellation after
+    /// sending, or a run killed while the request was in flight: a `sending` line with no
+    /// later outcome). Default false: such an item is not sent again; it comes back as a
+    /// [`BatchItem`] whose error has [`Error::may_have_been_charged`] set and says how to send
+    /// it again (it keeps the earlier code; `cancelled` for a run interrupted mid-request).
+    /// Opting in may pay twice for it. Items whose record id is known are never sent again
+    /// while the record can be read: it is read (`GET`, free) instead. Not to be confused with
     /// [`ClientBuilder::retry_ambiguous`](crate::ClientBuilder::retry_ambiguous), which governs
     /// retries within one call.
     pub retry_ambiguous: bool,
@@ -203,6 +208,16 @@ struct Done {
     /// An earlier attempt that may have been charged and whose record id is unknown. Sticky:
     /// a later failure that charged nothing does not clear it, only a `generated` line does.
     ambiguous: Option<Ambiguous>,
+    /// The last event is a `sending` line with no later `generated` or `failed` line: the run
+    /// was killed (or lost power) while that request was in flight. It may have been charged.
+    interrupted: Option<Interrupted>,
+}
+
+/// A `sending` line without an outcome.
+#[derive(Debug, Clone)]
+struct Interrupted {
+    at: Option<String>,
+    attempt: Option<u64>,
 }
 
 /// A failed attempt that may have been charged, record id unknown.
@@ -250,7 +265,18 @@ async fn load_manifest(path: &Path) -> Result<Loaded, Error> {
             continue;
         };
         let entry = map.entry(key.to_string()).or_default();
-        match v["event"].as_str() {
+        let event = v["event"].as_str();
+        if matches!(event, Some("generated" | "failed")) {
+            // The request in flight got its outcome.
+            entry.interrupted = None;
+        }
+        match event {
+            Some("sending") => {
+                entry.interrupted = Some(Interrupted {
+                    at: v["at"].as_str().map(str::to_string),
+                    attempt: v["attempt"].as_u64(),
+                });
+            }
             Some("generated") => {
                 entry.record = Some(v["record"].clone());
                 entry.credits = v["credits"].as_u64();
@@ -346,6 +372,9 @@ impl Manifest {
         loop {
             attempt += 1;
             let prefix: &[u8] = if f.torn { b"\n" } else { b"" };
+            // Torn until the write completes: if this future is dropped mid-write (a cancelled
+            // call), the next line still starts on a fresh line (blank lines are skipped).
+            f.torn = true;
             let result = self.write(&mut f.file, prefix, &text, line).await;
             match result {
                 Ok(()) => {
@@ -354,7 +383,6 @@ impl Manifest {
                 }
                 Err(e) => {
                     // Part of the line may be in the file: the next one starts on a new line.
-                    f.torn = true;
                     if attempt < 2 {
                         tracing::warn!(
                             error = %e,
@@ -429,6 +457,41 @@ pub(crate) mod inject {
     }
 }
 
+/// Appends the `sending` line of one item before each of its generation POSTs, so that a run
+/// killed mid-request leaves a trace and its rerun does not pay again blindly.
+struct SendingLine<'a> {
+    manifest: &'a Manifest,
+    key: &'a str,
+    index: usize,
+    credits: Option<u32>,
+    request: Value,
+}
+
+impl BeforeSend for SendingLine<'_> {
+    fn before_send(&self, attempt: u32) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            let line = json!({
+                "v": 1,
+                "event": "sending",
+                "key": self.key,
+                "index": self.index,
+                "attempt": attempt,
+                "credits": self.credits,
+                "request": self.request,
+                "at": utc_now(),
+            });
+            self.manifest.append(&line).await.map_err(|e| {
+                let msg = format!(
+                    "{}; the generation request was not sent, because a run killed while it is \
+                     in flight could not tell that it may have been charged",
+                    e.message()
+                );
+                e.with_message(msg)
+            })
+        })
+    }
+}
+
 struct Shared {
     client: Client,
     opts: BatchOptions,
@@ -444,6 +507,22 @@ impl Client {
     /// manifest before its images are downloaded; a rerun with the same manifest and requests
     /// skips what is finished, downloads what was paid for but not saved, and never pays twice
     /// for it. Fails at once only when the manifest cannot be read or opened.
+    ///
+    /// The manifest is append-only JSONL, one event per line, every line with `"v": 1`, the
+    /// item's `key` ([`manifest_key`]), its `index` and the UTC time `at`:
+    /// - `sending`: appended and synced right before each generation request leaves, with
+    ///   `attempt` (from 1), `credits` (the price) and `request` (the wire JSON). When it
+    ///   cannot be written, the request is not sent (the item fails with `io_error`).
+    /// - `generated`: the record is final: `record_id`, `status`, `credits`, `request`,
+    ///   `record` (the whole answer).
+    /// - `failed`: `code`, `message`, `record_id` (or null), `may_have_been_charged`.
+    /// - `saved`: `record_id`, `files`.
+    ///
+    /// An item whose last event is `sending` (the run was killed, or the machine lost power,
+    /// while that request was in flight) may have been charged: a rerun does not send it again
+    /// unless [`BatchOptions::retry_ambiguous`]; it comes back as `cancelled` with
+    /// [`Error::may_have_been_charged`] set. Unreadable lines (a torn last line) are skipped,
+    /// and manifests written before `sending` lines existed resume as before.
     ///
     /// On a rerun, an item whose earlier attempt failed after the request may have reached the
     /// service is not sent again: when the record id is known the record is read instead
@@ -622,12 +701,15 @@ async fn run_item(
             }
         }
     }
-    if generation.is_none()
-        && let Some(amb) = &done.ambiguous
-        && !shared.opts.retry_ambiguous
-    {
-        item.result = Err(not_resent_error(amb));
-        return item;
+    if generation.is_none() && !shared.opts.retry_ambiguous {
+        if let Some(int) = &done.interrupted {
+            item.result = Err(interrupted_error(int));
+            return item;
+        }
+        if let Some(amb) = &done.ambiguous {
+            item.result = Err(not_resent_error(amb));
+            return item;
+        }
     }
     let generation = match generation {
         Some(g) => g,
@@ -637,7 +719,17 @@ async fn run_item(
                 cancel: shared.opts.cancel.clone(),
                 poll_timeout: None,
             };
-            match client.generate_with(&req, opts).await {
+            let hook = shared.manifest.as_ref().map(|manifest| SendingLine {
+                manifest,
+                key: &item.key,
+                index,
+                credits,
+                request: req.to_wire(),
+            });
+            let result = client
+                .generate_hooked(&req, opts, hook.as_ref().map(|h| h as &dyn BeforeSend))
+                .await;
+            match result {
                 Ok(g) => {
                     item.manifest_error = append_generated(shared, &item.key, index, &g).await;
                     g
@@ -734,6 +826,30 @@ fn not_resent_error(amb: &Ambiguous) -> Error {
              retry_ambiguous) to send it again, which may pay for it twice",
             code = amb.code.as_str(),
             msg = amb.message,
+        ),
+    )
+    .with_may_have_been_charged(true)
+}
+
+/// The error of an item not sent again because an earlier run was killed (or lost power)
+/// while its generation request was in flight: a `sending` line with no outcome.
+fn interrupted_error(int: &Interrupted) -> Error {
+    let mut when = String::new();
+    if let Some(at) = &int.at {
+        when.push_str(&format!(" (sent at {at}"));
+        if let Some(n) = int.attempt {
+            when.push_str(&format!(", attempt {n}"));
+        }
+        when.push(')');
+    }
+    Error::new(
+        ErrorCode::Cancelled,
+        format!(
+            "not sent again: the previous run was interrupted while this request was in \
+             flight{when}, so it may already have been charged and its record id is unknown; \
+             check the 1min.ai history for it, then rerun with BatchOptions {{ retry_ambiguous: \
+             true, .. }} (CLI/bindings: retry_ambiguous) to send it again, which may pay for it \
+             twice"
         ),
     )
     .with_may_have_been_charged(true)
@@ -914,6 +1030,66 @@ mod tests {
         let items = run(&client, &reqs, opts()).await;
         assert!(items[0].is_ok() && items[0].resumed, "{:?}", items[0]);
         assert_eq!(emu.ledger().charges.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_sending_line_that_cannot_be_written_stops_the_request() {
+        let emu = emulator().await;
+        let client = client(&emu);
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("m.jsonl");
+        // The append and its retry both break off half way.
+        inject::fail_appends(&manifest, "sending", 2);
+        let reqs = [GenerateRequest::new("an unrecorded fox")];
+        let opts = || BatchOptions {
+            manifest: Some(manifest.clone()),
+            ..Default::default()
+        };
+        let items = run(&client, &reqs, opts()).await;
+        let e = items[0].result.as_ref().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IoError, "{e}");
+        assert!(!e.may_have_been_charged(), "{e}");
+        assert!(e.message().contains("was not sent"), "{e}");
+        assert_eq!(emu.ledger().charges.len(), 0, "nothing left");
+        // The rerun (the manifest works again) sends it: the torn halves are skipped.
+        let items = run(&client, &reqs, opts()).await;
+        assert!(items[0].is_ok(), "{:?}", items[0]);
+        assert_eq!(emu.ledger().charges.len(), 1);
+    }
+
+    #[test]
+    fn sending_without_an_outcome_is_interrupted_and_an_outcome_clears_it() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        let text = [
+            r#"{"v":1,"event":"sending","key":"a","index":0,"attempt":1,"at":"t1"}"#,
+            r#"{"v":1,"event":"sending","key":"b","index":1,"attempt":1,"at":"t1"}"#,
+            r#"{"v":1,"event":"failed","key":"b","index":1,"code":"rate_limited","message":"m","record_id":null,"may_have_been_charged":false,"at":"t2"}"#,
+            r#"{"v":1,"event":"sending","key":"b","index":1,"attempt":2,"at":"t3"}"#,
+            r#"{"v":1,"event":"sending","key":"c","index":2,"attempt":1,"at":"t1"}"#,
+            r#"{"v":1,"event":"generated","key":"c","index":2,"record_id":"r","record":{},"at":"t2"}"#,
+            r#"{"v":1,"event":"sending","key":"d","index":3,"attempt":1,"at":"t1"}"#,
+            r#"{"v":1,"event":"failed","key":"d","index":3,"code":"server_error","message":"m","record_id":null,"may_have_been_charged":true,"at":"t2"}"#,
+            r#"{"v":1,"event":"sen"#,
+        ]
+        .join("\n");
+        std::fs::write(&path, text).unwrap();
+        let loaded = rt.block_on(load_manifest(&path)).unwrap();
+        assert!(loaded.torn_tail);
+        let a = loaded.done["a"].interrupted.as_ref().unwrap();
+        assert_eq!((a.at.as_deref(), a.attempt), (Some("t1"), Some(1)));
+        let b = loaded.done["b"].interrupted.as_ref().unwrap();
+        assert_eq!((b.at.as_deref(), b.attempt), (Some("t3"), Some(2)));
+        assert!(loaded.done["c"].interrupted.is_none());
+        assert!(loaded.done["c"].record.is_some());
+        assert!(loaded.done["d"].interrupted.is_none());
+        assert_eq!(
+            loaded.done["d"].ambiguous.as_ref().map(|a| a.code),
+            Some(ErrorCode::ServerError)
+        );
     }
 
     #[test]

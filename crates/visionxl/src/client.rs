@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -22,7 +23,8 @@ use crate::cancel::{CancelToken, cancelled_error, run_cancellable};
 use crate::config::{ClientBuilder, Config, is_loopback};
 use crate::generation::Generation;
 use crate::pacing::Pacer;
-use crate::transport::{RawAnswer, exchange, salvage_record_id};
+use crate::redact::Redactor;
+use crate::transport::{Failure, RawAnswer, exchange, salvage_record_id};
 
 /// Options of one generation ([`Client::generate_with`]).
 #[derive(Debug, Clone, Default)]
@@ -76,6 +78,14 @@ pub(crate) struct Inner {
     key_header: HeaderValue,
     pacer: Pacer,
     budget: Option<Budget>,
+    /// Scrubs the key from every error made from an answer or a transport failure.
+    pub(crate) redactor: Redactor,
+}
+
+/// Runs right before each generation POST leaves (the batch appends its `sending` manifest
+/// line here). `attempt` counts from 1. An error stops the call before anything is sent.
+pub(crate) trait BeforeSend: Send + Sync {
+    fn before_send(&self, attempt: u32) -> BoxFuture<'_, Result<(), Error>>;
 }
 
 /// The async client. Cheap to clone (one connection pool, one pacing bucket and one budget
@@ -204,6 +214,7 @@ impl Client {
                 assets_url,
                 pacer: Pacer::new(config.requests_per_minute, config.pacing_burst),
                 budget: config.budget.map(Budget::new),
+                redactor: Redactor::new(&config.api_key),
                 config,
                 api,
                 downloads,
@@ -247,8 +258,18 @@ impl Client {
         req: &GenerateRequest,
         opts: GenerateOptions,
     ) -> Result<Generation, Error> {
+        self.generate_hooked(req, opts, None).await
+    }
+
+    /// [`generate_with`](Self::generate_with), calling `hook` right before each POST.
+    pub(crate) async fn generate_hooked(
+        &self,
+        req: &GenerateRequest,
+        opts: GenerateOptions,
+        hook: Option<&dyn BeforeSend>,
+    ) -> Result<Generation, Error> {
         let state = CallState::default();
-        let fut = self.generate_inner(req, &opts, &state);
+        let fut = self.generate_inner(req, &opts, &state, hook);
         run_cancellable(opts.cancel.as_ref(), fut, || state.cancelled_error()).await
     }
 
@@ -257,6 +278,7 @@ impl Client {
         req: &GenerateRequest,
         opts: &GenerateOptions,
         state: &CallState,
+        hook: Option<&dyn BeforeSend>,
     ) -> Result<Generation, Error> {
         let warnings = req.validate().into_result()?;
         let price = req.credits()?;
@@ -271,7 +293,7 @@ impl Client {
         async {
             let timeout = opts.poll_timeout.unwrap_or(self.inner.config.poll_timeout);
             let record = self
-                .submit(req, u64::from(price), opts.async_mode, timeout, state)
+                .submit(req, u64::from(price), opts.async_mode, timeout, state, hook)
                 .await?;
             state.set_record(&record.id);
             tracing::Span::current().record("record_id", record.id.as_str());
@@ -303,6 +325,7 @@ impl Client {
         async_mode: bool,
         poll_timeout: Duration,
         state: &CallState,
+        hook: Option<&dyn BeforeSend>,
     ) -> Result<Record, Error> {
         let cfg = &self.inner.config;
         let body = serde_json::to_vec(&wire::request_body(req, async_mode))
@@ -340,6 +363,25 @@ impl Client {
                 },
             };
             self.inner.pacer.ready().await;
+            if let Some(hook) = hook
+                && let Err(e) = hook.before_send(retries + 1).await
+            {
+                // Nothing left this time (the reservation is released on drop); an earlier
+                // attempt may still have been charged.
+                return Err(match last {
+                    Some(prev) => finish_ambiguous(
+                        prev.clone().with_message(format!(
+                            "{}; not retried: {}",
+                            prev.message(),
+                            e.message()
+                        )),
+                        retries,
+                        cfg.retry.retry_ambiguous,
+                        maybe_charged_before,
+                    ),
+                    None => e,
+                });
+            }
             if let Some(r) = reservation {
                 r.commit();
             }
@@ -359,22 +401,14 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .timeout(cfg.timeout)
                 .body(body.clone());
-            let result = async {
-                match exchange(rb, cfg.max_response_bytes).await {
-                    Ok(raw) => {
-                        tracing::Span::current().record("status", raw.status);
-                        interpret_features(&raw)
-                    }
-                    Err(f) => {
-                        let id = salvage_record_id(f.partial_body());
-                        Err(f
-                            .into_error("the generation request", cfg.timeout.as_secs_f64())
-                            .with_record_id(id))
-                    }
-                }
-            }
-            .instrument(attempt)
-            .await;
+            let result = self
+                .api_call(rb, interpret_features, |f| {
+                    let id = salvage_record_id(f.partial_body());
+                    f.into_error("the generation request", cfg.timeout.as_secs_f64())
+                        .with_record_id(id)
+                })
+                .instrument(attempt)
+                .await;
             let err = match result {
                 Ok(record) => return Ok(record),
                 Err(err) => err,
@@ -464,20 +498,20 @@ impl Client {
                 .get(url.clone())
                 .header(API_KEY_HEADER, self.inner.key_header.clone())
                 .timeout(cfg.timeout);
-            let result = async {
-                match exchange(rb, cfg.max_response_bytes).await {
-                    Ok(raw) => {
-                        tracing::Span::current().record("status", raw.status);
+            let result = self
+                .api_call(
+                    rb,
+                    |raw| {
                         interpret(Endpoint::Results, raw.answer())
-                            .map_err(|e| with_location(e, &raw))
-                    }
-                    Err(f) => Err(f
-                        .into_error("reading the record", cfg.timeout.as_secs_f64())
-                        .with_may_have_been_charged(false)),
-                }
-            }
-            .instrument(span)
-            .await;
+                            .map_err(|e| with_location(e, raw))
+                    },
+                    |f| {
+                        f.into_error("reading the record", cfg.timeout.as_secs_f64())
+                            .with_may_have_been_charged(false)
+                    },
+                )
+                .instrument(span)
+                .await;
             match result {
                 Ok(r) => return Ok(r),
                 Err(err) => {
@@ -523,7 +557,11 @@ impl Client {
         nulls_allowed: u32,
     ) -> Result<Record, Error> {
         let cfg = &self.inner.config;
-        let deadline = Instant::now() + timeout;
+        // A huge timeout (build accepts any positive one) means "no deadline", not a panic.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400));
         let mut interval = cfg.poll_interval;
         let mut status = status.clone();
         let mut nulls = 0u32;
@@ -676,16 +714,13 @@ impl Client {
                 path = ASSETS_PATH,
                 attempt = retries + 1
             );
-            let result = async {
-                match exchange(rb, cfg.max_response_bytes).await {
-                    Ok(raw) => parse_asset(&raw),
-                    Err(f) => Err(f
-                        .into_error("the asset upload", cfg.timeout.as_secs_f64())
-                        .with_may_have_been_charged(false)),
-                }
-            }
-            .instrument(span)
-            .await;
+            let result = self
+                .api_call(rb, parse_asset, |f| {
+                    f.into_error("the asset upload", cfg.timeout.as_secs_f64())
+                        .with_may_have_been_charged(false)
+                })
+                .instrument(span)
+                .await;
             match result {
                 Ok(a) => return Ok(a),
                 // Uploads are not charged: they retry like reads.
@@ -702,6 +737,26 @@ impl Client {
                 },
             }
         }
+    }
+
+    /// One API exchange and its outcome: `interpret` reads the answer, `failure` maps a
+    /// transport failure. The one place where API errors are made, so the one place where the
+    /// key is scrubbed from them (a service that echoes the key in its error body, a transport
+    /// message that quotes it).
+    async fn api_call<T>(
+        &self,
+        rb: reqwest::RequestBuilder,
+        interpret: impl FnOnce(&RawAnswer) -> Result<T, Error>,
+        failure: impl FnOnce(Failure) -> Error,
+    ) -> Result<T, Error> {
+        let result = match exchange(rb, self.inner.config.max_response_bytes).await {
+            Ok(raw) => {
+                tracing::Span::current().record("status", raw.status);
+                interpret(&raw)
+            }
+            Err(f) => Err(failure(f)),
+        };
+        result.map_err(|e| self.inner.redactor.error(e))
     }
 
     fn endpoint(&self, path: &str) -> Url {

@@ -189,20 +189,22 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (default 10 s).
+    /// How long to wait for a connection (default 10 s). Must be greater than 0:
+    /// [`build`](Self::build) refuses 0 with a `validation_error` on `connect_timeout`.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
     }
 
     /// How long one API request may take in all, answer included (default 300 s: generation
-    /// is slow and synchronous).
+    /// is slow and synchronous). Must be greater than 0 ([`build`](Self::build) refuses 0).
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
         self
     }
 
-    /// How long one image download may take in all (default 120 s).
+    /// How long one image download may take in all (default 120 s). Must be greater than 0
+    /// ([`build`](Self::build) refuses 0).
     pub fn download_timeout(mut self, d: Duration) -> Self {
         self.download_timeout = d;
         self
@@ -235,7 +237,10 @@ impl ClientBuilder {
     }
 
     /// Pacing: requests per minute through one token bucket shared by every clone and thread
-    /// of the client (default 180, the service's limit; 0 turns pacing off).
+    /// of the client (default 180, the service's limit).
+    ///
+    /// `0` means pacing off: requests leave as fast as the caller sends them (429s are still
+    /// retried with `Retry-After`). It is not an error.
     pub fn requests_per_minute(mut self, n: u32) -> Self {
         self.requests_per_minute = n;
         self
@@ -255,20 +260,23 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest JSON answer accepted (default 4 MiB).
+    /// The largest JSON answer accepted (default 4 MiB). Must be greater than 0
+    /// ([`build`](Self::build) refuses 0).
     pub fn max_response_bytes(mut self, n: u64) -> Self {
         self.max_response_bytes = n;
         self
     }
 
-    /// The largest image accepted (default 64 MiB).
+    /// The largest image accepted (default 64 MiB), downloaded or uploaded. Must be greater
+    /// than 0 ([`build`](Self::build) refuses 0).
     pub fn max_image_bytes(mut self, n: u64) -> Self {
         self.max_image_bytes = n;
         self
     }
 
     /// The first wait between two polls of a PROCESSING record (default 1 s; it grows by half
-    /// each poll up to [`max_poll_interval`](Self::max_poll_interval)).
+    /// each poll up to [`max_poll_interval`](Self::max_poll_interval)). Must be greater than 0
+    /// ([`build`](Self::build) refuses 0).
     pub fn poll_interval(mut self, d: Duration) -> Self {
         self.poll_interval = d;
         self
@@ -281,7 +289,7 @@ impl ClientBuilder {
     }
 
     /// How long a PROCESSING record is polled before the call fails with `timeout` naming the
-    /// record id (default 600 s).
+    /// record id (default 600 s). Must be greater than 0 ([`build`](Self::build) refuses 0).
     pub fn poll_timeout(mut self, d: Duration) -> Self {
         self.poll_timeout = d;
         self
@@ -302,8 +310,12 @@ impl ClientBuilder {
 
     /// Builds the client: checks the key and URLs, makes the connection pools.
     ///
-    /// Fails with `authentication_error` when there is no key, and with `validation_error`
-    /// for a bad URL or plain `http://` to a host that is not loopback.
+    /// Fails with `validation_error` when a setting is out of range (checked first, every bad
+    /// setting listed, each violation's `field` naming the setting, code `out_of_range`): a
+    /// zero `connect_timeout`, `timeout`, `download_timeout`, `poll_interval`, `poll_timeout`,
+    /// `max_response_bytes` or `max_image_bytes` (`requests_per_minute = 0` is valid: pacing
+    /// off). Then with `authentication_error` when there is no key, and with
+    /// `validation_error` for a bad URL or plain `http://` to a host that is not loopback.
     pub fn build(self) -> Result<Client, Error> {
         let config = self.settle()?;
         Client::from_config(config)
@@ -383,7 +395,44 @@ impl ClientBuilder {
         }
     }
 
+    /// Every setting that must be positive, checked at once: one violation per bad setting,
+    /// `field` = the setting's name, code `out_of_range`.
+    fn check_settings(&self) -> Result<(), Error> {
+        let mut violations = Vec::new();
+        for (field, d) in [
+            ("connect_timeout", self.connect_timeout),
+            ("timeout", self.timeout),
+            ("download_timeout", self.download_timeout),
+            ("poll_interval", self.poll_interval),
+            ("poll_timeout", self.poll_timeout),
+        ] {
+            if d.is_zero() {
+                violations.push(out_of_range(
+                    field,
+                    format!("{field} must be greater than 0 (got 0 s)"),
+                ));
+            }
+        }
+        for (field, n) in [
+            ("max_response_bytes", self.max_response_bytes),
+            ("max_image_bytes", self.max_image_bytes),
+        ] {
+            if n == 0 {
+                violations.push(out_of_range(
+                    field,
+                    format!("{field} must be greater than 0 bytes (got 0)"),
+                ));
+            }
+        }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::validation(violations))
+        }
+    }
+
     pub(crate) fn settle(self) -> Result<Config, Error> {
+        self.check_settings()?;
         let key = match &self.api_key {
             Some(k) if !k.expose_secret().trim().is_empty() => k.expose_secret().trim().to_string(),
             _ => self
@@ -433,6 +482,10 @@ impl ClientBuilder {
                 .unwrap_or_else(|| format!("visionxl-rust/{}", env!("CARGO_PKG_VERSION"))),
         })
     }
+}
+
+fn out_of_range(field: &str, message: String) -> visionxl_core::Violation {
+    visionxl_core::Violation::new(field, visionxl_core::ViolationCode::OutOfRange, message)
 }
 
 fn config_error(field: &str, message: String) -> Error {

@@ -57,6 +57,7 @@ mod client;
 mod config;
 mod generation;
 mod pacing;
+mod redact;
 pub mod save;
 mod transport;
 

@@ -312,13 +312,16 @@ async fn download(
             "visionxl.download",
             record_id,
             index = img.index(),
-            url = %strip_query(img.url()),
+            url = %client.inner.redactor.scrub(&strip_query(img.url())),
             attempt = retries + 1,
         );
         let result = download_once(generation, img, sink).instrument(span).await;
         match result {
             Ok(d) => return Ok(d),
             Err((err, retryable)) => {
+                // Download errors quote URLs and transport messages: scrub the key here, the
+                // one place they are made, before they are logged or returned.
+                let err = client.inner.redactor.error(err);
                 let delay = if retryable {
                     cfg.retry
                         .next_delay(retries, &err, true, rand::random::<f64>())

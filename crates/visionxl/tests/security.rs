@@ -372,3 +372,295 @@ async fn download_errors_never_show_the_signed_query() {
     assert!(!logs.contains("X-Amz-Signature"), "{logs}");
     assert!(!logs.contains("SIGSECRET"), "{logs}");
 }
+
+/// The key a hostile or careless service echoes back in its error bodies.
+const ECHOED: &str = "sk-secret-ABCDEFGH12345";
+
+/// Every string of an error people or logs can see: Display, Debug, message, details, service
+/// code, record id, violations and the cause chain.
+fn every_string(e: &visionxl::Error) -> String {
+    format!(
+        "{} | {:?} | {:?} | {:?} | {:?} | {}",
+        shown(e),
+        e.message(),
+        e.details(),
+        e.service_code(),
+        e.record_id(),
+        e.violations()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+fn assert_redacted(e: &visionxl::Error) {
+    let text = every_string(e);
+    assert!(!text.contains(ECHOED), "the key leaked: {text}");
+    assert!(
+        !text.contains("ABCDEFGH12345"),
+        "part of the key leaked: {text}"
+    );
+}
+
+/// A tiny server that echoes the `API-KEY` header back in every error it gives: in a 401
+/// message, in a 400's `details` and service code, and in a download path.
+async fn echoing_server() -> Mock {
+    Mock::start(|seen, base| {
+        let key = seen
+            .headers
+            .get("api-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        match (seen.method.as_str(), seen.path.as_str()) {
+            ("POST", "/api/features") if key.is_empty() => Canned::json(400, serde_json::json!({})),
+            ("POST", "/api/features") => Canned::json(
+                401,
+                serde_json::json!({ "message": format!("Invalid API key {key}") }),
+            ),
+            ("GET", p) if p.starts_with("/api/results/rec-details") => Canned::json(
+                400,
+                serde_json::json!({
+                    "errorCode": format!("KEY_{key}"),
+                    "message": "Something went wrong, please try again",
+                    "details": format!("{{\"error\":{{\"message\":\"the key {key} may not read this\"}}}}"),
+                }),
+            ),
+            // A record whose image path quotes the key (as sent on the GET): its download fails.
+            ("GET", p) if p.starts_with("/api/results/rec-echo") => Canned::json(
+                200,
+                record_body(
+                    "rec-echo",
+                    "SUCCESS",
+                    &[&format!("images/{key}/a.png")],
+                    None,
+                ),
+            ),
+            ("POST", "/api/assets") => Canned::json(
+                403,
+                serde_json::json!({ "message": "forbidden", "details": { "apiKey": key } }),
+            ),
+            (_, p) if p.starts_with("/asset/") => {
+                Canned::json(404, serde_json::json!({ "message": format!("no such file under {base}") }))
+            }
+            _ => Canned::json(404, serde_json::json!({ "message": "no" })),
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_key_echoed_by_the_service_is_redacted_from_every_error() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let mock = echoing_server().await;
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key(ECHOED)
+        .base_url(&mock.base_url)
+        .requests_per_minute(0)
+        .retry_policy(fast_retry())
+        .build()
+        .unwrap();
+
+    // 401 that quotes the key in its message.
+    let e = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AuthenticationError, "{e}");
+    assert_eq!(e.status(), Some(401));
+    assert!(e.message().starts_with("Invalid API key ***"), "{e}");
+    assert_redacted(&e);
+
+    // 400 that quotes it in its details (and service code); the message is taken from them.
+    let e = client.get_generation("rec-details").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest, "{e}");
+    assert_eq!(e.service_code(), Some("KEY_***"));
+    assert!(
+        e.details()
+            .unwrap()
+            .contains("the key *** may not read this"),
+        "{e:?}"
+    );
+    assert!(e.message().contains("the key *** may not read this"), "{e}");
+    assert_redacted(&e);
+
+    // An upload refused with the key in structured details.
+    let e = client
+        .upload_asset_bytes(bytes::Bytes::from_static(PNG_1X1), "a.png")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PermissionDenied, "{e}");
+    assert!(e.details().unwrap().contains("***"), "{e:?}");
+    assert_redacted(&e);
+
+    // A download error quoting a URL whose path holds the key.
+    let g = client.get_generation("rec-echo").await.unwrap();
+    let e = g.image_bytes(0).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DownloadError, "{e}");
+    assert!(e.message().contains("/asset/images/***/a.png"), "{e}");
+    assert_redacted(&e);
+    let dir = tempdir();
+    let e = g.save_all(dir.path()).await.unwrap_err();
+    assert_redacted(&e);
+
+    // The same through the blocking client (what C and the CLI wrap).
+    let blocking = visionxl::blocking::Client::from_async(client.clone()).unwrap();
+    let e = tokio::task::spawn_blocking(move || {
+        blocking.generate(&GenerateRequest::new("x")).unwrap_err()
+    })
+    .await
+    .unwrap();
+    assert_redacted(&e);
+
+    // Nor in the logs (download retries log the message).
+    let logs = capture.text();
+    assert!(!logs.contains(ECHOED), "{logs}");
+}
+
+#[tokio::test]
+async fn a_transport_failure_that_quotes_the_key_is_redacted() {
+    // A key that is also part of the base URL: reqwest's connection error quotes the URL.
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("sk-hostkey")
+        .base_url("http://127.0.0.1:1/sk-hostkey")
+        .requests_per_minute(0)
+        .retry_policy(visionxl::RetryPolicy {
+            max_retries: 0,
+            ..fast_retry()
+        })
+        .build()
+        .unwrap();
+    let e = client.get_generation("rec-1").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ConnectionError, "{e}");
+    let text = every_string(&e);
+    assert!(!text.contains("sk-hostkey"), "{text}");
+}
+
+#[tokio::test]
+async fn short_keys_leave_messages_alone() {
+    let mock = Mock::start(|seen, _| {
+        let key = seen
+            .headers
+            .get("api-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        Canned::json(
+            401,
+            serde_json::json!({ "message": format!("Invalid API key {key}") }),
+        )
+    })
+    .await;
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("key")
+        .base_url(&mock.base_url)
+        .requests_per_minute(0)
+        .build()
+        .unwrap();
+    let e = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    // "key" is too short to scrub without garbling the message ("Invalid API ***").
+    assert!(e.message().starts_with("Invalid API key key"), "{e}");
+    assert!(!format!("{client:?}").contains("\"key\""));
+}
+
+#[tokio::test]
+async fn ordinary_errors_are_unchanged_by_redaction() {
+    let emu = Emulator::start(EmulatorConfig {
+        keys: vec![
+            ApiKey::new(SECRET, 100_000),
+            ApiKey::new("sk-poor-account-0001", 10),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = builder(&emu).build().unwrap();
+    let mut seen = Vec::new();
+
+    let wrong = builder(&emu)
+        .api_key(format!("{SECRET}-wrong"))
+        .build()
+        .unwrap();
+    let e = wrong
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AuthenticationError);
+    assert_eq!(e.service_code(), Some("UNAUTHORIZED"));
+    assert_eq!(
+        e.message(),
+        "Invalid API key — check the API key (ONEMIN_API_KEY)"
+    );
+    seen.push(e);
+
+    let poor = builder(&emu)
+        .api_key("sk-poor-account-0001")
+        .build()
+        .unwrap();
+    let e = poor.generate(&GenerateRequest::new("x")).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InsufficientCredits, "{e}");
+    assert!(
+        e.message()
+            .starts_with("Not enough credits: this request costs"),
+        "{e}"
+    );
+    seen.push(e);
+
+    emu.inject(Fault::new(FaultKind::GenerationFailure {
+        message: "content filtered by the provider".into(),
+    }));
+    let e = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::GenerationFailed);
+    assert!(
+        e.message().contains("content filtered by the provider"),
+        "{e}"
+    );
+    assert!(e.record_id().is_some());
+    seen.push(e);
+
+    emu.inject(
+        Fault::new(FaultKind::Status { status: 503 })
+            .times(3)
+            .on_path("/api/features"),
+    );
+    let e = client
+        .generate(&GenerateRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ServerError);
+    assert_eq!(e.status(), Some(503));
+    assert!(e.may_have_been_charged());
+    seen.push(e);
+
+    emu.reset();
+    let e = client.get_generation("no-such-record").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    assert_eq!(e.record_id(), Some("no-such-record"));
+    seen.push(e);
+
+    for e in &seen {
+        let text = every_string(e);
+        assert!(
+            !text.contains("***"),
+            "nothing to redact, nothing redacted: {text}"
+        );
+        assert!(!text.contains(SECRET), "{text}");
+    }
+    // And the happy path is untouched.
+    let g = client
+        .generate(&GenerateRequest::new("a fox"))
+        .await
+        .unwrap();
+    assert_eq!(g.images().len(), 1);
+}

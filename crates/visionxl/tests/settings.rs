@@ -1,0 +1,139 @@
+//! Client settings are validated once, in `ClientBuilder::build`: every bad setting is a
+//! `validation_error` whose violation names it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use visionxl::{ClientBuilder, ErrorCode, GenerateRequest, ViolationCode};
+
+fn base() -> ClientBuilder {
+    visionxl::Client::builder()
+        .ignore_env()
+        .api_key("k")
+        .base_url("http://127.0.0.1:1")
+}
+
+/// `build` fails with exactly one `out_of_range` violation on `field`, whose message states
+/// the rule.
+fn refused(b: ClientBuilder, field: &str) {
+    let e = b.build().unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ValidationError, "{field}: {e}");
+    assert_eq!(e.violations().len(), 1, "{field}: {e:?}");
+    let v = &e.violations()[0];
+    assert_eq!(v.field, field);
+    assert_eq!(v.code, ViolationCode::OutOfRange);
+    assert!(v.message.contains(field), "{v}");
+    assert!(v.message.contains("greater than 0"), "{v}");
+    assert!(e.message().contains(field), "{e}");
+}
+
+#[test]
+fn connect_timeout_must_be_positive() {
+    refused(base().connect_timeout(Duration::ZERO), "connect_timeout");
+    assert!(
+        base()
+            .connect_timeout(Duration::from_nanos(1))
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn timeout_must_be_positive() {
+    refused(base().timeout(Duration::ZERO), "timeout");
+    assert!(base().timeout(Duration::from_millis(1)).build().is_ok());
+}
+
+#[test]
+fn download_timeout_must_be_positive() {
+    refused(base().download_timeout(Duration::ZERO), "download_timeout");
+    assert!(
+        base()
+            .download_timeout(Duration::from_millis(1))
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn poll_interval_must_be_positive() {
+    refused(base().poll_interval(Duration::ZERO), "poll_interval");
+    assert!(
+        base()
+            .poll_interval(Duration::from_millis(1))
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn poll_timeout_must_be_positive() {
+    refused(base().poll_timeout(Duration::ZERO), "poll_timeout");
+    assert!(
+        base()
+            .poll_timeout(Duration::from_millis(1))
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn max_response_bytes_must_be_positive() {
+    refused(base().max_response_bytes(0), "max_response_bytes");
+    assert!(base().max_response_bytes(1).build().is_ok());
+}
+
+#[test]
+fn max_image_bytes_must_be_positive() {
+    refused(base().max_image_bytes(0), "max_image_bytes");
+    assert!(base().max_image_bytes(1).build().is_ok());
+}
+
+#[test]
+fn every_bad_setting_is_listed_at_once_and_before_the_key_check() {
+    let e = visionxl::Client::builder()
+        .ignore_env()
+        .timeout(Duration::ZERO)
+        .poll_timeout(Duration::ZERO)
+        .max_image_bytes(0)
+        .build()
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ValidationError, "{e}");
+    let fields: Vec<_> = e.violations().iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(fields, ["timeout", "poll_timeout", "max_image_bytes"]);
+}
+
+#[tokio::test]
+async fn requests_per_minute_zero_means_pacing_off() {
+    let emu = emulator(0).await;
+    // 0 is accepted by build and turns pacing off: five calls leave at once (at 1 request per
+    // minute they would take four minutes).
+    let paced_off = builder(&emu).requests_per_minute(0).build().unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..5 {
+        paced_off
+            .generate(&GenerateRequest::new(format!("fox {i}")))
+            .await
+            .unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(emu.ledger().charges.len(), 5);
+}
+
+#[tokio::test]
+async fn a_huge_poll_timeout_is_no_deadline_not_a_panic() {
+    let emu = emulator(0).await;
+    let client = builder(&emu).poll_timeout(Duration::MAX).build().unwrap();
+    let g = client
+        .generate(&GenerateRequest::new("a fox"))
+        .await
+        .unwrap();
+    let again = client.wait_for_generation(g.id()).await.unwrap();
+    assert_eq!(again.id(), g.id());
+}
