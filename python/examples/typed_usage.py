@@ -28,10 +28,16 @@ def check_params() -> List[str]:
     return [f"{v.field}: {v.code}" for v in problems if v.severity == "error"]
 
 
+def describe(generation: visionxl.Generation) -> str:
+    """Code that only reads results takes any Generation, from either client."""
+    return f"{generation.id}: {len(generation.images)} image(s), {generation.credits} credits"
+
+
 def sync_tour(emu: Emulator, out: Path) -> List[Path]:
     client = visionxl.Client(emu.api_key, base_url=emu.base_url, budget=5_000)
     req = visionxl.GenerateRequest("a lighthouse at dusk", size="512x512", n=2, seed=7)
-    generation: visionxl.Generation = client.generate(req)
+    generation: visionxl.SyncGeneration = client.generate(req)
+    assert describe(generation).endswith("2 image(s), 234 credits")
     again: visionxl.Generation = client.generate(
         "a lighthouse at dawn", size="768x1024", preset="max_detail", tiling=True
     )
@@ -43,7 +49,7 @@ def sync_tour(emu: Emulator, out: Path) -> List[Path]:
     remaining: Optional[int] = client.budget_remaining
     assert remaining == 5_000 - 234 - 260
     params: List[GenerateParams] = [{"prompt": f"tile {i}", "size": "512x512", "n": 2} for i in range(3)]
-    results: List[Union[visionxl.Generation, visionxl.VisionXLError]] = client.generate_many(
+    results: List[Union[visionxl.SyncGeneration, visionxl.VisionXLError]] = client.generate_many(
         params, concurrency=2, on_progress=lambda p: None
     )
     for r in results:
@@ -59,6 +65,7 @@ def sync_tour(emu: Emulator, out: Path) -> List[Path]:
 async def async_tour(emu: Emulator, out: Path) -> List[Path]:
     client = visionxl.AsyncClient(emu.api_key, base_url=emu.base_url)
     generation: visionxl.AsyncGeneration = await client.generate("a red fox in snow", size="512x512")
+    assert isinstance(generation, visionxl.Generation) and describe(generation)
     data: bytes = await generation.images[0].read()
     assert len(data) > 0
     paths: List[Path] = await generation.save(out / "async")

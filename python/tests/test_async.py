@@ -29,13 +29,17 @@ def test_generate_save_read(emulator: Emulator, tmp_path: Path) -> None:
         client = emulator.async_client(requests_per_minute=FAST)
         g = await client.generate("a red fox", size="512x512", n=2, seed=5)
         assert isinstance(g, visionxl.AsyncGeneration)
+        assert isinstance(g, visionxl.Generation)  # DESIGN §4: generate returns a Generation
+        assert not isinstance(g, visionxl.SyncGeneration)
         assert g.status == "SUCCESS" and g.credits == 234 and len(g.images) == 2
         assert g.request is not None and g.request.seed == 5
         assert repr(g).startswith("AsyncGeneration(id=")
         paths = await g.save(tmp_path / "out")
         assert [p.exists() for p in paths] == [True, True]
         image = g.images[1]
-        assert isinstance(image, visionxl.AsyncImage)
+        assert isinstance(image, visionxl.AsyncImage) and isinstance(image, visionxl.Image)
+        assert [type(i) for i in g] == [visionxl.AsyncImage] * 2
+        assert repr(image).startswith("AsyncImage(index=1, url=")
         data = await image.read()
         assert isinstance(data, bytes) and data[:4] in (b"RIFF", b"\x89PNG")
         written = await image.save(tmp_path / "one.webp")
@@ -175,6 +179,59 @@ def test_upload_and_batches(emulator: Emulator, tmp_path: Path) -> None:
 
     run(main())
     assert set(loop_threads) == {threading.get_ident()}  # callbacks ran on the loop's thread
+
+
+def test_a_failing_progress_callback_stops_the_batch(emulator: Emulator) -> None:
+    """As in the blocking client: the first exception of on_progress cancels the rest of the
+    batch, the callback is not called again, and the exception is raised after the batch with
+    every finished generation in `partial_results`."""
+    calls: List[visionxl.Progress] = []
+
+    def boom(p: visionxl.Progress) -> None:
+        calls.append(p)
+        raise RuntimeError("stop here")
+
+    async def main() -> RuntimeError:
+        client = emulator.async_client(requests_per_minute=FAST)
+        # Slow generations: the callback (run on the loop) surely fails before the batch ends.
+        emulator.inject("delay", ms=100, count=6, path="/api/features")
+        try:
+            await client.generate_many(
+                [f"x{i}" for i in range(6)], concurrency=1, on_progress=boom
+            )
+        except RuntimeError as e:
+            return e
+        raise AssertionError("the callback's exception was not raised")
+
+    e = run(main())
+    assert str(e) == "stop here" and len(calls) == 1
+    partial = e.partial_results  # type: ignore[attr-defined]
+    assert len(partial) == 6
+    done = [r for r in partial if isinstance(r, visionxl.AsyncGeneration)]
+    assert 1 <= len(done) < 6  # cancelled early; what finished is kept
+    assert all(r.code == "cancelled" for r in partial if isinstance(r, visionxl.VisionXLError))
+    # Every finished generation was paid for once; at most the one in flight when the batch
+    # was cancelled may have been charged too (it says so: may_have_been_charged).
+    charged = [c.record_id for c in emulator.ledger().charges]
+    assert {g.id for g in done} <= set(charged) and len(charged) <= len(done) + 1
+
+
+def test_a_progress_callback_failing_on_the_last_item_is_raised(emulator: Emulator) -> None:
+    """The last callbacks run on the loop after the batch ended: their failure still counts."""
+
+    def boom(p: visionxl.Progress) -> None:
+        if p.completed == p.total:
+            raise KeyError("last")
+
+    async def main() -> None:
+        client = emulator.async_client(requests_per_minute=FAST)
+        with pytest.raises(KeyError) as info:
+            await client.generate_many(["a", "b"], concurrency=2, on_progress=boom)
+        results = info.value.partial_results  # type: ignore[attr-defined]
+        assert [type(r) for r in results] == [visionxl.AsyncGeneration] * 2
+
+    run(main())
+    assert len(emulator.ledger().charges) == 2
 
 
 def test_async_context_manager(emulator: Emulator) -> None:

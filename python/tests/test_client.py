@@ -4,7 +4,9 @@ emulator fault, batches, budget, redaction."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any, List
 
@@ -23,7 +25,8 @@ PNG_1X1 = bytes.fromhex(
 
 def test_generate_returns_a_generation(emulator: Emulator, client: visionxl.Client) -> None:
     g = client.generate("a lighthouse at dusk", size="512x512", n=2, seed=42)
-    assert isinstance(g, visionxl.Generation)
+    assert isinstance(g, visionxl.Generation) and type(g) is visionxl.SyncGeneration
+    assert all(type(i) is visionxl.SyncImage and isinstance(i, visionxl.Image) for i in g.images)
     assert g.status == "SUCCESS" and g.id and len(g) == 2
     assert g.credits == 234
     assert [w.code for w in g.warnings] == []
@@ -34,9 +37,25 @@ def test_generate_returns_a_generation(emulator: Emulator, client: visionxl.Clie
     assert g.raw["aiRecord"]["uuid"] == g.id
     assert g.request is not None and g.request.seed == 42
     assert g.created_at
-    assert repr(g) == f"Generation(id='{g.id}', status='SUCCESS', images=2, credits=234)"
+    assert repr(g) == f"SyncGeneration(id='{g.id}', status='SUCCESS', images=2, credits=234)"
     ledger = emulator.ledger()
     assert ledger.charges_for(g.id) == 1 and ledger.total_charged == 234
+
+
+def test_generation_classes() -> None:
+    # Generation and Image are the shared bases (subclassable); the concrete classes are final.
+    assert issubclass(visionxl.SyncGeneration, visionxl.Generation)
+    assert issubclass(visionxl.AsyncGeneration, visionxl.Generation)
+    assert issubclass(visionxl.SyncImage, visionxl.Image)
+    assert issubclass(visionxl.AsyncImage, visionxl.Image)
+    assert type("MyGeneration", (visionxl.Generation,), {})
+    assert type("MyImage", (visionxl.Image,), {})
+    for final in (visionxl.SyncGeneration, visionxl.AsyncGeneration, visionxl.SyncImage):
+        with pytest.raises(TypeError):
+            type("Sub", (final,), {})
+    # Downloads live on the concrete classes only (a blocking save overridden by an awaitable
+    # one would make an AsyncGeneration a Generation whose save means something else).
+    assert not hasattr(visionxl.Generation, "save") and not hasattr(visionxl.Image, "read")
 
 
 def test_every_parameter_reaches_the_service(emulator: Emulator, client: visionxl.Client) -> None:
@@ -181,25 +200,34 @@ def test_upload_asset(tmp_path: Path, client: visionxl.Client) -> None:
 # --- every error code through the emulator --------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fault, cls, code, status",
-    [
-        ({"kind": "status", "status": 400}, visionxl.BadRequestError, "bad_request", 400),
-        ({"kind": "status", "status": 402}, visionxl.InsufficientCreditsError, "insufficient_credits", 402),
-        ({"kind": "status", "status": 403}, visionxl.PermissionDeniedError, "permission_denied", 403),
-        ({"kind": "status", "status": 404}, visionxl.NotFoundError, "not_found", 404),
-        ({"kind": "status", "status": 503}, visionxl.InternalServerError, "server_error", 503),
-        ({"kind": "cloudflare"}, visionxl.InternalServerError, "server_error", 522),
-        ({"kind": "rate_limit", "retry_after_secs": 3}, visionxl.RateLimitError, "rate_limited", 429),
-        ({"kind": "drop_before_processing"}, visionxl.APIConnectionError, "connection_error", None),
-        ({"kind": "drop_after_charge"}, visionxl.APIConnectionError, "connection_error", None),
-        ({"kind": "generation_failure", "message": "nsfw"}, visionxl.APIError, "generation_failed", 200),
-    ],
-)
+FAULT_CASES: List[Any] = [
+    ({"kind": "status", "status": 400}, visionxl.BadRequestError, "bad_request", 400),
+    ({"kind": "status", "status": 402}, visionxl.InsufficientCreditsError, "insufficient_credits", 402),
+    ({"kind": "status", "status": 403}, visionxl.PermissionDeniedError, "permission_denied", 403),
+    ({"kind": "status", "status": 404}, visionxl.NotFoundError, "not_found", 404),
+    ({"kind": "status", "status": 503}, visionxl.InternalServerError, "server_error", 503),
+    ({"kind": "cloudflare"}, visionxl.InternalServerError, "server_error", 522),
+    ({"kind": "rate_limit", "retry_after_secs": 3}, visionxl.RateLimitError, "rate_limited", 429),
+    ({"kind": "drop_before_processing"}, visionxl.APIConnectionError, "connection_error", None),
+    ({"kind": "drop_after_charge"}, visionxl.APIConnectionError, "connection_error", None),
+    ({"kind": "generation_failure", "message": "nsfw"}, visionxl.APIError, "generation_failed", 200),
+]  # fmt: skip
+
+#: The faults whose effect is not an exception from generate, and the test of each.
+FAULTS_TESTED_ELSEWHERE = {
+    "delay": "test_timeout",
+    "truncated_body": "test_broken_answers_are_recovered_without_paying_twice",
+    "malformed_json": "test_broken_answers_are_recovered_without_paying_twice",
+    "expired_asset": "test_expired_asset_is_a_download_error",
+}
+
+
+@pytest.mark.parametrize("fault, cls, code, status", FAULT_CASES)
 def test_faults_map_to_exceptions(
     emulator: Emulator, fault: dict[str, Any], cls: type, code: str, status: Any
 ) -> None:
     client = emulator.client(max_retries=0, requests_per_minute=FAST)
+    fault = dict(fault)
     kind = fault.pop("kind")
     emulator.inject(kind, **fault)
     with pytest.raises(visionxl.VisionXLError) as info:
@@ -223,11 +251,13 @@ def test_faults_map_to_exceptions(
 
 
 def test_every_fault_kind_is_covered() -> None:
-    covered = {
-        "status", "cloudflare", "rate_limit", "drop_before_processing", "drop_after_charge",
-        "generation_failure", "delay", "truncated_body", "malformed_json", "expired_asset",
-    }  # fmt: skip
-    assert covered == set(FAULT_KINDS)
+    # FAULT_KINDS is read from the emulator's fault enum: a new fault fails this test until a
+    # case above (or a test named in FAULTS_TESTED_ELSEWHERE) exercises it.
+    in_cases = {case[0]["kind"] for case in FAULT_CASES}
+    assert in_cases | set(FAULTS_TESTED_ELSEWHERE) == set(FAULT_KINDS)
+    assert all(callable(globals().get(name)) for name in FAULTS_TESTED_ELSEWHERE.values())
+    for fault, *_ in FAULT_CASES:  # the cases give exactly the fields the emulator takes
+        assert set(fault) - {"kind"} == set(FAULT_KINDS[fault["kind"]]), fault
 
 
 def test_timeout(emulator: Emulator) -> None:
@@ -290,6 +320,109 @@ def test_missing_key_and_insecure_urls(monkeypatch: pytest.MonkeyPatch) -> None:
         visionxl.Client("k", timeout=-1)
 
 
+@pytest.mark.parametrize("cls", [visionxl.Client, visionxl.AsyncClient])
+@pytest.mark.parametrize(
+    "keyword, value, code",
+    [
+        ("max_retries", -1, "out_of_range"),
+        ("max_retries", 2**40, "out_of_range"),
+        ("max_retries", 1.5, "wrong_type"),
+        ("max_retries", "2", "wrong_type"),
+        ("max_retries", True, "wrong_type"),
+        ("budget", -5, "out_of_range"),
+        ("budget", 10.0, "wrong_type"),
+        ("requests_per_minute", -1, "out_of_range"),
+        ("requests_per_minute", 60.5, "wrong_type"),
+        ("timeout", -1, "out_of_range"),
+        ("timeout", 0, "out_of_range"),
+        ("timeout", float("nan"), "not_finite"),
+        ("timeout", "30", "wrong_type"),
+        ("timeout", 1e300, "out_of_range"),
+        ("connect_timeout", -0.5, "out_of_range"),
+        ("connect_timeout", [1], "wrong_type"),
+        ("download_timeout", -3, "out_of_range"),
+        ("download_timeout", float("inf"), "not_finite"),
+        ("retry_ambiguous", 1, "wrong_type"),
+        ("allow_insecure_http", "yes", "wrong_type"),
+        ("base_url", 42, "wrong_type"),
+        ("asset_base_url", b"http://x", "wrong_type"),
+        ("api_key", 123, "wrong_type"),
+    ],
+)
+def test_client_settings_are_converted_not_judged(
+    cls: Any, keyword: str, value: Any, code: str
+) -> None:
+    """A wrong type or a negative number is a ValidationError naming the keyword (never a
+    TypeError or OverflowError from the binding)."""
+    kwargs = {"api_key": "a-key-of-some-length", keyword: value}
+    with pytest.raises(visionxl.ValidationError) as info:
+        cls(**kwargs)
+    assert [(v.field, v.code) for v in info.value.violations] == [(keyword, code)]
+    assert keyword in str(info.value)
+
+
+def test_client_settings_meaning_is_the_rust_clients(emulator: Emulator) -> None:
+    # requests_per_minute=0 turns pacing off, as in Rust and C (it used to be refused here).
+    client = emulator.client(requests_per_minute=0, max_retries=0, budget=0)
+    assert client.budget_remaining == 0
+    with pytest.raises(visionxl.BudgetExceededError):
+        client.generate("a cat", size="512x512")
+    unpaced = emulator.client(requests_per_minute=0)
+    assert [unpaced.generate("a cat", size="512x512").status for _ in range(3)] == ["SUCCESS"] * 3
+    # Integers and floats both work for seconds, and big counts fit.
+    assert emulator.client(timeout=30, connect_timeout=2.5, download_timeout=60, budget=2**40)
+    assert visionxl.AsyncClient(
+        "a-key-of-some-length", base_url=emulator.base_url, requests_per_minute=0
+    )
+
+
+def test_download_timeout(emulator: Emulator) -> None:
+    g = emulator.client(requests_per_minute=FAST).generate("a cat", size="512x512")
+    slow = emulator.client(download_timeout=0.3, max_retries=0)
+    again = slow.get_generation(g.id)
+    emulator.inject("delay", ms=5000, count=10)  # every request from here on: the downloads
+    started = time.monotonic()
+    with pytest.raises(visionxl.VisionXLError) as info:
+        again.images[0].read()
+    assert time.monotonic() - started < 4  # the default (120 s) would wait for the image
+    assert info.value.code in ("download_error", "timeout"), info.value
+    assert info.value.request_id == g.id or info.value.code == "timeout"
+
+
+def test_connect_timeout() -> None:
+    """A listener whose accept queue is full drops new SYNs, so connecting hangs until the
+    connect timeout, not the (much longer) request timeout."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):  # fill the accept queue (never accepted)
+            f = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            f.setblocking(False)
+            f.connect_ex(("127.0.0.1", port))
+            fillers.append(f)
+        time.sleep(0.1)
+        client = visionxl.Client(
+            "a-key-of-some-length",
+            base_url=f"http://127.0.0.1:{port}",
+            connect_timeout=0.5,
+            timeout=60,
+            max_retries=0,
+        )
+        started = time.monotonic()
+        with pytest.raises(visionxl.APIConnectionError) as info:
+            client.generate("a cat", size="512x512")
+        elapsed = time.monotonic() - started
+    finally:
+        for f in fillers:
+            f.close()
+        listener.close()
+    assert 0.3 < elapsed < 5, (elapsed, info.value)  # the default connect timeout is 10 s
+    assert not info.value.may_have_been_charged  # nothing was sent
+
+
 def test_environment_configures_the_client(
     monkeypatch: pytest.MonkeyPatch, emulator: Emulator
 ) -> None:
@@ -333,7 +466,7 @@ def test_generate_many_in_order_with_progress(emulator: Emulator, client: vision
         {"prompt": "a preset", "preset": "max_detail", "size": "512x512"},
     ]
     results = client.generate_many(requests, concurrency=2, on_progress=seen.append)
-    assert [type(r) for r in results] == [visionxl.Generation] * 4
+    assert [type(r) for r in results] == [visionxl.SyncGeneration] * 4
     ok = [r for r in results if isinstance(r, visionxl.Generation)]
     assert [g.request.prompt if g.request else None for g in ok] == [
         "a plain prompt",
@@ -365,9 +498,15 @@ def test_generate_many_validates_everything_first(emulator: Emulator, client: vi
     assert str(info.value).startswith("requests[1]: ")
     with pytest.raises(visionxl.ValidationError):
         client.generate_many([42])  # type: ignore[list-item]
-    with pytest.raises(visionxl.ValidationError):
-        client.generate_many(["x"], concurrency=0)
+    with pytest.raises(visionxl.ValidationError) as info:
+        client.generate_many(["x"], concurrency=-1)
+    assert [(v.field, v.code) for v in info.value.violations] == [("concurrency", "out_of_range")]
+    with pytest.raises(visionxl.ValidationError) as info:
+        client.generate_many(["x"], concurrency=1.5)  # type: ignore[arg-type]
+    assert [(v.field, v.code) for v in info.value.violations] == [("concurrency", "wrong_type")]
     assert emulator.ledger().charges == []
+    # 0 is the Rust batch's business, as everywhere else: it runs the items one at a time.
+    assert [r.status for r in client.generate_many(["x"], concurrency=0)] == ["SUCCESS"]  # type: ignore[union-attr]
 
 
 def test_generate_many_manifest_resumes_without_paying_twice(
@@ -388,12 +527,41 @@ def test_generate_many_manifest_resumes_without_paying_twice(
     assert progress[-1].resumed == 3
 
 
-def test_a_failing_progress_callback_stops_the_batch(client: visionxl.Client) -> None:
+def test_a_failing_progress_callback_stops_the_batch(
+    emulator: Emulator, client: visionxl.Client
+) -> None:
+    calls: List[visionxl.Progress] = []
+
     def boom(p: visionxl.Progress) -> None:
+        calls.append(p)
         raise RuntimeError("stop here")
 
-    with pytest.raises(RuntimeError, match="stop here"):
+    with pytest.raises(RuntimeError, match="stop here") as info:
         client.generate_many([f"x{i}" for i in range(6)], concurrency=1, on_progress=boom)
+    assert len(calls) == 1  # not called again once it failed
+    # Nothing paid for is lost: every generation that finished is on the exception.
+    partial = info.value.partial_results  # type: ignore[attr-defined]
+    assert len(partial) == 6
+    done = [r for r in partial if isinstance(r, visionxl.SyncGeneration)]
+    assert len(done) == 1 and done[0] is partial[0] and done[0].status == "SUCCESS"
+    assert all(r.code == "cancelled" for r in partial if isinstance(r, visionxl.VisionXLError))
+    assert {c.record_id for c in emulator.ledger().charges} == {g.id for g in done}
+
+
+def test_generate_many_raising_keeps_what_was_paid_for(emulator: Emulator) -> None:
+    client = emulator.client(max_retries=0, requests_per_minute=FAST)
+    emulator.inject("generation_failure", message="nsfw")
+    with pytest.raises(visionxl.APIError) as info:
+        client.generate_many(["one", "two", "three"], concurrency=1, return_exceptions=False)
+    partial = info.value.partial_results
+    assert partial is not None and len(partial) == 3 and partial[0] is info.value
+    assert [type(r) for r in partial[1:]] == [visionxl.SyncGeneration] * 2
+    assert len(emulator.ledger().charges) == 2
+    # A plain VisionXLError has the attribute too (None), and pickling leaves the list out.
+    import pickle
+
+    assert visionxl.APIError("x").partial_results is None
+    assert pickle.loads(pickle.dumps(info.value)).partial_results is None
 
 
 # --- redaction --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -130,12 +130,12 @@ def stub_functions() -> Dict[str, List[ast.arguments]]:
 
 @pytest.mark.parametrize(
     "name",
-    ["GenerateRequest.__init__", "validate", "Client.generate", "AsyncClient.generate"],
+    ["GenerateRequest.__new__", "validate", "Client.generate", "AsyncClient.generate"],
 )
 def test_stub_keywords_are_the_parameter_table(name: str) -> None:
     signatures = stub_functions()[name]
     args = max(signatures, key=lambda a: len(a.kwonlyargs))  # the keyword overload
-    positional = [a.arg for a in args.args if a.arg != "self"]
+    positional = [a.arg for a in args.args if a.arg not in ("self", "cls")]
     assert positional == ["prompt"]
     keywords = [a.arg for a in args.kwonlyargs]
     assert set(keywords) == set(visionxl.PARAMETER_NAMES) - {"prompt"} | {"preset"}
@@ -149,9 +149,17 @@ def test_stub_keywords_are_the_parameter_table(name: str) -> None:
         assert expected in annotation, (name, kw.arg, annotation)
 
 
-@pytest.mark.parametrize("cls", [visionxl.Client, visionxl.AsyncClient])
-def test_runtime_signature_of_generate_is_the_parameter_table(cls: type) -> None:
-    sig = inspect.signature(cls.generate)  # from __text_signature__
+@pytest.mark.parametrize(
+    "obj",
+    [
+        visionxl.Client.generate,
+        visionxl.AsyncClient.generate,
+        visionxl.GenerateRequest,
+        visionxl.validate,
+    ],
+)
+def test_runtime_signature_of_generate_is_the_parameter_table(obj: Any) -> None:
+    sig = inspect.signature(obj)  # from __text_signature__
     params = [p for p in sig.parameters.values() if p.name != "self"]
     assert params[0].name == "prompt"
     names = [p.name for p in params[1:]]
@@ -228,3 +236,66 @@ def test_module_docstring_examples() -> None:
 
     failures, tried = doctest.testmod(visionxl, verbose=False)
     assert tried >= 3 and failures == 0
+
+
+def public_callables() -> List[tuple[str, object]]:
+    """Every public function, class and method of the extension, by name."""
+    import visionxl._native as native
+
+    found: List[tuple[str, object]] = []
+    for name in dir(native):
+        obj = getattr(native, name)
+        if name.startswith("_") or name.isupper():
+            continue
+        found.append((name, obj))
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if callable(member) and not attr.startswith("_"):
+                    found.append((f"{name}.{attr}", getattr(obj, attr)))
+    return found
+
+
+def test_signatures_show_real_defaults() -> None:
+    """`help()` shows the real defaults: no `...` placeholders (pyo3 shows one for a default it
+    cannot render), e.g. `upload_asset_bytes(data, file_name='asset.png')`."""
+    shown = 0
+    for name, obj in public_callables():
+        try:
+            sig = inspect.signature(obj)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue  # a class without a constructor (results are made by the clients)
+        shown += 1
+        for p in sig.parameters.values():
+            assert p.default is not Ellipsis, f"{name}{sig}"
+    assert shown >= 20
+    for cls in (visionxl.Client, visionxl.AsyncClient):
+        assert inspect.signature(cls.upload_asset_bytes).parameters["file_name"].default == "asset.png"
+    assert inspect.signature(visionxl.Violation).parameters["severity"].default == "error"
+
+
+def test_estimate_credits_defaults_are_the_documented_ones() -> None:
+    sig = inspect.signature(visionxl.estimate_credits)
+    documented = {p.name: p.default for p in visionxl.PARAMETERS}
+    assert list(sig.parameters) == ["size", "n"]
+    assert sig.parameters["size"].default == documented["size"] == "1024x1024"
+    assert str(sig.parameters["n"].default) == documented["n"] == "1"
+    assert visionxl.estimate_credits() == visionxl.estimate_credits("1024x1024", 1) == 286
+    with pytest.raises(visionxl.ValidationError) as info:
+        visionxl.estimate_credits(None)  # type: ignore[arg-type]  # None is not "the default"
+    assert [(v.field, v.code) for v in info.value.violations] == [("size", "wrong_type")]
+
+
+@pytest.mark.parametrize("cls", [visionxl.Client, visionxl.AsyncClient])
+def test_client_signature_is_the_stub_and_design(cls: type) -> None:
+    sig = inspect.signature(cls)
+    runtime = [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+    (stub,) = stub_functions()[f"{cls.__name__}.__new__"]
+    stub_names = [a.arg for a in stub.args if a.arg != "cls"] + [a.arg for a in stub.kwonlyargs]
+    assert [name for name, _, _ in runtime] == stub_names
+    stub_defaults = [ast.literal_eval(d) for d in stub.defaults + stub.kw_defaults if d]
+    assert [default for _, _, default in runtime] == stub_defaults
+    # DESIGN §4's arguments, then the two further timeouts (DESIGN §3: all configurable).
+    assert stub_names[-2:] == ["connect_timeout", "download_timeout"]
+    assert all(kind is inspect.Parameter.KEYWORD_ONLY for _, kind, _ in runtime[1:])
+    doc = cls.__doc__ or ""
+    assert "connect_timeout" in doc and "download_timeout" in doc

@@ -323,3 +323,23 @@ def test_docstrings_name_every_parameter() -> None:
         GenerateRequest.replace,
     ):
         assert obj.__doc__ and len(obj.__doc__) > 20, obj
+
+
+def test_static_literal_types_match_the_core_table() -> None:
+    """The Literal types in visionxl.types are for type checkers only; the core's parameter
+    table is the truth, so a change there that the types miss fails here."""
+    from typing import get_args
+
+    from visionxl import types
+
+    styles = get_args(get_args(types.PresetStyle)[0])
+    assert set(styles) == set(visionxl.PRESET_STYLES)
+    assert set(get_args(types.Size)) == set(visionxl.SIZES)
+    assert set(get_args(types.Preset)) == set(visionxl.PRESETS)
+    allowed = {p.name: p.allowed for p in visionxl.PARAMETERS}
+    for name, literal in [
+        ("transparency", types.Transparency),
+        ("photo_real_version", types.PhotoRealVersion),
+        ("prompt_magic_version", types.PromptMagicVersion),
+    ]:
+        assert " | ".join(get_args(literal)) == allowed[name], name

@@ -11,7 +11,9 @@ Node and C front doors; this package is its Python face.
     True
 
 See ``Client`` (blocking) and ``AsyncClient`` (asyncio) to generate, and
-``visionxl.testing.Emulator`` to test without spending credits.
+``visionxl.testing.Emulator`` to test without spending credits. Both clients return a
+``Generation``: ``Client`` a ``SyncGeneration`` (``generation.save(dir)``), ``AsyncClient`` an
+``AsyncGeneration`` (``await generation.save(dir)``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from ._native import (
     Image,
     Parameter,
     Progress,
+    SyncGeneration,
+    SyncImage,
     Violation,
     __version__,
     estimate_credits,
@@ -65,8 +69,10 @@ __all__ = [
     "Client",
     "AsyncClient",
     "Generation",
+    "SyncGeneration",
     "AsyncGeneration",
     "Image",
+    "SyncImage",
     "AsyncImage",
     "Asset",
     "Progress",

@@ -26,10 +26,10 @@ id). ``VisionXLError`` itself is raised for ``io_error`` (a local file operation
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 if TYPE_CHECKING:
-    from ._native import Violation
+    from ._native import Generation, Violation
 
 __all__ = [
     "VisionXLError",
@@ -64,6 +64,11 @@ class VisionXLError(Exception):
         violations: every broken rule of a ``ValidationError`` (empty otherwise).
         may_have_been_charged: True when the request may have reached the service and been
             charged (e.g. a timeout after sending).
+        partial_results: set when ``generate_many`` raised this after its batch ran (with
+            ``return_exceptions=False``): every item in input order, a ``Generation`` for what
+            finished (and was paid for) and an exception for the rest. None otherwise. (An
+            exception raised by an ``on_progress`` callback gets the same attribute.) Not kept
+            through pickle.
     """
 
     default_code: str = "error"
@@ -77,6 +82,7 @@ class VisionXLError(Exception):
     details: Optional[str]
     violations: Tuple[Violation, ...]
     may_have_been_charged: bool
+    partial_results: Optional[List[Union[Generation, VisionXLError]]] = None
 
     def __init__(
         self,
@@ -106,8 +112,10 @@ class VisionXLError(Exception):
         return self.message
 
     def __reduce__(self) -> Tuple[Any, ...]:
-        # Keep every attribute through pickle (multiprocessing, concurrent.futures).
-        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+        # Keep every attribute through pickle (multiprocessing, concurrent.futures), except a
+        # batch's partial_results: generation objects do not pickle.
+        state = {k: v for k, v in self.__dict__.items() if k != "partial_results"}
+        return (_rebuild, (type(self), self.message, state))
 
 
 def _rebuild(cls: Type[VisionXLError], message: str, state: Dict[str, Any]) -> VisionXLError:

@@ -9,20 +9,29 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyCFunction, PyDict, PyList, PyString, PyTuple};
+use secrecy::{ExposeSecret, SecretString};
 use visionxl::{
     BatchOptions, CancelToken, Error, GenerateRequest, Generation, Progress, SaveOptions, Violation,
 };
 
-use crate::convert::{json_to_py, repr_str};
+use crate::convert::{Arg, json_to_py, repr_str};
 use crate::errors::to_py_err;
 use crate::request::{PyGenerateRequest, PyViolation, warnings_to_list};
 use crate::runtime::{self, awaitable, block_on};
 
+/// The API key in use, kept only to scrub it from messages (a second line of defence behind
+/// the Rust client's own redaction). Never a plain `String` (DESIGN §7).
+type Secret = Option<Arc<SecretString>>;
+
+fn exposed(secret: &Secret) -> Option<&str> {
+    secret.as_deref().map(ExposeSecret::expose_secret)
+}
+
 /// How a client was configured: kept so a client used in a forked child can be rebuilt there.
 #[derive(Clone)]
 struct Settings {
-    api_key: Option<String>,
+    api_key: Option<SecretString>,
     base_url: Option<String>,
     asset_base_url: Option<String>,
     timeout: Option<Duration>,
@@ -31,6 +40,8 @@ struct Settings {
     budget: Option<u64>,
     requests_per_minute: u32,
     allow_insecure_http: bool,
+    connect_timeout: Option<Duration>,
+    download_timeout: Option<Duration>,
 }
 
 impl Settings {
@@ -41,7 +52,7 @@ impl Settings {
             .requests_per_minute(self.requests_per_minute)
             .allow_insecure_http(self.allow_insecure_http);
         if let Some(k) = &self.api_key {
-            b = b.api_key(k.clone());
+            b = b.api_key(k.expose_secret());
         }
         if let Some(u) = &self.base_url {
             b = b.base_url(u.clone());
@@ -51,6 +62,12 @@ impl Settings {
         }
         if let Some(t) = self.timeout {
             b = b.timeout(t);
+        }
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(t) = self.download_timeout {
+            b = b.download_timeout(t);
         }
         if let Some(c) = self.budget {
             b = b.budget(c);
@@ -66,20 +83,25 @@ pub struct Shared {
     settings: Settings,
     state: Mutex<(u32, visionxl::Client)>,
     /// The key in use (argument or environment), only to scrub it from messages.
-    secret: Option<Arc<str>>,
+    secret: Secret,
 }
 
 impl Shared {
     fn new(settings: Settings) -> PyResult<Shared> {
-        let secret: Option<Arc<str>> = settings
+        let secret: Secret = settings
             .api_key
             .clone()
-            .or_else(|| std::env::var(visionxl::ENV_API_KEY).ok())
-            .map(|k| Arc::from(k.trim()))
-            .filter(|k: &Arc<str>| !k.is_empty());
+            .or_else(|| {
+                std::env::var(visionxl::ENV_API_KEY)
+                    .ok()
+                    .map(SecretString::from)
+            })
+            .map(|k| SecretString::from(k.expose_secret().trim()))
+            .filter(|k| !k.expose_secret().is_empty())
+            .map(Arc::new);
         let client = settings
             .build()
-            .map_err(|e| to_py_err(&e, secret.as_deref()))?;
+            .map_err(|e| to_py_err(&e, exposed(&secret)))?;
         Ok(Shared {
             settings,
             state: Mutex::new((std::process::id(), client)),
@@ -102,7 +124,15 @@ impl Shared {
     }
 
     fn err(&self, e: &Error) -> PyErr {
-        to_py_err(e, self.secret.as_deref())
+        to_py_err(e, exposed(&self.secret))
+    }
+
+    fn data(&self, generation: Generation, flavour: Flavour) -> GenData {
+        GenData {
+            generation,
+            secret: self.secret.clone(),
+            flavour,
+        }
     }
 
     fn repr(&self, class: &str, py: Python<'_>) -> String {
@@ -127,62 +157,106 @@ impl Shared {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn settings_from_args(
-    api_key: Option<String>,
-    base_url: Option<String>,
-    asset_base_url: Option<String>,
-    timeout: Option<f64>,
-    max_retries: u32,
-    retry_ambiguous: bool,
-    budget: Option<u64>,
-    requests_per_minute: u32,
-    allow_insecure_http: bool,
-) -> PyResult<Settings> {
-    let timeout = match timeout {
-        None => None,
-        Some(t) if t.is_finite() && t > 0.0 && t < 1e9 => Some(Duration::from_secs_f64(t)),
-        Some(t) => {
+/// The `api_key` keyword, straight into a `SecretString` (no plain copy is kept here).
+fn key_arg(key: Option<&Bound<'_, PyAny>>) -> PyResult<Option<SecretString>> {
+    match key {
+        None => Ok(None),
+        Some(k) if k.is_none() => Ok(None),
+        Some(k) => match k.cast::<PyString>() {
+            Ok(s) => Ok(Some(SecretString::from(s.to_cow()?.into_owned()))),
+            Err(_) => Err(crate::errors::validation_err(vec![Violation::new(
+                "api_key",
+                visionxl::ViolationCode::WrongType,
+                format!(
+                    "api_key must be a string, got {}",
+                    crate::convert::type_name(k)
+                ),
+            )])),
+        },
+    }
+}
+
+/// The keywords of `Client(...)`/`AsyncClient(...)`, as Python passed them.
+struct ClientArgs {
+    api_key: Option<SecretString>,
+    base_url: Arg,
+    asset_base_url: Arg,
+    timeout: Arg,
+    max_retries: Arg,
+    retry_ambiguous: Arg,
+    budget: Arg,
+    requests_per_minute: Arg,
+    allow_insecure_http: Arg,
+    connect_timeout: Arg,
+    download_timeout: Arg,
+}
+
+/// Converts the keywords to Rust types, and nothing more: a wrong type or a negative number is
+/// a `ValidationError` naming the keyword; what the values mean (0 requests per minute turns
+/// pacing off, as in Rust and C) is the Rust `ClientBuilder`'s business.
+fn settings_from_args(a: ClientArgs) -> PyResult<Settings> {
+    let timeout = a.timeout.opt_seconds("timeout")?;
+    let connect_timeout = a.connect_timeout.opt_seconds("connect_timeout")?;
+    let download_timeout = a.download_timeout.opt_seconds("download_timeout")?;
+    // Stopgap until the Rust ClientBuilder checks it itself (being added there): a zero timeout
+    // would make every call fail at once.
+    for (field, value) in [
+        ("timeout", timeout),
+        ("connect_timeout", connect_timeout),
+        ("download_timeout", download_timeout),
+    ] {
+        if value.is_some_and(|d| d.is_zero()) {
             return Err(crate::errors::validation_err(vec![Violation::new(
-                "timeout",
+                field,
                 visionxl::ViolationCode::OutOfRange,
-                format!("timeout must be a positive number of seconds, got {t}"),
+                format!("{field} must be greater than 0 seconds, got 0"),
             )]));
         }
-    };
-    if requests_per_minute == 0 {
-        return Err(crate::errors::validation_err(vec![Violation::new(
-            "requests_per_minute",
-            visionxl::ViolationCode::OutOfRange,
-            "requests_per_minute must be at least 1",
-        )]));
     }
     Ok(Settings {
-        api_key,
-        base_url,
-        asset_base_url,
+        api_key: a.api_key,
+        base_url: a.base_url.opt_string("base_url")?,
+        asset_base_url: a.asset_base_url.opt_string("asset_base_url")?,
         timeout,
-        max_retries,
-        retry_ambiguous,
-        budget,
-        requests_per_minute,
-        allow_insecure_http,
+        max_retries: a.max_retries.count("max_retries", u32::MAX)?,
+        retry_ambiguous: a.retry_ambiguous.boolean("retry_ambiguous")?,
+        budget: a.budget.opt_count("budget", u64::MAX)?,
+        requests_per_minute: a
+            .requests_per_minute
+            .count("requests_per_minute", u32::MAX)?,
+        allow_insecure_http: a.allow_insecure_http.boolean("allow_insecure_http")?,
+        connect_timeout,
+        download_timeout,
     })
 }
 
 // ---------------------------------------------------------------------------------------------
-// Results: Generation / Image (blocking) and AsyncGeneration / AsyncImage (awaitables).
+// Results: `Generation` / `Image` (the data every generation has, subclassable) extended by
+// `SyncGeneration` / `SyncImage` (blocking downloads, from `Client`) and `AsyncGeneration` /
+// `AsyncImage` (awaitable downloads, from `AsyncClient`).
+//
+// The downloads live on the concrete classes only: overriding a blocking `save` with an
+// awaitable one would make an `AsyncGeneration` a `Generation` whose `save` returns something
+// else, which type checkers rightly reject and which would break code written for either.
+
+/// Which client made a generation: decides the class of its images.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Sync,
+    Async,
+}
 
 /// A generation with the key to scrub from its errors.
 #[derive(Clone)]
 struct GenData {
     generation: Generation,
-    secret: Option<Arc<str>>,
+    secret: Secret,
+    flavour: Flavour,
 }
 
 impl GenData {
     fn err(&self, e: &Error) -> PyErr {
-        to_py_err(e, self.secret.as_deref())
+        to_py_err(e, exposed(&self.secret))
     }
 
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -196,16 +270,26 @@ impl GenData {
         })
     }
 
-    fn repr(&self, class: &str, py: Python<'_>) -> String {
-        let g = &self.generation;
-        format!(
-            "{class}(id={}, status={}, images={}, credits={})",
-            repr_str(py, g.id()),
-            repr_str(py, g.status().as_str()),
-            g.images().len(),
-            g.credits()
-                .map_or_else(|| "None".to_string(), |c| c.to_string())
-        )
+    /// The Python object for this generation: a `SyncGeneration` or an `AsyncGeneration`.
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let flavour = self.flavour;
+        let base = PyClassInitializer::from(PyGeneration { data: self });
+        Ok(match flavour {
+            Flavour::Sync => Py::new(py, base.add_subclass(PySyncGeneration))?.into_any(),
+            Flavour::Async => Py::new(py, base.add_subclass(PyAsyncGeneration))?.into_any(),
+        })
+    }
+
+    /// The Python object for image `index`: a `SyncImage` or an `AsyncImage`.
+    fn image(&self, py: Python<'_>, index: usize) -> PyResult<Py<PyAny>> {
+        let base = PyClassInitializer::from(PyImage {
+            data: self.clone(),
+            index,
+        });
+        Ok(match self.flavour {
+            Flavour::Sync => Py::new(py, base.add_subclass(PySyncImage))?.into_any(),
+            Flavour::Async => Py::new(py, base.add_subclass(PyAsyncImage))?.into_any(),
+        })
     }
 
     fn html(&self) -> String {
@@ -242,6 +326,14 @@ fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The name of an object's class (`SyncGeneration`, a user's subclass, ...), for `__repr__`.
+fn class_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Generation".to_string())
 }
 
 /// `PIL.Image.open(BytesIO(data))`, or an ImportError that names Pillow.
@@ -298,273 +390,281 @@ impl<'py> IntoPyObject<'py> for BytesOut {
     }
 }
 
-/// The result of a generation (from `Client`): its record id (keep it: `get_generation(id)`
-/// reads the record again), status, images, price in credits, validation warnings and the raw
-/// answer. `save(dir)` downloads every image (with a `NAME.json` sidecar each).
-#[pyclass(module = "visionxl", name = "Generation", frozen)]
+/// The result of a generation: its record id (keep it: `get_generation(id)` reads the record
+/// again), status, images, price in credits, validation warnings and the raw answer.
+///
+/// Both clients return one: `Client` a `SyncGeneration` (`generation.save(dir)` downloads),
+/// `AsyncClient` an `AsyncGeneration` (`await generation.save(dir)`). This base class holds
+/// what they share, so code that only reads results can take any `Generation`.
+#[pyclass(module = "visionxl", name = "Generation", frozen, subclass)]
 pub struct PyGeneration {
     data: GenData,
 }
 
-/// The result of a generation from `AsyncClient`: like `Generation`, with awaitable downloads
-/// (`await generation.save(dir)`).
-#[pyclass(module = "visionxl", name = "AsyncGeneration", frozen)]
-pub struct PyAsyncGeneration {
-    data: GenData,
-}
+/// A generation from `Client`: a `Generation` whose downloads block (releasing the GIL).
+/// `save(dir)` downloads every image (with a `NAME.json` sidecar each).
+#[pyclass(module = "visionxl", name = "SyncGeneration", frozen, extends = PyGeneration)]
+pub struct PySyncGeneration;
 
-/// One generated image (from `Client`): `url` to download it from, the service's storage
-/// `path`, `save(path)`, `read()` for the bytes, `to_pil()` for a Pillow image.
-#[pyclass(module = "visionxl", name = "Image", frozen)]
+/// A generation from `AsyncClient`: a `Generation` whose downloads are awaitable
+/// (`await generation.save(dir)`).
+#[pyclass(module = "visionxl", name = "AsyncGeneration", frozen, extends = PyGeneration)]
+pub struct PyAsyncGeneration;
+
+/// One generated image: `url` to download it from, the service's storage `path`, its
+/// `file_name` and `index`. `SyncImage` (from `Client`) adds blocking `save(path)`, `read()` and
+/// `to_pil()`; `AsyncImage` (from `AsyncClient`) the same as awaitables.
+#[pyclass(module = "visionxl", name = "Image", frozen, subclass)]
 pub struct PyImage {
     data: GenData,
     index: usize,
 }
 
-/// One generated image from `AsyncClient`: like `Image`, with awaitable downloads.
-#[pyclass(module = "visionxl", name = "AsyncImage", frozen)]
-pub struct PyAsyncImage {
-    data: GenData,
-    index: usize,
+/// An image from `Client`: an `Image` with blocking downloads: `save(path)`, `read()` for the
+/// bytes, `to_pil()` for a Pillow image.
+#[pyclass(module = "visionxl", name = "SyncImage", frozen, extends = PyImage)]
+pub struct PySyncImage;
+
+/// An image from `AsyncClient`: an `Image` with awaitable downloads.
+#[pyclass(module = "visionxl", name = "AsyncImage", frozen, extends = PyImage)]
+pub struct PyAsyncImage;
+
+#[pymethods]
+impl PyGeneration {
+    /// The record id (`aiRecord.uuid`).
+    #[getter]
+    fn id(&self) -> &str {
+        self.data.generation.id()
+    }
+    /// `"SUCCESS"` (or `"PROCESSING"`, ... for a record read before it finished).
+    #[getter]
+    fn status(&self) -> &str {
+        self.data.generation.status().as_str()
+    }
+    /// The images, in the service's order (`SyncImage`s or `AsyncImage`s, as the generation).
+    #[getter]
+    fn images<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = (0..self.data.generation.images().len())
+            .map(|index| self.data.image(py, index))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
+    }
+    /// The price in credits from the documented table (None when unknown).
+    #[getter]
+    fn credits(&self) -> Option<u32> {
+        self.data.generation.credits()
+    }
+    /// Validation warnings of the request (never blocking).
+    #[getter]
+    fn warnings(&self) -> Vec<PyViolation> {
+        warnings_to_list(self.data.generation.warnings())
+    }
+    /// The whole answer of the service, as a dict.
+    #[getter]
+    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.data.raw(py)
+    }
+    /// The request: as sent, or rebuilt from the service's echo (None when unknown).
+    #[getter]
+    fn request(&self) -> Option<PyGenerateRequest> {
+        self.data.request()
+    }
+    /// When the record was made (ISO 8601, as sent), or None.
+    #[getter]
+    fn created_at(&self) -> Option<&str> {
+        self.data.generation.created_at()
+    }
+    /// True when the record comes from the visionxl emulator (a test double).
+    #[getter]
+    fn is_emulated(&self) -> bool {
+        self.data.generation.is_emulated()
+    }
+    fn __len__(&self) -> usize {
+        self.data.generation.images().len()
+    }
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.images(py)?.try_iter()?.into_any())
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> String {
+        let g = &slf.get().data.generation;
+        format!(
+            "{}(id={}, status={}, images={}, credits={})",
+            class_name(slf.as_any()),
+            repr_str(slf.py(), g.id()),
+            repr_str(slf.py(), g.status().as_str()),
+            g.images().len(),
+            g.credits()
+                .map_or_else(|| "None".to_string(), |c| c.to_string())
+        )
+    }
+    /// Jupyter: the images inline (by URL; signed URLs expire).
+    fn _repr_html_(&self) -> String {
+        self.data.html()
+    }
 }
 
-/// The getters every generation class has; `$extra` holds the class's own methods (one
-/// `#[pymethods]` block per class).
-macro_rules! generation_class {
-    ($ty:ident, $name:literal, $image:ident, { $($extra:tt)* }) => {
-        #[pymethods]
-        impl $ty {
-            /// The record id (`aiRecord.uuid`).
-            #[getter]
-            fn id(&self) -> &str {
-                self.data.generation.id()
-            }
-            /// `"SUCCESS"` (or `"PROCESSING"`, ... for a record read before it finished).
-            #[getter]
-            fn status(&self) -> &str {
-                self.data.generation.status().as_str()
-            }
-            /// The images, in the service's order.
-            #[getter]
-            fn images(&self, py: Python<'_>) -> PyResult<Vec<Py<$image>>> {
-                (0..self.data.generation.images().len())
-                    .map(|index| Py::new(py, $image { data: self.data.clone(), index }))
-                    .collect()
-            }
-            /// The price in credits from the documented table (None when unknown).
-            #[getter]
-            fn credits(&self) -> Option<u32> {
-                self.data.generation.credits()
-            }
-            /// Validation warnings of the request (never blocking).
-            #[getter]
-            fn warnings(&self) -> Vec<PyViolation> {
-                warnings_to_list(self.data.generation.warnings())
-            }
-            /// The whole answer of the service, as a dict.
-            #[getter]
-            fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                self.data.raw(py)
-            }
-            /// The request: as sent, or rebuilt from the service's echo (None when unknown).
-            #[getter]
-            fn request(&self) -> Option<PyGenerateRequest> {
-                self.data.request()
-            }
-            /// When the record was made (ISO 8601, as sent), or None.
-            #[getter]
-            fn created_at(&self) -> Option<&str> {
-                self.data.generation.created_at()
-            }
-            /// True when the record comes from the visionxl emulator (a test double).
-            #[getter]
-            fn is_emulated(&self) -> bool {
-                self.data.generation.is_emulated()
-            }
-            fn __len__(&self) -> usize {
-                self.data.generation.images().len()
-            }
-            fn __repr__(&self, py: Python<'_>) -> String {
-                self.data.repr($name, py)
-            }
-            /// Jupyter: the images inline (by URL; signed URLs expire).
-            fn _repr_html_(&self) -> String {
-                self.data.html()
-            }
-            $($extra)*
-        }
-    };
-}
-
-macro_rules! image_class {
-    ($ty:ident, $name:literal, { $($extra:tt)* }) => {
-        #[pymethods]
-        impl $ty {
-            /// Position in the generation.
-            #[getter]
-            fn index(&self) -> usize {
-                self.index
-            }
-            /// Where to download it (signed temporary URLs expire: `get_generation` gives
-            /// fresh ones).
-            #[getter]
-            fn url(&self) -> &str {
-                self.data.generation.images()[self.index].url()
-            }
-            /// The storage path the service sent (`development/images/....webp`).
-            #[getter]
-            fn path(&self) -> &str {
-                self.data.generation.images()[self.index].path()
-            }
-            /// The safe file name `Generation.save` uses for it.
-            #[getter]
-            fn file_name(&self) -> &str {
-                self.data.generation.images()[self.index].file_name()
-            }
-            /// The record id of its generation.
-            #[getter]
-            fn generation_id(&self) -> &str {
-                self.data.generation.id()
-            }
-            fn __repr__(&self, py: Python<'_>) -> String {
-                format!(
-                    "{}(index={}, url={})",
-                    $name,
-                    self.index,
-                    repr_str(py, self.url())
-                )
-            }
-            /// Jupyter: the image inline, by URL.
-            fn _repr_html_(&self) -> String {
-                format!(
-                    "<img src=\"{}\" alt=\"{}\" style=\"max-width:512px\"/>",
-                    escape(self.url()),
-                    escape(self.path())
-                )
-            }
-            $($extra)*
-        }
-    };
-}
-
-generation_class!(PyGeneration, "Generation", PyImage, {
+#[pymethods]
+impl PySyncGeneration {
     /// Downloads every image into `directory` (created if missing) and returns the files, in
     /// order, as `pathlib.Path`s. Each image is streamed to a temporary name and renamed, named
     /// from the service's path (sanitised; the extension fixed from the real image type) and
     /// gets a sidecar `NAME.json` (record id, full request, price, time). An existing file is
     /// never replaced unless `overwrite=True`. The GIL is released while downloading.
     #[pyo3(signature = (directory, *, overwrite = false))]
-    fn save(&self, py: Python<'_>, directory: PathBuf, overwrite: bool) -> PyResult<Vec<PathBuf>> {
-        let data = self.data.clone();
-        let out = block_on(py, async move {
-            data.generation
+    fn save(slf: &Bound<'_, Self>, directory: PathBuf, overwrite: bool) -> PyResult<Vec<PathBuf>> {
+        let data = slf.as_super().get().data.clone();
+        let task = data.clone();
+        let out = block_on(slf.py(), async move {
+            task.generation
                 .save_all_with(&directory, GenData::save_options(overwrite))
                 .await
         })?;
-        out.map_err(|e| self.data.err(&e))
-    }
-
-    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let images = slf.get().images(slf.py())?;
-        Ok(PyList::new(slf.py(), images)?
-            .try_iter()?
-            .into_any()
-            .unbind())
+        out.map_err(|e| data.err(&e))
     }
 
     /// Jupyter: the first image as PNG (needs Pillow for WebP images; None otherwise).
-    fn _repr_png_(&self, py: Python<'_>) -> Option<Py<PyBytes>> {
-        if self.data.generation.images().is_empty() {
+    fn _repr_png_(slf: &Bound<'_, Self>) -> Option<Py<PyBytes>> {
+        let data = slf.as_super().get().data.clone();
+        if data.generation.images().is_empty() {
             return None;
         }
-        let data = self.data.clone();
-        let bytes = block_on(py, async move { data.generation.image_bytes(0).await })
-            .ok()?
-            .ok()?;
-        png_for_display(py, &bytes)
+        let bytes = block_on(
+            slf.py(),
+            async move { data.generation.image_bytes(0).await },
+        )
+        .ok()?
+        .ok()?;
+        png_for_display(slf.py(), &bytes)
     }
-});
+}
 
-generation_class!(PyAsyncGeneration, "AsyncGeneration", PyAsyncImage, {
-    /// Downloads every image into `directory` (see `Generation.save`); awaitable, returning
-    /// the files as `pathlib.Path`s.
+#[pymethods]
+impl PyAsyncGeneration {
+    /// Downloads every image into `directory` (see `SyncGeneration.save`); awaitable,
+    /// returning the files as `pathlib.Path`s.
     #[pyo3(signature = (directory, *, overwrite = false))]
     fn save<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         directory: PathBuf,
         overwrite: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let data = self.data.clone();
-        awaitable(py, async move {
+        let data = slf.as_super().get().data.clone();
+        awaitable(slf.py(), async move {
             data.generation
                 .save_all_with(&directory, GenData::save_options(overwrite))
                 .await
                 .map_err(|e| data.err(&e))
         })
     }
+}
 
-    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let images = slf.get().images(slf.py())?;
-        Ok(PyList::new(slf.py(), images)?
-            .try_iter()?
-            .into_any()
-            .unbind())
+#[pymethods]
+impl PyImage {
+    /// Position in the generation.
+    #[getter]
+    fn index(&self) -> usize {
+        self.index
     }
-});
+    /// Where to download it (signed temporary URLs expire: `get_generation` gives fresh ones).
+    #[getter]
+    fn url(&self) -> &str {
+        self.data.generation.images()[self.index].url()
+    }
+    /// The storage path the service sent (`development/images/....webp`).
+    #[getter]
+    fn path(&self) -> &str {
+        self.data.generation.images()[self.index].path()
+    }
+    /// The safe file name `save` uses for it.
+    #[getter]
+    fn file_name(&self) -> &str {
+        self.data.generation.images()[self.index].file_name()
+    }
+    /// The record id of its generation.
+    #[getter]
+    fn generation_id(&self) -> &str {
+        self.data.generation.id()
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> String {
+        let this = slf.get();
+        format!(
+            "{}(index={}, url={})",
+            class_name(slf.as_any()),
+            this.index,
+            repr_str(slf.py(), this.url())
+        )
+    }
+    /// Jupyter: the image inline, by URL.
+    fn _repr_html_(&self) -> String {
+        format!(
+            "<img src=\"{}\" alt=\"{}\" style=\"max-width:512px\"/>",
+            escape(self.url()),
+            escape(self.path())
+        )
+    }
+}
 
-image_class!(PyImage, "Image", {
+/// The generation and index of an image object.
+fn image_of<T: pyo3::PyClass<BaseType = PyImage>>(slf: &Bound<'_, T>) -> (GenData, usize) {
+    let img = slf.as_super().get();
+    (img.data.clone(), img.index)
+}
+
+#[pymethods]
+impl PySyncImage {
     /// Downloads the image to `path` and returns the path written (its extension is corrected
     /// to the real image type), with a sidecar `NAME.json`. Never replaces an existing file
     /// unless `overwrite=True`. The GIL is released while downloading.
     #[pyo3(signature = (path, *, overwrite = false))]
-    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<PathBuf> {
-        let data = self.data.clone();
-        let index = self.index;
-        let out = block_on(py, async move {
-            data.generation
+    fn save(slf: &Bound<'_, Self>, path: PathBuf, overwrite: bool) -> PyResult<PathBuf> {
+        let (data, index) = image_of(slf);
+        let task = data.clone();
+        let out = block_on(slf.py(), async move {
+            task.generation
                 .save_with(index, &path, GenData::save_options(overwrite))
                 .await
         })?;
-        out.map_err(|e| self.data.err(&e))
+        out.map_err(|e| data.err(&e))
     }
 
     /// Downloads the image and returns its bytes (checked to be an image).
-    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let data = self.data.clone();
-        let index = self.index;
-        let out = block_on(py, async move { data.generation.image_bytes(index).await })?;
-        let bytes = out.map_err(|e| self.data.err(&e))?;
-        Ok(PyBytes::new(py, &bytes))
+    fn read<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
+        let (data, index) = image_of(slf);
+        let task = data.clone();
+        let out = block_on(
+            slf.py(),
+            async move { task.generation.image_bytes(index).await },
+        )?;
+        let bytes = out.map_err(|e| data.err(&e))?;
+        Ok(PyBytes::new(slf.py(), &bytes))
     }
 
     /// Downloads the image as a `PIL.Image.Image`. Needs Pillow (`pip install Pillow`); without
     /// it, raises ImportError saying so (before downloading anything).
-    fn to_pil<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        import_pil(py)?;
-        let bytes = self.read(py)?;
-        to_pil(py, bytes.as_bytes())
+    fn to_pil<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        import_pil(slf.py())?;
+        let bytes = Self::read(slf)?;
+        to_pil(slf.py(), bytes.as_bytes())
     }
 
     /// Jupyter: the image as PNG (needs Pillow for WebP images; None otherwise).
-    fn _repr_png_(&self, py: Python<'_>) -> Option<Py<PyBytes>> {
-        let bytes = self.read(py).ok()?;
-        png_for_display(py, bytes.as_bytes())
+    fn _repr_png_(slf: &Bound<'_, Self>) -> Option<Py<PyBytes>> {
+        let bytes = Self::read(slf).ok()?;
+        png_for_display(slf.py(), bytes.as_bytes())
     }
-});
+}
 
-image_class!(PyAsyncImage, "AsyncImage", {
-    /// Downloads the image to `path` (see `Image.save`); awaitable, returning the path.
+#[pymethods]
+impl PyAsyncImage {
+    /// Downloads the image to `path` (see `SyncImage.save`); awaitable, returning the path.
     #[pyo3(signature = (path, *, overwrite = false))]
     fn save<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         path: PathBuf,
         overwrite: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let data = self.data.clone();
-        let index = self.index;
-        awaitable(py, async move {
+        let (data, index) = image_of(slf);
+        awaitable(slf.py(), async move {
             data.generation
                 .save_with(index, &path, GenData::save_options(overwrite))
                 .await
@@ -573,10 +673,9 @@ image_class!(PyAsyncImage, "AsyncImage", {
     }
 
     /// Downloads the image; awaitable, returning its bytes.
-    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let data = self.data.clone();
-        let index = self.index;
-        awaitable(py, async move {
+    fn read<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let (data, index) = image_of(slf);
+        awaitable(slf.py(), async move {
             data.generation
                 .image_bytes(index)
                 .await
@@ -587,11 +686,10 @@ image_class!(PyAsyncImage, "AsyncImage", {
 
     /// Downloads the image as a `PIL.Image.Image`; awaitable. Needs Pillow: without it,
     /// raises ImportError at once, saying so.
-    fn to_pil<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        import_pil(py)?;
-        let data = self.data.clone();
-        let index = self.index;
-        awaitable(py, async move {
+    fn to_pil<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        import_pil(slf.py())?;
+        let (data, index) = image_of(slf);
+        awaitable(slf.py(), async move {
             let bytes = data
                 .generation
                 .image_bytes(index)
@@ -600,7 +698,7 @@ image_class!(PyAsyncImage, "AsyncImage", {
             Python::attach(|py| to_pil(py, &bytes).map(Bound::unbind))
         })
     }
-});
+}
 
 // ---------------------------------------------------------------------------------------------
 // Assets and progress.
@@ -748,23 +846,17 @@ struct BatchArgs {
     requests: Vec<GenerateRequest>,
     opts: BatchOptions,
     cancel: CancelToken,
-    callback_error: Arc<Mutex<Option<PyErr>>>,
 }
 
 fn batch_args(
     requests: &Bound<'_, PyAny>,
-    concurrency: usize,
+    concurrency: Arg,
     manifest: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     overwrite: bool,
 ) -> PyResult<BatchArgs> {
-    if concurrency == 0 {
-        return Err(crate::errors::validation_err(vec![Violation::new(
-            "concurrency",
-            visionxl::ViolationCode::OutOfRange,
-            "concurrency must be at least 1",
-        )]));
-    }
+    // Only converted: what 0 means is the Rust batch's business (it runs one at a time).
+    let concurrency = concurrency.count("concurrency", u32::MAX)? as usize;
     let requests = collect_requests(requests)?;
     let cancel = CancelToken::new();
     Ok(BatchArgs {
@@ -778,8 +870,38 @@ fn batch_args(
             ..BatchOptions::default()
         },
         cancel,
-        callback_error: Arc::new(Mutex::new(None)),
     })
+}
+
+/// The first exception raised by a batch's `on_progress`: once it is set the batch is
+/// cancelled, the callback is not called again, and the exception is raised after the batch.
+#[derive(Clone, Default)]
+struct CallbackFailure(Arc<Mutex<Option<PyErr>>>);
+
+impl CallbackFailure {
+    fn is_set(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Calls `cb(progress)` unless an earlier call failed; a failure is kept (the first only)
+    /// and cancels the batch.
+    fn call(&self, py: Python<'_>, cb: &Py<PyAny>, progress: Progress, cancel: &CancelToken) {
+        if self.is_set() {
+            return;
+        }
+        let result = Py::new(py, PyProgress::from(progress)).and_then(|p| cb.call1(py, (p,)));
+        if let Err(e) = result {
+            let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none() {
+                *slot = Some(e);
+            }
+            cancel.cancel();
+        }
+    }
+
+    fn take(&self) -> Option<PyErr> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 /// One finished batch item as Python sees it: the generation, or the exception.
@@ -790,19 +912,26 @@ enum Slot {
 
 async fn run_batch(
     client: visionxl::Client,
-    secret: Option<Arc<str>>,
+    secret: Secret,
+    flavour: Flavour,
     args: BatchArgs,
 ) -> Result<Vec<Slot>, Error> {
     let total = args.requests.len();
     let mut stream = client.generate_many(args.requests, args.opts).await?;
     let mut slots: Vec<Option<Slot>> = (0..total).map(|_| None).collect();
     while let Some(item) = stream.next().await {
-        let slot = match (item.result, item.save_error) {
+        let failure = match item.error() {
+            Some(e) if !item.is_ok() => Some(to_py_err(e, exposed(&secret))),
+            _ => None,
+        };
+        let slot = match (item.result, failure) {
             (Ok(generation), None) => Slot::Done(Box::new(GenData {
                 generation,
                 secret: secret.clone(),
+                flavour,
             })),
-            (Ok(_), Some(e)) | (Err(e), _) => Slot::Failed(to_py_err(&e, secret.as_deref())),
+            (_, Some(e)) => Slot::Failed(e),
+            (Err(e), None) => Slot::Failed(to_py_err(&e, exposed(&secret))),
         };
         if item.index < total {
             slots[item.index] = Some(slot);
@@ -824,22 +953,89 @@ async fn run_batch(
         .collect())
 }
 
-/// The batch's results in input order, or the first failure when `return_exceptions` is off.
-fn batch_results<T: pyo3::PyClass + Into<PyClassInitializer<T>>>(
+/// What `generate_many` returns or raises once the batch is over. The list holds every item in
+/// input order (a generation, or its exception). A failing `on_progress` is raised, and so is
+/// the first failed item when `return_exceptions` is off; either way the exception carries the
+/// whole list as `partial_results`, so nothing paid for is lost.
+fn batch_outcome(
     py: Python<'_>,
     slots: Vec<Slot>,
     return_exceptions: bool,
-    wrap: impl Fn(GenData) -> T,
+    callback_failure: Option<PyErr>,
 ) -> PyResult<Py<PyList>> {
     let list = PyList::empty(py);
+    let mut first_failure: Option<PyErr> = None;
     for slot in slots {
         match slot {
-            Slot::Done(d) => list.append(Py::new(py, wrap(*d))?)?,
-            Slot::Failed(e) if return_exceptions => list.append(e.into_value(py))?,
-            Slot::Failed(e) => return Err(e),
+            Slot::Done(d) => list.append(d.into_py(py)?)?,
+            Slot::Failed(e) => {
+                if first_failure.is_none() {
+                    first_failure = Some(e.clone_ref(py));
+                }
+                list.append(e.into_value(py))?;
+            }
         }
     }
-    Ok(list.unbind())
+    let raised = match callback_failure {
+        Some(e) => Some(e),
+        None if !return_exceptions => first_failure,
+        None => None,
+    };
+    match raised {
+        Some(e) => {
+            attach_partial_results(py, &e, &list);
+            Err(e)
+        }
+        None => Ok(list.unbind()),
+    }
+}
+
+/// Sets `partial_results` on the exception; an exception that takes no attributes gets a note
+/// naming the record ids instead (`add_note`, Python 3.11+).
+fn attach_partial_results(py: Python<'_>, e: &PyErr, results: &Bound<'_, PyList>) {
+    let value = e.value(py);
+    if value.setattr("partial_results", results).is_ok() {
+        return;
+    }
+    let ids: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.cast_into::<PyGeneration>().ok())
+        .map(|g| g.get().data.generation.id().to_string())
+        .collect();
+    if !ids.is_empty() {
+        let note = format!(
+            "generate_many: records generated before this error: {}",
+            ids.join(", ")
+        );
+        let _ = value.call_method1("add_note", (note,));
+    }
+}
+
+/// Runs `f` on the event loop after everything already scheduled there (asyncio runs
+/// `call_soon_threadsafe` callbacks in order) and waits for it; returns at once when the loop
+/// cannot take it (closed).
+async fn after_scheduled_callbacks(event_loop: &Py<PyAny>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let tx = Mutex::new(Some(tx));
+    let scheduled = runtime::attach_from_task(|py| -> PyResult<()> {
+        let barrier = PyCFunction::new_closure(
+            py,
+            None,
+            None,
+            move |_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| {
+                if let Some(tx) = tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    let _ = tx.send(());
+                }
+            },
+        )?;
+        event_loop
+            .bind(py)
+            .call_method1("call_soon_threadsafe", (barrier,))?;
+        Ok(())
+    });
+    if let Some(Ok(())) = scheduled {
+        let _ = rx.await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -850,7 +1046,8 @@ fn batch_results<T: pyo3::PyClass + Into<PyClassInitializer<T>>>(
 /// download releases the GIL, and Ctrl-C interrupts a call in the main thread.
 ///
 /// `Client(api_key=None, *, base_url=None, asset_base_url=None, timeout=None, max_retries=2,
-/// retry_ambiguous=False, budget=None, requests_per_minute=180, allow_insecure_http=False)`
+/// retry_ambiguous=False, budget=None, requests_per_minute=180, allow_insecure_http=False,
+/// connect_timeout=None, download_timeout=None)`
 ///
 /// - `api_key`: else the `ONEMIN_API_KEY` environment variable (`AuthenticationError` when
 ///   neither is set). Never shown by `repr()` or in error messages.
@@ -863,7 +1060,12 @@ fn batch_results<T: pyo3::PyClass + Into<PyClassInitializer<T>>>(
 ///   charged twice).
 /// - `budget`: credits this client may spend; a request that would exceed what is left raises
 ///   `BudgetExceededError` before anything is sent.
-/// - `requests_per_minute`: the pace shared by every call of this client.
+/// - `requests_per_minute`: the pace shared by every call of this client (0 turns pacing off).
+/// - `connect_timeout`: seconds to wait for a connection (default 10).
+/// - `download_timeout`: seconds one image download may take in all (default 120).
+///
+/// A value of the wrong type, or a negative number, raises `ValidationError` naming the
+/// keyword.
 #[pyclass(module = "visionxl", name = "Client", frozen)]
 pub struct PyClient {
     shared: Arc<Shared>,
@@ -871,6 +1073,10 @@ pub struct PyClient {
 
 /// The asyncio client: the same arguments and methods as `Client`, each returning an
 /// awaitable (run on the Rust tokio runtime; cancelling the task cancels the request).
+///
+/// `AsyncClient(api_key=None, *, base_url=None, asset_base_url=None, timeout=None,
+/// max_retries=2, retry_ambiguous=False, budget=None, requests_per_minute=180,
+/// allow_insecure_http=False, connect_timeout=None, download_timeout=None)`: see `Client`.
 #[pyclass(module = "visionxl", name = "AsyncClient", frozen)]
 pub struct PyAsyncClient {
     shared: Arc<Shared>,
@@ -881,21 +1087,26 @@ macro_rules! client_common {
         #[pymethods]
         impl $ty {
             #[new]
-            #[pyo3(signature = (api_key = None, *, base_url = None, asset_base_url = None, timeout = None, max_retries = 2, retry_ambiguous = false, budget = None, requests_per_minute = 180, allow_insecure_http = false))]
+            #[pyo3(
+                signature = (api_key = None, *, base_url = Arg::none(), asset_base_url = Arg::none(), timeout = Arg::none(), max_retries = Arg::int(2), retry_ambiguous = Arg(visionxl::ParamValue::Bool(false)), budget = Arg::none(), requests_per_minute = Arg::int(visionxl::DEFAULT_REQUESTS_PER_MINUTE as i128), allow_insecure_http = Arg(visionxl::ParamValue::Bool(false)), connect_timeout = Arg::none(), download_timeout = Arg::none()),
+                text_signature = "(api_key=None, *, base_url=None, asset_base_url=None, timeout=None, max_retries=2, retry_ambiguous=False, budget=None, requests_per_minute=180, allow_insecure_http=False, connect_timeout=None, download_timeout=None)"
+            )]
             #[allow(clippy::too_many_arguments)]
             fn py_new(
-                api_key: Option<String>,
-                base_url: Option<String>,
-                asset_base_url: Option<String>,
-                timeout: Option<f64>,
-                max_retries: u32,
-                retry_ambiguous: bool,
-                budget: Option<u64>,
-                requests_per_minute: u32,
-                allow_insecure_http: bool,
+                api_key: Option<&Bound<'_, PyAny>>,
+                base_url: Arg,
+                asset_base_url: Arg,
+                timeout: Arg,
+                max_retries: Arg,
+                retry_ambiguous: Arg,
+                budget: Arg,
+                requests_per_minute: Arg,
+                allow_insecure_http: Arg,
+                connect_timeout: Arg,
+                download_timeout: Arg,
             ) -> PyResult<Self> {
-                let settings = settings_from_args(
-                    api_key,
+                let settings = settings_from_args(ClientArgs {
+                    api_key: key_arg(api_key)?,
                     base_url,
                     asset_base_url,
                     timeout,
@@ -904,7 +1115,9 @@ macro_rules! client_common {
                     budget,
                     requests_per_minute,
                     allow_insecure_http,
-                )?;
+                    connect_timeout,
+                    download_timeout,
+                })?;
                 Ok($ty {
                     shared: Arc::new(Shared::new(settings)?),
                 })
@@ -947,11 +1160,11 @@ client_common!(PyClient, "Client", {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
         false
     }
 
-    /// Generates images and returns the `Generation`.
+    /// Generates images and returns the `Generation` (a `SyncGeneration`).
     ///
     /// `generate(prompt, *, size="1024x1024", n=1, negative_prompt=None, guidance_scale=None,
     /// num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None,
@@ -973,44 +1186,31 @@ client_common!(PyClient, "Client", {
         prompt: Option<&Bound<'_, PyAny>>,
         preset: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyGeneration> {
+    ) -> PyResult<Py<PyAny>> {
         let req = PyGenerateRequest::from_call(prompt, preset, params)?;
         let client = self.shared.client()?;
         let out = block_on(py, async move { client.generate(&req.inner).await })?;
         let generation = out.map_err(|e| self.shared.err(&e))?;
-        Ok(PyGeneration {
-            data: GenData {
-                generation,
-                secret: self.shared.secret.clone(),
-            },
-        })
+        self.shared.data(generation, Flavour::Sync).into_py(py)
     }
 
     /// Reads a record again (`GET /api/results/{id}`): fresh download URLs for a generation
     /// made earlier. `NotFoundError` when there is no such record. A PROCESSING record is
     /// returned as it is (`wait_for_generation` polls it to the end).
-    fn get_generation(&self, py: Python<'_>, id: String) -> PyResult<PyGeneration> {
+    fn get_generation(&self, py: Python<'_>, id: String) -> PyResult<Py<PyAny>> {
         let client = self.shared.client()?;
         let out = block_on(py, async move { client.get_generation(&id).await })?;
-        Ok(PyGeneration {
-            data: GenData {
-                generation: out.map_err(|e| self.shared.err(&e))?,
-                secret: self.shared.secret.clone(),
-            },
-        })
+        let generation = out.map_err(|e| self.shared.err(&e))?;
+        self.shared.data(generation, Flavour::Sync).into_py(py)
     }
 
     /// Reads a record and polls it until it is final (SUCCESS, or `APIError` with code
     /// `generation_failed`).
-    fn wait_for_generation(&self, py: Python<'_>, id: String) -> PyResult<PyGeneration> {
+    fn wait_for_generation(&self, py: Python<'_>, id: String) -> PyResult<Py<PyAny>> {
         let client = self.shared.client()?;
         let out = block_on(py, async move { client.wait_for_generation(&id).await })?;
-        Ok(PyGeneration {
-            data: GenData {
-                generation: out.map_err(|e| self.shared.err(&e))?,
-                secret: self.shared.secret.clone(),
-            },
-        })
+        let generation = out.map_err(|e| self.shared.err(&e))?;
+        self.shared.data(generation, Flavour::Sync).into_py(py)
     }
 
     /// Uploads a local image (`POST /api/assets`) for use as `init_image_id` or in
@@ -1024,14 +1224,15 @@ client_common!(PyClient, "Client", {
     }
 
     /// Uploads image bytes held in memory, under `file_name`; returns the `Asset`.
-    #[pyo3(signature = (data, file_name = "asset.png".to_string()))]
+    #[pyo3(signature = (data, file_name = "asset.png"))]
     fn upload_asset_bytes(
         &self,
         py: Python<'_>,
         data: Vec<u8>,
-        file_name: String,
+        file_name: &str,
     ) -> PyResult<PyAsset> {
         let client = self.shared.client()?;
+        let file_name = file_name.to_string();
         let out = block_on(py, async move {
             client
                 .upload_asset_bytes(bytes::Bytes::from(data), &file_name)
@@ -1046,19 +1247,28 @@ client_common!(PyClient, "Client", {
     ///
     /// `requests`: `GenerateRequest`s, dicts of `generate` keywords, or prompt strings; all are
     /// validated before anything is sent. `concurrency`: generations in flight (pacing and the
-    /// budget still apply). `on_progress(progress)`: called with a `Progress` after every
-    /// finished item (an exception in it stops the batch and is raised). `manifest`: a JSONL
-    /// file recording every paid record; a rerun with it skips what is done. `out_dir`: also
-    /// save every image there. With `return_exceptions=True` (the default) a failed item is its
-    /// exception in the list, so nothing paid for is lost; with False the first failure is
-    /// raised after the batch.
-    #[pyo3(signature = (requests, *, concurrency = 4, on_progress = None, manifest = None, out_dir = None, overwrite = false, return_exceptions = true))]
+    /// budget still apply; 0 runs them one at a time, as in Rust). `on_progress(progress)`:
+    /// called with a `Progress` after every finished item; an exception in it cancels the rest
+    /// of the batch (they end as `cancelled`), the callback is not called again, and the
+    /// exception is raised once the batch is over. `manifest`: a JSONL file recording every
+    /// paid record; a rerun with it skips what is done. `out_dir`: also save every image there.
+    /// With `return_exceptions=True` (the default) a failed item is its exception in the list;
+    /// with False the first failure (in input order) is raised after the batch.
+    ///
+    /// Nothing paid for is lost: whenever `generate_many` raises after the batch ran (a failing
+    /// `on_progress`, or `return_exceptions=False`), the exception has a `partial_results`
+    /// attribute holding the list it would have returned: a `SyncGeneration` for every item
+    /// that finished (and was paid for) and an exception for every other.
+    #[pyo3(
+        signature = (requests, *, concurrency = Arg::int(4), on_progress = None, manifest = None, out_dir = None, overwrite = false, return_exceptions = true),
+        text_signature = "($self, requests, *, concurrency=4, on_progress=None, manifest=None, out_dir=None, overwrite=False, return_exceptions=True)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn generate_many(
         &self,
         py: Python<'_>,
         requests: &Bound<'_, PyAny>,
-        concurrency: usize,
+        concurrency: Arg,
         on_progress: Option<Py<PyAny>>,
         manifest: Option<PathBuf>,
         out_dir: Option<PathBuf>,
@@ -1066,32 +1276,19 @@ client_common!(PyClient, "Client", {
         return_exceptions: bool,
     ) -> PyResult<Py<PyList>> {
         let mut args = batch_args(requests, concurrency, manifest, out_dir, overwrite)?;
+        let failure = CallbackFailure::default();
         if let Some(cb) = on_progress {
             let cancel = args.cancel.clone();
-            let failure = args.callback_error.clone();
+            let failure = failure.clone();
             args.opts.on_progress = Some(Arc::new(move |p: Progress| {
-                Python::attach(|py| {
-                    let result =
-                        Py::new(py, PyProgress::from(p)).and_then(|obj| cb.call1(py, (obj,)));
-                    if let Err(e) = result {
-                        let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
-                        if slot.is_none() {
-                            *slot = Some(e);
-                        }
-                        cancel.cancel();
-                    }
-                });
+                Python::attach(|py| failure.call(py, &cb, p, &cancel));
             }));
         }
         let client = self.shared.client()?;
         let secret = self.shared.secret.clone();
-        let failure = args.callback_error.clone();
-        let out = block_on(py, run_batch(client, secret.clone(), args))?;
-        if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            return Err(e);
-        }
+        let out = block_on(py, run_batch(client, secret, Flavour::Sync, args))?;
         let slots = out.map_err(|e| self.shared.err(&e))?;
-        batch_results(py, slots, return_exceptions, |data| PyGeneration { data })
+        batch_outcome(py, slots, return_exceptions, failure.take())
     }
 });
 
@@ -1104,12 +1301,12 @@ client_common!(PyAsyncClient, "AsyncClient", {
     fn __aexit__<'py>(
         &self,
         py: Python<'py>,
-        _args: &Bound<'py, pyo3::types::PyTuple>,
+        _args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
         awaitable(py, async move { Ok(false) })
     }
 
-    /// Generates images; awaitable, returning an `AsyncGeneration`.
+    /// Generates images; awaitable, returning the `Generation` (an `AsyncGeneration`).
     ///
     /// `generate(prompt, *, size="1024x1024", n=1, negative_prompt=None, guidance_scale=None,
     /// num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None,
@@ -1138,12 +1335,7 @@ client_common!(PyAsyncClient, "AsyncClient", {
                 .generate(&req.inner)
                 .await
                 .map_err(|e| shared.err(&e))?;
-            Ok(PyAsyncGeneration {
-                data: GenData {
-                    generation,
-                    secret: shared.secret.clone(),
-                },
-            })
+            Python::attach(|py| shared.data(generation, Flavour::Async).into_py(py))
         })
     }
 
@@ -1157,12 +1349,7 @@ client_common!(PyAsyncClient, "AsyncClient", {
                 .get_generation(&id)
                 .await
                 .map_err(|e| shared.err(&e))?;
-            Ok(PyAsyncGeneration {
-                data: GenData {
-                    generation,
-                    secret: shared.secret.clone(),
-                },
-            })
+            Python::attach(|py| shared.data(generation, Flavour::Async).into_py(py))
         })
     }
 
@@ -1175,12 +1362,7 @@ client_common!(PyAsyncClient, "AsyncClient", {
                 .wait_for_generation(&id)
                 .await
                 .map_err(|e| shared.err(&e))?;
-            Ok(PyAsyncGeneration {
-                data: GenData {
-                    generation,
-                    secret: shared.secret.clone(),
-                },
-            })
+            Python::attach(|py| shared.data(generation, Flavour::Async).into_py(py))
         })
     }
 
@@ -1198,15 +1380,16 @@ client_common!(PyAsyncClient, "AsyncClient", {
     }
 
     /// Uploads image bytes held in memory; awaitable, returning the `Asset`.
-    #[pyo3(signature = (data, file_name = "asset.png".to_string()))]
+    #[pyo3(signature = (data, file_name = "asset.png"))]
     fn upload_asset_bytes<'py>(
         &self,
         py: Python<'py>,
         data: Vec<u8>,
-        file_name: String,
+        file_name: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client()?;
         let shared = self.shared.clone();
+        let file_name = file_name.to_string();
         awaitable(py, async move {
             let asset = client
                 .upload_asset_bytes(bytes::Bytes::from(data), &file_name)
@@ -1216,16 +1399,21 @@ client_common!(PyAsyncClient, "AsyncClient", {
         })
     }
 
-    /// Runs many generations concurrently; awaitable, returning results in input order (see
-    /// `Client.generate_many`). `on_progress` runs on the event loop's thread (scheduled with
-    /// `call_soon_threadsafe`).
-    #[pyo3(signature = (requests, *, concurrency = 4, on_progress = None, manifest = None, out_dir = None, overwrite = false, return_exceptions = true))]
+    /// Runs many generations concurrently; awaitable, returning results in input order, with
+    /// the semantics of `Client.generate_many`: an exception in `on_progress` cancels the rest
+    /// of the batch and is raised once it is over, and a raised exception carries
+    /// `partial_results` (`AsyncGeneration`s and exceptions, in input order). `on_progress`
+    /// runs on the event loop's thread (scheduled with `call_soon_threadsafe`).
+    #[pyo3(
+        signature = (requests, *, concurrency = Arg::int(4), on_progress = None, manifest = None, out_dir = None, overwrite = false, return_exceptions = true),
+        text_signature = "($self, requests, *, concurrency=4, on_progress=None, manifest=None, out_dir=None, overwrite=False, return_exceptions=True)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn generate_many<'py>(
         &self,
         py: Python<'py>,
         requests: &Bound<'py, PyAny>,
-        concurrency: usize,
+        concurrency: Arg,
         on_progress: Option<Py<PyAny>>,
         manifest: Option<PathBuf>,
         out_dir: Option<PathBuf>,
@@ -1233,18 +1421,31 @@ client_common!(PyAsyncClient, "AsyncClient", {
         return_exceptions: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut args = batch_args(requests, concurrency, manifest, out_dir, overwrite)?;
+        let failure = CallbackFailure::default();
+        let mut event_loop: Option<Py<PyAny>> = None;
         if let Some(cb) = on_progress {
-            let event_loop = py
+            let lp = py
                 .import("asyncio")?
                 .call_method0("get_running_loop")?
                 .unbind();
+            event_loop = Some(lp.clone_ref(py));
+            let cancel = args.cancel.clone();
+            let failure = failure.clone();
+            let cb = Arc::new(cb);
             args.opts.on_progress = Some(Arc::new(move |p: Progress| {
-                Python::attach(|py| {
-                    let scheduled = Py::new(py, PyProgress::from(p)).and_then(|obj| {
-                        event_loop
-                            .bind(py)
-                            .call_method1("call_soon_threadsafe", (cb.bind(py), obj))
-                    });
+                runtime::attach_from_task(|py| {
+                    // Runs `cb` on the loop's thread; a failure there is kept and cancels the
+                    // batch, as in the blocking client.
+                    let (cb, failure, cancel) = (cb.clone(), failure.clone(), cancel.clone());
+                    let scheduled = PyCFunction::new_closure(
+                        py,
+                        None,
+                        None,
+                        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
+                            failure.call(args.py(), &cb, p, &cancel);
+                        },
+                    )
+                    .and_then(|call| lp.bind(py).call_method1("call_soon_threadsafe", (call,)));
                     if let Err(e) = scheduled {
                         e.write_unraisable(py, None);
                     }
@@ -1254,14 +1455,14 @@ client_common!(PyAsyncClient, "AsyncClient", {
         let client = self.shared.client()?;
         let shared = self.shared.clone();
         awaitable(py, async move {
-            let slots = run_batch(client, shared.secret.clone(), args)
+            let slots = run_batch(client, shared.secret.clone(), Flavour::Async, args)
                 .await
                 .map_err(|e| shared.err(&e))?;
-            Python::attach(|py| {
-                batch_results(py, slots, return_exceptions, |data| PyAsyncGeneration {
-                    data,
-                })
-            })
+            // Let every progress callback already scheduled run first: the last ones may raise.
+            if let Some(lp) = &event_loop {
+                after_scheduled_callbacks(lp).await;
+            }
+            Python::attach(|py| batch_outcome(py, slots, return_exceptions, failure.take()))
         })
     }
 });

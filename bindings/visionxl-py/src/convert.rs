@@ -2,10 +2,12 @@
 //! [`ParamValue`]s (keeping `float("nan")`, so the core reports `not_finite`), and JSON becomes
 //! Python objects.
 
+use std::time::Duration;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::Value;
-use visionxl_core::ParamValue;
+use visionxl_core::{ParamValue, Violation, ViolationCode};
 
 /// A Python value as the core sees it. Never fails: a value of an unexpected type becomes
 /// [`ParamValue::Other`] named after its Python type, so the core reports `wrong_type` with the
@@ -126,4 +128,136 @@ pub fn repr_str(py: Python<'_>, s: &str) -> String {
         .repr()
         .map(|r| r.to_string())
         .unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// A keyword argument taken as whatever Python passed and converted by the function itself, so
+/// a value of the wrong type or sign is a `ValidationError` naming the keyword (with the rule),
+/// never pyo3's `TypeError` or `OverflowError`. Only types are converted here; what a value
+/// means (0 requests per minute = no pacing, ...) is the Rust client's business.
+pub struct Arg(pub ParamValue);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Arg {
+    type Error = PyErr;
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Arg(to_param(&obj)))
+    }
+}
+
+fn arg_error(field: &str, code: ViolationCode, message: String) -> PyErr {
+    crate::errors::validation_err(vec![Violation::new(field, code, message)])
+}
+
+fn wrong_type(field: &str, expected: &str, got: &ParamValue) -> PyErr {
+    let shown = match got {
+        ParamValue::Other(_) => got.display(),
+        other => format!("{} {}", other.type_name(), other.display()),
+    };
+    arg_error(
+        field,
+        ViolationCode::WrongType,
+        format!("{field} must be {expected}, got {shown}"),
+    )
+}
+
+impl Arg {
+    /// A default: this integer.
+    pub const fn int(v: i128) -> Arg {
+        Arg(ParamValue::Int(v))
+    }
+
+    /// A default: None.
+    pub const fn none() -> Arg {
+        Arg(ParamValue::Null)
+    }
+
+    /// A default: this string.
+    pub fn str(s: &str) -> Arg {
+        Arg(ParamValue::Str(s.to_string()))
+    }
+
+    /// A string.
+    pub fn string(&self, field: &str) -> PyResult<String> {
+        match &self.0 {
+            ParamValue::Str(s) => Ok(s.clone()),
+            other => Err(wrong_type(field, "a string", other)),
+        }
+    }
+
+    /// None or a string.
+    pub fn opt_string(&self, field: &str) -> PyResult<Option<String>> {
+        match &self.0 {
+            ParamValue::Null => Ok(None),
+            _ => self.string(field).map(Some),
+        }
+    }
+
+    /// True or False (not 0/1: a flag given as a number is more likely a mistake).
+    pub fn boolean(&self, field: &str) -> PyResult<bool> {
+        match &self.0 {
+            ParamValue::Bool(b) => Ok(*b),
+            other => Err(wrong_type(field, "True or False", other)),
+        }
+    }
+
+    /// A non-negative integer that fits `T` (a bool is not an integer here).
+    pub fn count<T: TryFrom<i128> + Into<u64>>(&self, field: &str, max: T) -> PyResult<T> {
+        match &self.0 {
+            ParamValue::Int(i) if *i < 0 => Err(arg_error(
+                field,
+                ViolationCode::OutOfRange,
+                format!("{field} must be a non-negative integer, got {i}"),
+            )),
+            ParamValue::Int(i) => T::try_from(*i).map_err(|_| {
+                arg_error(
+                    field,
+                    ViolationCode::OutOfRange,
+                    format!("{field} must be at most {}, got {i}", max.into()),
+                )
+            }),
+            other => Err(wrong_type(field, "a non-negative integer", other)),
+        }
+    }
+
+    /// None or a non-negative integer that fits `T`.
+    pub fn opt_count<T: TryFrom<i128> + Into<u64>>(
+        &self,
+        field: &str,
+        max: T,
+    ) -> PyResult<Option<T>> {
+        match &self.0 {
+            ParamValue::Null => Ok(None),
+            _ => self.count(field, max).map(Some),
+        }
+    }
+
+    /// None or a duration in seconds (an int or a float: finite, not negative, representable).
+    pub fn opt_seconds(&self, field: &str) -> PyResult<Option<Duration>> {
+        let secs = match &self.0 {
+            ParamValue::Null => return Ok(None),
+            ParamValue::Int(i) => *i as f64,
+            ParamValue::Float(f) => *f,
+            other => return Err(wrong_type(field, "a number of seconds", other)),
+        };
+        if !secs.is_finite() {
+            return Err(arg_error(
+                field,
+                ViolationCode::NotFinite,
+                format!("{field} must be a finite number of seconds, got {secs}"),
+            ));
+        }
+        if secs < 0.0 {
+            return Err(arg_error(
+                field,
+                ViolationCode::OutOfRange,
+                format!("{field} must not be negative, got {secs} seconds"),
+            ));
+        }
+        Duration::try_from_secs_f64(secs).map(Some).map_err(|_| {
+            arg_error(
+                field,
+                ViolationCode::OutOfRange,
+                format!("{field} is too large: {secs} seconds"),
+            )
+        })
+    }
 }

@@ -22,8 +22,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PyAsyncClient>()?;
     m.add_class::<client::PyGeneration>()?;
+    m.add_class::<client::PySyncGeneration>()?;
     m.add_class::<client::PyAsyncGeneration>()?;
     m.add_class::<client::PyImage>()?;
+    m.add_class::<client::PySyncImage>()?;
     m.add_class::<client::PyAsyncImage>()?;
     m.add_class::<client::PyAsset>()?;
     m.add_class::<client::PyProgress>()?;
@@ -34,5 +36,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(request::plan_batches, m)?)?;
     m.add_function(wrap_pyfunction!(responses::interpret_response, m)?)?;
     request::add_constants(m)?;
+    m.add("FAULT_KINDS", emulator::fault_kinds(m.py())?)?;
+    // Before the interpreter finalizes, let runtime threads finish handing results to Python.
+    m.py().import("atexit")?.call_method1(
+        "register",
+        (wrap_pyfunction!(runtime::_wait_for_runtime_threads, m)?,),
+    )?;
     Ok(())
 }

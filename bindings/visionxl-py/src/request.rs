@@ -10,7 +10,7 @@ use visionxl_core::{
     estimate_credits_str, plan_batches_str,
 };
 
-use crate::convert::{json_to_py, param_to_py, repr_str, to_param, type_name};
+use crate::convert::{Arg, json_to_py, param_to_py, repr_str, to_param, type_name};
 use crate::errors::{to_py_err, validation_err};
 
 /// One problem (`severity == "error"`) or remark (`severity == "warning"`) found by validation.
@@ -59,13 +59,13 @@ impl PyViolation {
 #[pymethods]
 impl PyViolation {
     #[new]
-    #[pyo3(signature = (field, code, message, severity = "error".to_string()))]
-    fn py_new(field: String, code: String, message: String, severity: String) -> Self {
+    #[pyo3(signature = (field, code, message, severity = "error"))]
+    fn py_new(field: String, code: String, message: String, severity: &str) -> Self {
         PyViolation {
             field,
             code,
             message,
-            severity,
+            severity: severity.to_string(),
         }
     }
 
@@ -389,7 +389,7 @@ impl PyGenerateRequest {
 #[pymethods]
 impl PyGenerateRequest {
     #[new]
-    #[pyo3(signature = (prompt = None, *, preset = None, **params))]
+    #[pyo3(signature = (prompt = None, *, preset = None, **params), text_signature = "(prompt, *, size='1024x1024', n=1, negative_prompt=None, guidance_scale=None, num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None, image_prompts=None, init_image_id=None, init_strength=None, fantasy_avatar=None, alchemy=None, contrast_ratio=None, expanded_domain=None, photo_real=None, photo_real_version=None, photo_real_strength=None, prompt_magic=None, prompt_magic_version=None, prompt_magic_strength=None, high_contrast=None, high_resolution=None, enhance_prompt=None, enhance_prompt_instruction=None, preset=None)")]
     fn py_new(
         prompt: Option<&Bound<'_, PyAny>>,
         preset: Option<&Bound<'_, PyAny>>,
@@ -487,7 +487,7 @@ impl PyGenerateRequest {
 /// raising: every error and then every warning, as `Violation`s. An empty list means valid with
 /// nothing to remark.
 #[pyfunction]
-#[pyo3(signature = (prompt = None, *, preset = None, **params))]
+#[pyo3(signature = (prompt = None, *, preset = None, **params), text_signature = "(prompt=None, *, size='1024x1024', n=1, negative_prompt=None, guidance_scale=None, num_inference_steps=None, seed=None, tiling=None, transparency=None, preset_style=None, image_prompts=None, init_image_id=None, init_strength=None, fantasy_avatar=None, alchemy=None, contrast_ratio=None, expanded_domain=None, photo_real=None, photo_real_version=None, photo_real_strength=None, prompt_magic=None, prompt_magic_version=None, prompt_magic_strength=None, high_contrast=None, high_resolution=None, enhance_prompt=None, enhance_prompt_instruction=None, preset=None)")]
 pub fn validate(
     prompt: Option<&Bound<'_, PyAny>>,
     preset: Option<&Bound<'_, PyAny>>,
@@ -503,63 +503,32 @@ pub fn validate_wire(prompt_object: &Bound<'_, PyAny>) -> Vec<PyViolation> {
     report_to_list(check_wire(prompt_object).report)
 }
 
-fn arg_string(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    obj.extract::<String>().map_err(|_| {
-        validation_err(vec![Violation::new(
-            name,
-            ViolationCode::WrongType,
-            format!("{name} must be a string, got {}", type_name(obj)),
-        )])
-    })
-}
-
-fn arg_count(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<u32> {
-    match to_param(obj) {
-        ParamValue::Int(i) => u32::try_from(i).map_err(|_| {
-            validation_err(vec![Violation::new(
-                name,
-                ViolationCode::OutOfRange,
-                format!("{name} must be a positive integer, got {i}"),
-            )])
-        }),
-        other => Err(validation_err(vec![Violation::new(
-            name,
-            ViolationCode::WrongType,
-            format!(
-                "{name} must be an integer, got {} {}",
-                other.type_name(),
-                other.display()
-            ),
-        )])),
-    }
-}
+/// `estimate_credits`'s defaults: the documented defaults of `size` and `n` (those of
+/// `GenerateRequest`; the tests check them against the core's parameter table).
+pub const DEFAULT_SIZE: &str = "1024x1024";
+/// See [`DEFAULT_SIZE`].
+pub const DEFAULT_N: u32 = 1;
 
 /// The price in credits of one call for `n` images of `size` (from the documented table):
 /// `estimate_credits("1024x1024", 2) == 338`. Raises `ValidationError` for a size the service
 /// does not take or `n` outside 1..4.
 #[pyfunction]
-#[pyo3(signature = (size = None, n = None))]
-pub fn estimate_credits(
-    size: Option<&Bound<'_, PyAny>>,
-    n: Option<&Bound<'_, PyAny>>,
-) -> PyResult<u32> {
-    let size = match size {
-        Some(s) => arg_string("size", s)?,
-        None => spec::SIZES[3].to_string(),
-    };
-    let n = match n {
-        Some(n) => arg_count("n", n)?,
-        None => 1,
-    };
+#[pyo3(
+    signature = (size = Arg::str(DEFAULT_SIZE), n = Arg::int(DEFAULT_N as i128)),
+    text_signature = "(size='1024x1024', n=1)"
+)]
+pub fn estimate_credits(size: Arg, n: Arg) -> PyResult<u32> {
+    let size = size.string("size")?;
+    let n = n.count("n", u32::MAX)?;
     estimate_credits_str(&size, n).map_err(|e| to_py_err(&e, None))
 }
 
 /// The cheapest way to get exactly `images` images of `size`: calls of 1 to 4 images, largest
 /// first, and their total price. `plan_batches("512x512", 5).calls == [3, 2]`.
 #[pyfunction]
-pub fn plan_batches(size: &Bound<'_, PyAny>, images: &Bound<'_, PyAny>) -> PyResult<PyBatchPlan> {
-    let size = arg_string("size", size)?;
-    let images = arg_count("images", images)?;
+pub fn plan_batches(size: Arg, images: Arg) -> PyResult<PyBatchPlan> {
+    let size = size.string("size")?;
+    let images = images.count("images", u32::MAX)?;
     let plan = plan_batches_str(&size, images).map_err(|e| to_py_err(&e, None))?;
     Ok(PyBatchPlan {
         size: plan.size.as_str().to_string(),

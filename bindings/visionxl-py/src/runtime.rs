@@ -6,13 +6,20 @@
 //! there hangs (DESIGN §6). The runtime remembers the pid that built it; the first use in another
 //! process (a forked child) builds a fresh one and leaks the parent's (dropping it would wait for
 //! threads that do not exist in the child).
+//!
+//! Exit: an awaitable's result is handed to asyncio from a runtime thread attached to Python
+//! (`call_soon_threadsafe`, which releases the GIL while it wakes the loop). The main thread can
+//! then run to the end of the program and start finalizing while that thread still has to take
+//! the GIL back, and CPython kills or aborts such a thread (a crash at exit, seen under load).
+//! So every such hand-over is counted, and an `atexit` hook (run before finalization) waits for
+//! the ones in flight and stops new ones from attaching.
 
 use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
@@ -123,11 +130,20 @@ impl GenericRuntime for VxlRuntime {
         get().spawn(fut)
     }
 
+    /// pyo3-async-runtimes uses this only to hand a result to asyncio (attached to Python):
+    /// counted, and skipped once the interpreter is exiting.
     fn spawn_blocking<F>(f: F) -> Self::JoinHandle
     where
         F: FnOnce() + Send + 'static,
     {
-        get().spawn_blocking(f)
+        let entered = InFlight::enter();
+        get().spawn_blocking(move || {
+            if let Some(_in_flight) = entered {
+                f();
+            }
+            // Else the program is exiting: `f` is dropped without running; pyo3 defers the
+            // reference counts of the Python objects it held, nothing touches the interpreter.
+        })
     }
 }
 
@@ -155,4 +171,85 @@ where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     pyo3_async_runtimes::generic::future_into_py::<VxlRuntime, F, T>(py, fut)
+}
+
+/// Hand-overs to Python from runtime threads in flight, and whether the interpreter is exiting
+/// (see the module docs). Per process: a forked child starts afresh.
+struct ExitState {
+    pid: u32,
+    exiting: bool,
+    in_flight: usize,
+}
+
+static EXIT: Mutex<ExitState> = Mutex::new(ExitState {
+    pid: 0,
+    exiting: false,
+    in_flight: 0,
+});
+static EXIT_CHANGED: Condvar = Condvar::new();
+
+/// How long the exit hook waits for hand-overs in flight (they take microseconds).
+const EXIT_WAIT: Duration = Duration::from_secs(2);
+
+fn exit_state() -> std::sync::MutexGuard<'static, ExitState> {
+    let mut state = EXIT.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = std::process::id();
+    if state.pid != pid {
+        *state = ExitState {
+            pid,
+            exiting: false,
+            in_flight: 0,
+        };
+    }
+    state
+}
+
+/// One hand-over to Python in flight; `None` once the interpreter is exiting.
+pub struct InFlight(());
+
+impl InFlight {
+    pub fn enter() -> Option<InFlight> {
+        let mut state = exit_state();
+        if state.exiting {
+            return None;
+        }
+        state.in_flight += 1;
+        Some(InFlight(()))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = exit_state();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        EXIT_CHANGED.notify_all();
+    }
+}
+
+/// Runs `f` attached to Python from a runtime thread, counted like the hand-overs above;
+/// `None` (and `f` not run) when the interpreter is exiting or gone.
+pub fn attach_from_task<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    let _in_flight = InFlight::enter()?;
+    Python::try_attach(f)
+}
+
+/// The `atexit` hook: from now on runtime threads no longer attach to Python, and the ones
+/// already handing something over get (with the GIL released) up to two seconds to finish.
+#[pyfunction]
+pub fn _wait_for_runtime_threads(py: Python<'_>) {
+    py.detach(|| {
+        let deadline = Instant::now() + EXIT_WAIT;
+        let mut state = exit_state();
+        state.exiting = true;
+        while state.in_flight > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = EXIT_CHANGED
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    });
 }
