@@ -346,19 +346,13 @@ impl Client {
                 Some(b) => match Reservation::take(b, price) {
                     Ok(r) => Some(r),
                     Err(e) => {
-                        return Err(match last {
-                            Some(prev) => finish_ambiguous(
-                                prev.clone().with_message(format!(
-                                    "{}; not retried: {}",
-                                    prev.message(),
-                                    e.message()
-                                )),
-                                retries,
-                                cfg.retry.retry_ambiguous,
-                                maybe_charged_before,
-                            ),
-                            None => e,
-                        });
+                        return Err(stop_before_retry(
+                            last,
+                            e,
+                            retries,
+                            cfg.retry.retry_ambiguous,
+                            maybe_charged_before,
+                        ));
                     }
                 },
             };
@@ -368,19 +362,13 @@ impl Client {
             {
                 // Nothing left this time (the reservation is released on drop); an earlier
                 // attempt may still have been charged.
-                return Err(match last {
-                    Some(prev) => finish_ambiguous(
-                        prev.clone().with_message(format!(
-                            "{}; not retried: {}",
-                            prev.message(),
-                            e.message()
-                        )),
-                        retries,
-                        cfg.retry.retry_ambiguous,
-                        maybe_charged_before,
-                    ),
-                    None => e,
-                });
+                return Err(stop_before_retry(
+                    last,
+                    e,
+                    retries,
+                    cfg.retry.retry_ambiguous,
+                    maybe_charged_before,
+                ));
             }
             if let Some(r) = reservation {
                 r.commit();
@@ -822,6 +810,30 @@ fn with_location(e: Error, raw: &RawAnswer) -> Error {
             e.with_message(msg)
         }
         _ => e,
+    }
+}
+
+/// Why a retry did not go out (`stopped`), reported on the earlier attempt's error when there
+/// was one, since that attempt may have been charged.
+fn stop_before_retry(
+    last: Option<Error>,
+    stopped: Error,
+    retries: u32,
+    retry_ambiguous: bool,
+    maybe_charged_before: bool,
+) -> Error {
+    match last {
+        Some(prev) => finish_ambiguous(
+            prev.clone().with_message(format!(
+                "{}; not retried: {}",
+                prev.message(),
+                stopped.message()
+            )),
+            retries,
+            retry_ambiguous,
+            maybe_charged_before,
+        ),
+        None => stopped,
     }
 }
 
