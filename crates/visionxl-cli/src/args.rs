@@ -44,6 +44,7 @@ pub fn command() -> Command {
         .subcommand(validate())
         .subcommand(get())
         .subcommand(emulator())
+        .subcommand(crate::serve::command())
         .subcommand(
             Command::new("completions")
                 .about("Print shell completions")

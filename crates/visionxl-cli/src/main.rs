@@ -7,6 +7,7 @@ mod generate;
 mod get;
 mod output;
 mod price;
+mod serve;
 mod validate_file;
 
 use std::process::ExitCode;
@@ -58,6 +59,10 @@ fn main() -> ExitCode {
                 if name == "emulator" {
                     // Ctrl-C is how the foreground emulator is meant to stop: not an error.
                     return finish(connect::run_emulator(m).await);
+                }
+                if name == "serve" {
+                    // Stops on SIGINT/SIGTERM after the requests in flight: not an error.
+                    return finish(serve::run(m, quiet).await);
                 }
                 let cancel = CancelToken::new();
                 let on_interrupt = cancel.clone();

@@ -1,0 +1,282 @@
+//! The HTTP routes: `POST /v1/images/generations`, `GET /v1/models`, `GET /v1/models/{id}`,
+//! `GET /health`; anything else is an OpenAI-shaped 404 (or 405).
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use futures_util::future::try_join_all;
+use serde_json::{Value, json};
+use visionxl::{Client, Error, ErrorCode, GenerateRequest, Generation, wire};
+
+use super::auth::{Auth, KeyId};
+use super::errors::ApiError;
+use super::request::{self, MODEL_NAME, ResponseFormat};
+
+/// The largest request body accepted (1 MiB); more is a 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The `created` time listed for the model (2024-01-01T00:00:00Z; fixed so lists are stable).
+pub const MODEL_CREATED: u64 = 1_704_067_200;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// Callers and their upstream clients.
+    pub auth: Auth,
+}
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/images/generations", post(generations))
+        .route("/v1/models", get(list_models))
+        .route("/v1/models/{model}", get(get_model))
+        .route("/health", get(|| async { axum::Json(json!({"ok": true})) }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        super::errors::INVALID_REQUEST,
+        format!("Invalid URL ({method} {})", uri.path()),
+    )
+    .with_code("unknown_url")
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        super::errors::INVALID_REQUEST,
+        format!("Method {method} is not allowed on {}", uri.path()),
+    )
+    .with_code("method_not_allowed")
+}
+
+fn model_object() -> Value {
+    json!({"id": MODEL_NAME, "object": "model", "created": MODEL_CREATED, "owned_by": "leonardo"})
+}
+
+async fn list_models(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match st.auth.check(&headers) {
+        Ok(_) => axum::Json(json!({"object": "list", "data": [model_object()]})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn get_model(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(model): Path<String>,
+) -> Response {
+    if let Err(e) = st.auth.check(&headers) {
+        return e.into_response();
+    }
+    if model.eq_ignore_ascii_case(MODEL_NAME) || model == wire::MODEL_ID {
+        return axum::Json(model_object()).into_response();
+    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        super::errors::INVALID_REQUEST,
+        format!("The model `{model}` does not exist; this server serves `{MODEL_NAME}`."),
+    )
+    .with_param("model")
+    .with_code("model_not_found")
+    .into_response()
+}
+
+/// What a generation produced: the record and, for `b64_json`, every image's bytes.
+type Produced = (Generation, Option<Vec<Bytes>>);
+
+async fn generations(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let mut key = None;
+    let result = generate(&st, &headers, body, &mut key).await;
+    let ms = started.elapsed().as_millis();
+    let key = key.map(|k| k.to_string()).unwrap_or_else(|| "-".into());
+    match result {
+        Ok((resp, summary)) => {
+            tracing::info!(target: "visionxl::serve", status = 200u16, ms, key = %key, "{summary}");
+            resp
+        }
+        Err(e) => {
+            tracing::info!(
+                target: "visionxl::serve",
+                status = e.status.as_u16(),
+                ms,
+                key = %key,
+                code = e.code.as_deref().unwrap_or("-"),
+                "POST /v1/images/generations"
+            );
+            e.into_response()
+        }
+    }
+}
+
+async fn generate(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    key: &mut Option<KeyId>,
+) -> Result<(Response, String), ApiError> {
+    let (client, id) = st.auth.client_for(headers)?;
+    *key = Some(id);
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                super::errors::INVALID_REQUEST,
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+            .with_code("request_too_large")
+        } else {
+            ApiError::invalid_request(format!("could not read the request body: {rejection}"))
+        }
+    })?;
+    let parsed = request::parse(&body)?;
+    let (generation, images) = run(client, parsed.request.clone(), parsed.format)
+        .await
+        .map_err(|e| upstream_error(st, id, &e))?;
+
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let data: Vec<Value> = match images {
+        Some(all) => all
+            .iter()
+            .map(|b| {
+                json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(b),
+                       "revised_prompt": null})
+            })
+            .collect(),
+        None => generation
+            .images()
+            .iter()
+            .map(|img| json!({"url": img.url(), "revised_prompt": null}))
+            .collect(),
+    };
+    let summary = format!(
+        "POST /v1/images/generations n={} size={} format={} record={}",
+        data.len(),
+        parsed.size,
+        match parsed.format {
+            ResponseFormat::Url => "url",
+            ResponseFormat::B64Json => "b64_json",
+        },
+        generation.id()
+    );
+    let mut resp = axum::Json(json!({"created": created, "data": data})).into_response();
+    let h = resp.headers_mut();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    put("x-visionxl-record-id", generation.id());
+    put("x-visionxl-size", parsed.size.as_str());
+    if let Some(c) = generation.credits() {
+        put("x-visionxl-credits", &c.to_string());
+    }
+    if generation.is_emulated() {
+        put("x-visionxl-emulated", "true");
+    }
+    let mut warnings: Vec<String> = Vec::new();
+    for w in parsed.warnings.iter().chain(generation.warnings()) {
+        let item = format!("{}:{}", super::errors::sdk_name(&w.field), w.code);
+        if !warnings.contains(&item) {
+            warnings.push(item);
+        }
+    }
+    if !warnings.is_empty() {
+        put("x-visionxl-warnings", &warnings.join(","));
+    }
+    Ok((resp, summary))
+}
+
+/// The answer for an error of the client; a refused upstream key is special: in pass-through
+/// mode it is the caller's key (401, and its client is forgotten), in held-key mode it is the
+/// server's (502: the caller's token was fine, the operator must fix the server).
+fn upstream_error(st: &AppState, id: KeyId, e: &Error) -> ApiError {
+    if e.code() != ErrorCode::AuthenticationError {
+        return ApiError::from_client(e);
+    }
+    st.auth.refused(id);
+    if st.auth.is_pass_through() {
+        ApiError::unauthorized(
+            "Incorrect API key provided: 1min.ai refused the key sent as the bearer token.",
+        )
+        .with_visionxl_code(ErrorCode::AuthenticationError)
+    } else {
+        tracing::error!(
+            target: "visionxl::serve",
+            "1min.ai refused the server's upstream key (--api-key / ONEMIN_API_KEY)"
+        );
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "server_error",
+            "1min.ai refused this server's upstream API key; the server's operator must fix it.",
+        )
+        .with_code("upstream_key_refused")
+        .with_visionxl_code(ErrorCode::AuthenticationError)
+    }
+}
+
+/// Generates (and for `b64_json` downloads every image) in its own task: a caller who hangs up
+/// does not cut a request that may already be paid for; its record id is logged instead.
+async fn run(
+    client: Client,
+    request: GenerateRequest,
+    format: ResponseFormat,
+) -> Result<Produced, Error> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<Result<Produced, Error>>();
+    tokio::spawn(async move {
+        let result = async {
+            let generation = client.generate(&request).await?;
+            let images = match format {
+                ResponseFormat::Url => None,
+                ResponseFormat::B64Json => Some(
+                    try_join_all((0..generation.images().len()).map(|i| generation.image_bytes(i)))
+                        .await?,
+                ),
+            };
+            Ok((generation, images))
+        }
+        .await;
+        if let Err(unsent) = tx.send(result) {
+            match unsent {
+                Ok((g, _)) => tracing::warn!(
+                    target: "visionxl::serve",
+                    record = g.id(),
+                    "the caller went away before its images were ready; the record keeps them"
+                ),
+                Err(e) => tracing::warn!(
+                    target: "visionxl::serve",
+                    code = %e.code(),
+                    "the caller went away; its generation failed: {e}"
+                ),
+            }
+        }
+    });
+    rx.await.unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorCode::IoError,
+            "the generation task stopped unexpectedly",
+        ))
+    })
+}
