@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod clock;
+pub mod log;
 mod render;
 mod server;
 mod state;

@@ -32,67 +32,6 @@ struct Args {
     verbose: bool,
 }
 
-/// A minimal stderr subscriber for the library's `tracing` events.
-mod log {
-    use std::fmt::Write as _;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::{Event, Level, Metadata, Subscriber};
-
-    pub struct Stderr {
-        pub max: Level,
-        next: AtomicU64,
-    }
-
-    impl Stderr {
-        pub fn new(max: Level) -> Stderr {
-            Stderr {
-                max,
-                next: AtomicU64::new(1),
-            }
-        }
-    }
-
-    struct Line(String);
-
-    impl Visit for Line {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            if field.name() == "message" {
-                let _ = write!(self.0, " {value:?}");
-            } else {
-                let _ = write!(self.0, " {}={value:?}", field.name());
-            }
-        }
-        fn record_str(&mut self, field: &Field, value: &str) {
-            if field.name() == "message" {
-                let _ = write!(self.0, " {value}");
-            } else {
-                let _ = write!(self.0, " {}={value}", field.name());
-            }
-        }
-    }
-
-    impl Subscriber for Stderr {
-        fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-            *metadata.level() <= self.max && metadata.target().starts_with("visionxl")
-        }
-        fn new_span(&self, _: &Attributes<'_>) -> Id {
-            Id::from_u64(self.next.fetch_add(1, Ordering::Relaxed))
-        }
-        fn record(&self, _: &Id, _: &Record<'_>) {}
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let mut line = Line(format!("[{}]", event.metadata().level()));
-            event.record(&mut line);
-            eprintln!("{}", line.0);
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-}
-
 fn load_keys(path: &PathBuf) -> Result<Vec<ApiKey>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the keys file {}: {e}", path.display()))?;
@@ -140,7 +79,7 @@ fn main() -> ExitCode {
     } else {
         tracing::Level::INFO
     };
-    let _ = tracing::subscriber::set_global_default(log::Stderr::new(level));
+    visionxl_emulator::log::install(level);
     let mut config = EmulatorConfig {
         port: args.port,
         latency: Duration::from_millis(args.latency_ms),

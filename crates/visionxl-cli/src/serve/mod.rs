@@ -10,7 +10,6 @@
 
 pub mod auth;
 pub mod errors;
-pub mod log;
 pub mod request;
 pub mod routes;
 pub mod sizes;
@@ -114,7 +113,7 @@ pub fn command() -> Command {
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight.
 pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
-    log::install(if quiet {
+    visionxl_emulator::log::install(if quiet {
         tracing::Level::WARN
     } else {
         tracing::Level::INFO

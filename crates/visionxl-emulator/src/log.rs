@@ -1,8 +1,8 @@
-//! A small stderr subscriber for `tracing` events (the access log and the client's warnings).
+//! A minimal stderr subscriber for `tracing` events, shared by the `visionxl-emulator` binary
+//! and the `visionxl` command (its `serve` access log).
 //!
 //! Only events of `visionxl` targets are printed, one line each: `LEVEL message field=value`.
-//! Nothing logged carries a key: callers are logged by [`KeyId`](super::auth::KeyId), headers
-//! and bodies are never logged.
+//! What the crates log never carries an API key.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
