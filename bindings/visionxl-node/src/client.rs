@@ -533,6 +533,7 @@ impl NativeGeneration {
             overwrite: overwrite.unwrap_or(false),
             sidecar: sidecar.unwrap_or(true),
             cancel: token(cancel),
+            on_progress: None,
         };
         env.spawn_future(async move {
             let paths = g.save_all_with(&dir, opts).await.or_throw()?;
@@ -560,6 +561,7 @@ impl NativeGeneration {
             overwrite: overwrite.unwrap_or(false),
             sidecar: sidecar.unwrap_or(true),
             cancel: token(cancel),
+            on_progress: None,
         };
         env.spawn_future(async move {
             let p = g.save_with(index as usize, &path, opts).await.or_throw()?;

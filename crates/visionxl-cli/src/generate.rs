@@ -170,8 +170,8 @@ async fn run_single(
             return Err(e);
         }
     };
-    if let Some(s) = &spin {
-        s.set_message("downloading");
+    if let Some(s) = spin {
+        s.finish_and_clear();
     }
     let saved = generation
         .save_all_with(
@@ -179,13 +179,11 @@ async fn run_single(
             SaveOptions {
                 overwrite: m.get_flag("overwrite"),
                 cancel: Some(cancel.clone()),
+                on_progress: output::download_bars(quiet, &generation),
                 ..SaveOptions::default()
             },
         )
         .await;
-    if let Some(s) = spin {
-        s.finish_and_clear();
-    }
     run.spent += u64::from(generation.credits().unwrap_or(0));
     run.emulated |= generation.is_emulated();
     // Paid for: whatever happens to the files, the record id goes with the error.

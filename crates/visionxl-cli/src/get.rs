@@ -40,8 +40,8 @@ async fn fetch(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<(), 
             return Err(e);
         }
     };
-    if let Some(s) = &spin {
-        s.set_message("downloading");
+    if let Some(s) = spin {
+        s.finish_and_clear();
     }
     let files = generation
         .save_all_with(
@@ -49,13 +49,11 @@ async fn fetch(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<(), 
             SaveOptions {
                 overwrite: m.get_flag("overwrite"),
                 cancel: Some(cancel.clone()),
+                on_progress: output::download_bars(quiet, &generation),
                 ..SaveOptions::default()
             },
         )
         .await;
-    if let Some(s) = spin {
-        s.finish_and_clear();
-    }
     let files = files.map_err(|e| e.with_record_id(Some(generation.id().to_string())))?;
     let saved = output::saved(&generation, &files);
     if m.get_flag("json") {

@@ -4,7 +4,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::Arc;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use visionxl::Generation;
 
@@ -40,6 +42,42 @@ pub fn bar(quiet: bool, total: u64) -> Option<ProgressBar> {
             .progress_chars("=> "),
     );
     Some(pb)
+}
+
+/// Byte progress bars for the images of one generation (one bar per image), as a callback for
+/// `SaveOptions::on_progress`; nothing off a terminal.
+pub fn download_bars(quiet: bool, generation: &Generation) -> Option<visionxl::DownloadProgressFn> {
+    if !interactive(quiet) {
+        return None;
+    }
+    let multi = MultiProgress::new();
+    let style =
+        ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    let bars: Vec<ProgressBar> = generation
+        .images()
+        .iter()
+        .map(|img| {
+            let pb = multi.add(ProgressBar::new(0));
+            pb.set_style(style.clone());
+            pb.set_prefix(format!("image {}", img.index() + 1));
+            pb
+        })
+        .collect();
+    Some(Arc::new(move |p: visionxl::DownloadProgress| {
+        if let Some(pb) = bars.get(p.index) {
+            if let Some(total) = p.total {
+                pb.set_length(total);
+            } else if pb.length().unwrap_or(0) < p.received {
+                pb.set_length(p.received);
+            }
+            pb.set_position(p.received);
+            if p.total == Some(p.received) {
+                pb.finish();
+            }
+        }
+    }))
 }
 
 /// One saved file, for the table and the JSON.

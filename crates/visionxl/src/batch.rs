@@ -912,7 +912,7 @@ async fn save_refreshing(
     dir: &Path,
     existing: Existing,
 ) -> Result<Vec<PathBuf>, Error> {
-    match g.save_all_inner(dir, existing, true).await {
+    match g.save_all_inner(dir, existing, true, None).await {
         Err(e)
             if e.code() == ErrorCode::DownloadError
                 && matches!(e.status(), Some(400 | 401 | 403 | 410)) =>
@@ -934,7 +934,7 @@ async fn save_refreshing(
             } else {
                 Existing::KeepSameRecord
             };
-            fresh.save_all_inner(dir, keep, true).await
+            fresh.save_all_inner(dir, keep, true, None).await
         }
         other => other,
     }

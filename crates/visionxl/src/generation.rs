@@ -45,8 +45,22 @@ impl GeneratedImage {
     }
 }
 
+/// How far the download of one image is ([`SaveOptions::on_progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DownloadProgress {
+    /// The image's position in the record.
+    pub index: usize,
+    /// Bytes received so far (back to 0 when a download is retried).
+    pub received: u64,
+    /// The size the server announced (`Content-Length`), when it did.
+    pub total: Option<u64>,
+}
+
+/// A download progress callback, called from the download task as bytes arrive.
+pub type DownloadProgressFn = std::sync::Arc<dyn Fn(DownloadProgress) + Send + Sync>;
+
 /// Options of [`Generation::save_all_with`] and [`Generation::save_with`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SaveOptions {
     /// Replace existing files (default false: an existing file is an `io_error` naming it).
     pub overwrite: bool,
@@ -54,6 +68,8 @@ pub struct SaveOptions {
     pub sidecar: bool,
     /// Stop when this token is cancelled (`cancelled`; partial files are removed).
     pub cancel: Option<CancelToken>,
+    /// Told how many bytes of each image have arrived (for progress bars); default none.
+    pub on_progress: Option<DownloadProgressFn>,
 }
 
 impl Default for SaveOptions {
@@ -62,7 +78,22 @@ impl Default for SaveOptions {
             overwrite: false,
             sidecar: true,
             cancel: None,
+            on_progress: None,
         }
+    }
+}
+
+impl std::fmt::Debug for SaveOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaveOptions")
+            .field("overwrite", &self.overwrite)
+            .field("sidecar", &self.sidecar)
+            .field("cancel", &self.cancel)
+            .field(
+                "on_progress",
+                &self.on_progress.as_ref().map(|_| "Fn(DownloadProgress)"),
+            )
+            .finish()
     }
 }
 
@@ -234,7 +265,7 @@ impl Generation {
         let dir = dir.as_ref().to_path_buf();
         cancellable(
             opts.cancel.as_ref(),
-            self.save_all_inner(&dir, existing, opts.sidecar),
+            self.save_all_inner(&dir, existing, opts.sidecar, opts.on_progress.as_ref()),
         )
         .await
     }
@@ -244,12 +275,20 @@ impl Generation {
         dir: &Path,
         existing: Existing,
         sidecar: bool,
+        on_progress: Option<&DownloadProgressFn>,
     ) -> Result<Vec<PathBuf>, Error> {
         save::ensure_dir(dir).await?;
-        let jobs = self
-            .images
-            .iter()
-            .map(|img| save::save_image(self, img, dir, &img.file_name, existing, sidecar));
+        let jobs = self.images.iter().map(|img| {
+            save::save_image(
+                self,
+                img,
+                dir,
+                &img.file_name,
+                existing,
+                sidecar,
+                on_progress,
+            )
+        });
         futures_util::future::try_join_all(jobs).await
     }
 
@@ -276,7 +315,16 @@ impl Generation {
         };
         let fut = async {
             save::ensure_dir(&dir).await?;
-            save::save_image(self, img, &dir, &name, existing, opts.sidecar).await
+            save::save_image(
+                self,
+                img,
+                &dir,
+                &name,
+                existing,
+                opts.sidecar,
+                opts.on_progress.as_ref(),
+            )
+            .await
         };
         cancellable(opts.cancel.as_ref(), fut).await
     }

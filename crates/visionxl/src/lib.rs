@@ -74,7 +74,9 @@ pub use config::{
     DEFAULT_POLL_TIMEOUT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_TIMEOUT, ENV_API_KEY,
     ENV_ASSET_BASE_URL, ENV_BASE_URL,
 };
-pub use generation::{GeneratedImage, Generation, SaveOptions};
+pub use generation::{
+    DownloadProgress, DownloadProgressFn, GeneratedImage, Generation, SaveOptions,
+};
 
 #[cfg(test)]
 mod tests {

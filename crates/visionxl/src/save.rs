@@ -261,14 +261,32 @@ fn rfc3339(secs: u64) -> String {
 
 /// Where downloaded bytes go.
 enum Sink<'a> {
-    File(&'a mut tokio::fs::File),
+    /// A file, and who to tell how far the download is.
+    File(&'a mut tokio::fs::File, Option<Meter<'a>>),
     Memory(&'a mut BytesMut),
 }
 
+/// Reports a file download's progress to [`SaveOptions::on_progress`](crate::SaveOptions).
+struct Meter<'a> {
+    hook: &'a crate::generation::DownloadProgressFn,
+    index: usize,
+}
+
 impl Sink<'_> {
+    /// Tells the meter, if any, how many bytes have arrived (of `total`, when announced).
+    fn report(&self, received: u64, total: Option<u64>) {
+        if let Sink::File(_, Some(m)) = self {
+            (m.hook)(crate::generation::DownloadProgress {
+                index: m.index,
+                received,
+                total,
+            });
+        }
+    }
+
     async fn reset(&mut self) -> std::io::Result<()> {
         match self {
-            Sink::File(f) => {
+            Sink::File(f, _) => {
                 f.set_len(0).await?;
                 f.seek(SeekFrom::Start(0)).await?;
                 Ok(())
@@ -282,7 +300,7 @@ impl Sink<'_> {
 
     async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
         match self {
-            Sink::File(f) => f.write_all(data).await,
+            Sink::File(f, _) => f.write_all(data).await,
             Sink::Memory(b) => {
                 b.extend_from_slice(data);
                 Ok(())
@@ -442,6 +460,8 @@ async fn download_once(
     let mut head = BytesMut::new();
     let mut kind: Option<infer::Type> = None;
     let mut total = 0u64;
+    let announced = resp.content_length();
+    sink.report(0, announced);
     let broken = |e: reqwest::Error| {
         (
             base(format!(
@@ -473,6 +493,7 @@ async fn download_once(
             Err(e) => return Err(broken(e)),
         };
         total += chunk.len() as u64;
+        sink.report(total, announced);
         if total > cfg.max_image_bytes {
             return Err((
                 base(format!(
@@ -534,6 +555,7 @@ pub(crate) async fn save_image(
     name: &str,
     existing: Existing,
     sidecar: bool,
+    on_progress: Option<&crate::generation::DownloadProgressFn>,
 ) -> Result<PathBuf, Error> {
     let planned = dir.join(name);
     // A record's images are usually named from their path, extension included: check early so
@@ -554,7 +576,11 @@ pub(crate) async fn save_image(
     })?;
     let (std_file, tmp_path) = tmp.into_parts();
     let mut file = tokio::fs::File::from_std(std_file);
-    let done = download(generation, img, &mut Sink::File(&mut file)).await?;
+    let meter = on_progress.map(|hook| Meter {
+        hook,
+        index: img.index(),
+    });
+    let done = download(generation, img, &mut Sink::File(&mut file, meter)).await?;
     let finish = async {
         file.flush().await?;
         file.sync_all().await

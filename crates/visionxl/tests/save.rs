@@ -178,3 +178,58 @@ async fn sidecars_can_be_skipped_and_paths_are_created() {
     let e = g.save(0, "..").await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::IoError);
 }
+
+#[tokio::test]
+async fn download_progress_reaches_the_file_size() {
+    use std::sync::{Arc, Mutex};
+    let emu = visionxl_emulator::Emulator::start(Default::default())
+        .await
+        .unwrap();
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key(emu.api_key())
+        .base_url(emu.base_url())
+        .requests_per_minute(0)
+        .build()
+        .unwrap();
+    let mut req = visionxl::GenerateRequest::new("a progress bar");
+    req.n = 2;
+    req.size = visionxl::Size::S512x512;
+    let generation = client.generate(&req).await.unwrap();
+    let seen: Arc<Mutex<Vec<visionxl::DownloadProgress>>> = Arc::default();
+    let sink = seen.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let files = generation
+        .save_all_with(
+            dir.path(),
+            visionxl::SaveOptions {
+                on_progress: Some(Arc::new(move |p| sink.lock().unwrap().push(p))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    for (index, file) in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e != "json"))
+        .enumerate()
+    {
+        let size = std::fs::metadata(file).unwrap().len();
+        let mine: Vec<_> = seen.iter().filter(|p| p.index == index).collect();
+        assert!(
+            mine.len() >= 2,
+            "a start and at least one chunk for image {index}"
+        );
+        assert!(
+            mine.windows(2).all(|w| w[0].received <= w[1].received),
+            "never goes back"
+        );
+        assert_eq!(
+            mine.last().unwrap().received,
+            size,
+            "ends at the file's size"
+        );
+        assert!(mine.iter().all(|p| p.total.is_none_or(|t| t == size)));
+    }
+}
