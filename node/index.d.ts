@@ -143,24 +143,28 @@ export type ViolationCode =
   | 'unusual_combination'
   | 'price_hint';
 
-/** One broken rule or remark. `field` is the service's wire name (`leonardo_guidance_scale`). */
+/**
+ * One broken rule or remark (the shape of Python's `Violation`). `field` is the service's wire
+ * name (`leonardo_guidance_scale`); `severity` is `'error'` (blocks the request: `validate`'s
+ * errors, `VisionXLError.violations`) or `'warning'` (does not: `Generation.warnings`).
+ */
 export interface Violation {
   readonly field: string;
   readonly code: ViolationCode;
   readonly message: string;
-}
-
-/** A violation from `validate`, tagged errors (block the request) or warnings (do not). */
-export interface ReportedViolation extends Violation {
   readonly severity: 'error' | 'warning';
 }
+
+/** A violation from `validate` (the same shape as every `Violation`). */
+export type ReportedViolation = Violation;
 
 /** Fields of a `VisionXLError`. */
 export interface VisionXLErrorFields {
   code?: ErrorCode;
   status?: number | null;
   requestId?: string | null;
-  violations?: Violation[];
+  /** `severity` defaults to `'error'`. */
+  violations?: Array<Omit<Violation, 'severity'> & { severity?: Violation['severity'] }>;
   retryAfter?: number | null;
   serviceCode?: string | null;
   details?: string | null;

@@ -28,13 +28,14 @@ function checkOptions(where, options, schema) {
         field: key,
         code: 'unknown_field',
         message: `unknown ${where} option ${JSON.stringify(key)}; known options: ${Object.keys(schema).join(', ')}`,
+        severity: 'error',
       });
       continue;
     }
     if (value === undefined || value === null) continue;
     const problem = rule(value);
     if (problem) {
-      violations.push({ field: key, code: problem.code ?? 'wrong_type', message: `${key} ${problem.message ?? problem}` });
+      violations.push({ field: key, code: problem.code ?? 'wrong_type', message: `${key} ${problem.message ?? problem}`, severity: 'error' });
     } else {
       out[key] = value;
     }

@@ -16,7 +16,11 @@ class VisionXLError extends Error {
     this.code = fields.code ?? 'io_error';
     this.status = fields.status ?? null;
     this.requestId = fields.requestId ?? null;
-    this.violations = Object.freeze((fields.violations ?? []).map((v) => Object.freeze({ ...v })));
+    // The shape of Python's Violation: {field, code, message, severity}; a violation carried by
+    // an error blocks the request, so its severity is 'error' unless said otherwise.
+    this.violations = Object.freeze(
+      (fields.violations ?? []).map((v) => Object.freeze({ ...v, severity: v?.severity ?? 'error' })),
+    );
     this.retryAfter = fields.retryAfter ?? null;
     this.serviceCode = fields.serviceCode ?? null;
     this.details = fields.details ?? null;
@@ -33,6 +37,8 @@ const NODE_NAMES = [
   [/\(ClientBuilder::retry_ambiguous opts in\)/g, '(the retryAmbiguous client option opts in)'],
   [/\(ClientBuilder::api_key\)/g, '(the apiKey client option)'],
   [/\ballow_insecure_http\(true\)/g, 'allowInsecureHttp: true'],
+  [/\bSaveOptions \{ overwrite: true, \.\. \}/g, '{overwrite: true}'],
+  [/\bBatchOptions \{ retry_ambiguous: true, \.\. \}/g, '{retryAmbiguous: true}'],
   [/\bClientBuilder::([a-z_]+)/g, (_, name) => `the ${name.replace(/_([a-z])/g, (__, c) => c.toUpperCase())} client option`],
 ];
 
@@ -96,7 +102,7 @@ async function callAsync(start, site) {
 function validationError(field, code, message) {
   return new VisionXLError(`invalid request: 1 problem\n  - ${field}: ${message}`, {
     code: 'validation_error',
-    violations: [{ field, code, message }],
+    violations: [{ field, code, message, severity: 'error' }],
   });
 }
 

@@ -100,6 +100,33 @@ describe('validate and buildRequest', () => {
   });
 });
 
+describe('violations have one shape everywhere (Python\'s Violation: field, code, message, severity)', () => {
+  const keys = (v) => Object.keys(v).sort().join(',');
+  it('the violations of a thrown validation_error carry severity "error"', () => {
+    assert.throws(() => vxl.buildRequest({ prompt: '', n: 9 }), (e) => {
+      assert.equal(e.violations.length, 2);
+      for (const v of e.violations) {
+        assert.equal(keys(v), 'code,field,message,severity');
+        assert.equal(v.severity, 'error');
+      }
+      return true;
+    });
+    assert.throws(() => vxl.estimateCredits('bad', 1), (e) => e.violations[0].severity === 'error');
+  });
+  it('warnings of a built request carry severity "warning", as in validate', () => {
+    const params = { prompt: 'x', size: '512x512', n: 1 };
+    const built = vxl.buildRequest(params);
+    assert.ok(built.warnings.length > 0);
+    assert.deepEqual(built.warnings, vxl.validate(params).filter((v) => v.severity === 'warning'));
+    for (const w of built.warnings) assert.equal(w.severity, 'warning');
+  });
+  it('violations checked in JavaScript and hand-made errors have the same shape', () => {
+    assert.throws(() => new vxl.Client({ timeoutMs: 'soon' }), (e) => e.violations.every((v) => v.severity === 'error'));
+    const e = new VisionXLError('x', { code: 'validation_error', violations: [{ field: 'f', code: 'blank', message: 'm' }] });
+    assert.equal(e.violations[0].severity, 'error');
+  });
+});
+
 describe('VisionXLError', () => {
   it('is a real Error subclass with every field', () => {
     const e = new VisionXLError('boom', { code: 'rate_limited', status: 429, retryAfter: 3, requestId: 'r1' });

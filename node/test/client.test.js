@@ -81,7 +81,7 @@ describe('generate', () => {
 
   it('returns the request warnings (price hint at 512x512 n=1)', async () => {
     const g = await client().generate({ prompt: 'x', size: '512x512' });
-    assert.deepEqual(g.warnings.map((w) => `${w.field}/${w.code}`), ['n/price_hint']);
+    assert.deepEqual(g.warnings.map((w) => `${w.field}/${w.code}/${w.severity}`), ['n/price_hint/warning']);
   });
 
   it('validates before sending: nothing reaches the service', async () => {
@@ -130,6 +130,9 @@ describe('images', () => {
     }
     const e = seen(await rejectsWith(g.save(dir), 'io_error'));
     assert.ok(files.some((f) => e.message.includes(path.basename(f))), e.message);
+    // The advice names the Node option, not the Rust struct.
+    assert.match(e.message, /\{overwrite: true\}/);
+    assert.doesNotMatch(e.message, /SaveOptions/);
     const again = await g.save(dir, { overwrite: true });
     assert.deepEqual(again, files);
     const one = await g.saveImage(1, path.join(freshDir(), 'second.webp'), { sidecar: false });
@@ -307,6 +310,19 @@ describe('every error code from the service and the emulator faults', () => {
     assert.throws(() => new Client('key'), (e) => e.code === 'validation_error');
   });
 
+  it('problems the Rust client finds in the options are named as the Node options', () => {
+    assert.throws(() => new Client({ apiKey: 'k', baseUrl: 'http://example.com' }), (e) => {
+      assert.equal(e.code, 'validation_error');
+      assert.deepEqual(e.violations.map((v) => v.field), ['baseUrl']);
+      return true;
+    });
+    assert.throws(() => new Client({ apiKey: 'k', baseUrl: emu.baseUrl, timeoutMs: 0 }), (e) => {
+      assert.deepEqual(e.violations.map((v) => v.field), ['timeoutMs']);
+      assert.match(e.message, /timeoutMs/);
+      return true;
+    });
+    assert.throws(() => new Client({ apiKey: 'k', baseUrl: 'not a url' }), (e) => e.violations[0].field === 'baseUrl');
+  });
   it('call options are checked too', async () => {
     await rejectsWith(client().generate({ prompt: 'x' }, { signal: 'stop' }), 'validation_error');
     await rejectsWith(client().generate({ prompt: 'x' }, { timeout: 5 }), 'validation_error');

@@ -22,7 +22,7 @@ use visionxl::{
 };
 
 use crate::convert::{self, params_from_unknown};
-use crate::error::{OrThrow, error_json, to_napi, violation_json};
+use crate::error::{OrThrow, error_json, to_napi, warnings_json};
 
 /// A cancellation flag the JS layer fires from an `AbortSignal`.
 #[napi]
@@ -90,6 +90,41 @@ fn millis(field: &str, ms: f64) -> std::result::Result<Duration, Error> {
             format!("{field} must be a number of milliseconds >= 0, got {ms}"),
         )]))
     }
+}
+
+/// The Node option a `ClientBuilder` setting is given as (`timeout` -> `timeoutMs`).
+fn node_option_name(builder_name: &str) -> Option<&'static str> {
+    Some(match builder_name {
+        "api_key" => "apiKey",
+        "base_url" => "baseUrl",
+        "asset_base_url" => "assetBaseUrl",
+        "timeout" => "timeoutMs",
+        "connect_timeout" => "connectTimeoutMs",
+        "download_timeout" => "downloadTimeoutMs",
+        "poll_timeout" => "pollTimeoutMs",
+        "max_retries" => "maxRetries",
+        "requests_per_minute" => "requestsPerMinute",
+        _ => return None,
+    })
+}
+
+/// A builder's `validation_error` with its fields named as the Node options the user passed.
+fn node_option_names(e: Error) -> Error {
+    if e.code() != ErrorCode::ValidationError {
+        return e;
+    }
+    let violations = e
+        .violations()
+        .iter()
+        .map(|v| {
+            let mut v = v.clone();
+            if let Some(name) = node_option_name(&v.field) {
+                v.field = name.to_string();
+            }
+            v
+        })
+        .collect();
+    Error::validation(violations)
 }
 
 /// Client options, already type-checked by the JS layer (`node/lib/client.js`).
@@ -169,7 +204,7 @@ impl NativeClient {
             b = b.async_mode(y);
         }
         Ok(NativeClient {
-            client: b.build().or_throw()?,
+            client: b.build().map_err(node_option_names).or_throw()?,
         })
     }
 
@@ -510,7 +545,7 @@ impl NativeGeneration {
                 "fileName": i.file_name(),
             })).collect::<Vec<_>>(),
             "credits": g.credits(),
-            "warnings": g.warnings().iter().map(violation_json).collect::<Vec<_>>(),
+            "warnings": warnings_json(g.warnings()),
             "raw": g.raw(),
             "createdAt": g.created_at(),
             "emulated": g.is_emulated(),

@@ -117,7 +117,13 @@ pub fn estimate_credits(size: Unknown<'_>, n: Unknown<'_>) -> Result<u32> {
 pub fn plan_batches(size: Unknown<'_>, images: Unknown<'_>) -> Result<Value> {
     let mut errors = Vec::new();
     let size = size_arg(&size, &mut errors)?;
-    let images = count_arg(&images, "images", None, (1, 100_000), &mut errors)?;
+    let images = count_arg(
+        &images,
+        "images",
+        None,
+        (1, visionxl_core::pricing::MAX_PLAN_IMAGES),
+        &mut errors,
+    )?;
     match (size, images) {
         (Some(size), Some(images)) if errors.is_empty() => {
             let plan = visionxl_core::plan_batches(size, images).or_throw()?;
@@ -217,7 +223,7 @@ fn request_json(req: &GenerateRequest, warnings: &[Violation]) -> Value {
         "wire": req.to_wire(),
         "params": camel_params(req),
         "credits": req.credits().ok(),
-        "warnings": warnings.iter().map(crate::error::violation_json).collect::<Vec<_>>(),
+        "warnings": crate::error::warnings_json(warnings),
     })
 }
 

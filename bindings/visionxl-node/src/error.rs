@@ -9,23 +9,34 @@ use visionxl_core::{Error, Violation};
 /// Prefix of an encoded error's message (must match `node/lib/errors.js`).
 pub const MARKER: &str = "\u{1}visionxl-error:";
 
-/// A violation as a JS object.
-pub fn violation_json(v: &Violation) -> Value {
-    json!({"field": v.field, "code": v.code.as_str(), "message": v.message})
+/// `severity` of a violation that blocks a request (as Python's `Violation.severity`).
+pub const ERROR: &str = "error";
+/// `severity` of a remark that does not block a request.
+pub const WARNING: &str = "warning";
+
+/// A violation as a JS object: `{field, code, message, severity}`, the shape of Python's
+/// `Violation` wherever a violation appears (`validate`, `error.violations`, `warnings`).
+pub fn violation_json(v: &Violation, severity: &str) -> Value {
+    json!({"field": v.field, "code": v.code.as_str(), "message": v.message, "severity": severity})
 }
 
-/// Violations as a JS array, each tagged with its severity.
+/// Warnings as a JS array.
+pub fn warnings_json(warnings: &[Violation]) -> Value {
+    Value::Array(
+        warnings
+            .iter()
+            .map(|v| violation_json(v, WARNING))
+            .collect(),
+    )
+}
+
+/// Violations as a JS array, errors first, each tagged with its severity.
 pub fn report_json(errors: &[Violation], warnings: &[Violation]) -> Value {
-    let tag = |v: &Violation, severity: &str| {
-        let mut j = violation_json(v);
-        j["severity"] = Value::from(severity);
-        j
-    };
     Value::Array(
         errors
             .iter()
-            .map(|v| tag(v, "error"))
-            .chain(warnings.iter().map(|v| tag(v, "warning")))
+            .map(|v| violation_json(v, ERROR))
+            .chain(warnings.iter().map(|v| violation_json(v, WARNING)))
             .collect(),
     )
 }
@@ -40,7 +51,7 @@ pub fn error_json(e: &Error) -> Value {
         "details": e.details(),
         "requestId": e.record_id(),
         "retryAfter": e.retry_after().map(|d| d.as_secs_f64()),
-        "violations": e.violations().iter().map(violation_json).collect::<Vec<_>>(),
+        "violations": e.violations().iter().map(|v| violation_json(v, ERROR)).collect::<Vec<_>>(),
         "mayHaveBeenCharged": e.may_have_been_charged(),
     })
 }
