@@ -78,7 +78,10 @@ impl Failure {
             Failure::Timeout { status, .. } => {
                 let mut e = Error::new(
                     ErrorCode::Timeout,
-                    format!("no complete answer to {what} within {timeout_secs:.0} s"),
+                    format!(
+                        "no complete answer to {what} within {}",
+                        seconds(timeout_secs)
+                    ),
                 );
                 if let Some(s) = status {
                     e = e.with_status(s);
@@ -243,6 +246,16 @@ pub(crate) fn salvage_record_id(body: &[u8]) -> Option<String> {
     ok.then(|| id.to_string())
 }
 
+/// "300 s", "1.5 s", "0.25 s": whole seconds without decimals, shorter waits as they are.
+fn seconds(secs: f64) -> String {
+    if secs >= 10.0 || secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        let s = format!("{secs:.3}");
+        format!("{} s", s.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +267,16 @@ mod tests {
         assert_eq!(salvage_record_id(br#"{"aiRecord":{"uuid":"0b1c-2"#), None);
         assert_eq!(salvage_record_id(br#"{"aiRecord":{"uuid":"a\"b"}}"#), None);
         assert_eq!(salvage_record_id(b"<html>"), None);
+    }
+}
+
+#[cfg(test)]
+mod seconds_tests {
+    #[test]
+    fn short_timeouts_are_not_shown_as_zero() {
+        assert_eq!(super::seconds(300.0), "300 s");
+        assert_eq!(super::seconds(0.25), "0.25 s");
+        assert_eq!(super::seconds(1.5), "1.5 s");
+        assert_eq!(super::seconds(2.0), "2 s");
     }
 }
