@@ -72,21 +72,10 @@ impl vxl_request {
         let json: Value = serde_json::from_str(text)
             .map_err(|e| bad(format!("the request is not valid JSON: {e}")))?;
         // A whole request body ({"type", "model", "promptObject"}) is accepted too.
-        let obj = match json.get("promptObject") {
-            Some(inner) if json.get("type").is_some() || json.get("model").is_some() => inner,
-            _ => &json,
-        };
-        let Value::Object(map) = obj else {
-            return Err(bad(format!(
-                "promptObject must be a JSON object, got {}",
-                ParamValue::from(obj).type_name()
-            )));
-        };
+        let params =
+            client::wire::prompt_object_params(&json).map_err(|v| Error::validation(vec![v]))?;
         Ok(vxl_request {
-            params: map
-                .iter()
-                .map(|(k, v)| (k.clone(), ParamValue::from(v)))
-                .collect(),
+            params,
             preset: None,
         })
     }

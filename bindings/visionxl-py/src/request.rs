@@ -273,28 +273,24 @@ pub fn check_kwargs(
 /// Checks a `promptObject` given as a Python mapping in the service's wire names (or a whole
 /// request body holding one). Values stay Python values, so NaN reaches the core.
 pub fn check_wire(obj: &Bound<'_, PyAny>) -> Checked {
-    let not_object = |what: String| Checked {
+    let not_object = |what: &str| Checked {
         request: GenerateRequest::new(String::new()),
         report: Report {
-            errors: vec![Violation::new(
-                "promptObject",
-                ViolationCode::WrongType,
-                format!("promptObject must be a dict (a JSON object), got {what}"),
-            )],
+            errors: vec![visionxl::wire::not_an_object(&format!(
+                "{what} (a dict is expected)"
+            ))],
             warnings: Vec::new(),
         },
     };
     let Ok(dict) = obj.cast::<PyDict>() else {
-        return not_object(type_name(obj));
+        return not_object(&type_name(obj));
     };
-    let body_holds_object = (dict.contains("type").unwrap_or(false)
-        || dict.contains("model").unwrap_or(false))
-        && dict.contains("promptObject").unwrap_or(false);
-    let dict = if body_holds_object {
+    // A whole request body ({"type", "model", "promptObject"}) is accepted too: the core's rule.
+    let dict = if visionxl::wire::is_request_body(|k| dict.contains(k).unwrap_or(false)) {
         match dict.get_item("promptObject").ok().flatten() {
             Some(inner) => match inner.cast_into::<PyDict>() {
                 Ok(d) => d,
-                Err(e) => return not_object(type_name(e.into_inner().as_any())),
+                Err(e) => return not_object(&type_name(e.into_inner().as_any())),
             },
             None => dict.clone(),
         }

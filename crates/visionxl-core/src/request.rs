@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use crate::error::{Error, Report, Violation, ViolationCode};
+use crate::error::{Error, Report, Violation};
 use crate::presets::Preset;
 use crate::size::Size;
 use crate::spec::{self, Field, Naming, PARAMS};
@@ -492,27 +492,12 @@ impl GenerateRequest {
 
     /// Like [`from_wire_json`](Self::from_wire_json), returning the full report.
     pub fn check_wire_json(json: &Value) -> Checked {
-        let obj = match json.get("promptObject") {
-            Some(inner) if json.get("type").is_some() || json.get("model").is_some() => inner,
-            _ => json,
-        };
-        match obj {
-            Value::Object(map) => GenerateRequest::check_params(
-                map.iter().map(|(k, v)| (k.as_str(), ParamValue::from(v))),
-                Naming::Wire,
-                None,
-            ),
-            other => Checked {
+        match crate::wire::prompt_object_params(json) {
+            Ok(params) => GenerateRequest::check_params(params, Naming::Wire, None),
+            Err(v) => Checked {
                 request: GenerateRequest::new(String::new()),
                 report: Report {
-                    errors: vec![Violation::new(
-                        "promptObject",
-                        ViolationCode::WrongType,
-                        format!(
-                            "promptObject must be a JSON object, got {}",
-                            ParamValue::from(other).type_name()
-                        ),
-                    )],
+                    errors: vec![v],
                     warnings: Vec::new(),
                 },
             },

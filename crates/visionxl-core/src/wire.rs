@@ -2,6 +2,9 @@
 
 use serde_json::Value;
 
+use crate::error::{Violation, ViolationCode};
+use crate::value::ParamValue;
+
 use crate::request::GenerateRequest;
 
 /// The Leonardo Vision XL model id.
@@ -63,5 +66,44 @@ impl<'a> Body<'a> {
             prompt_object: req,
             async_mode,
         }
+    }
+}
+
+/// True when an object with these keys is a whole request body (`{"type", "model",
+/// "promptObject"}`) rather than a `promptObject` itself. Front doors that read a request from
+/// JSON (or from a Python dict) accept both; `has` says whether a key is present.
+pub fn is_request_body(has: impl Fn(&str) -> bool) -> bool {
+    has("promptObject") && (has("type") || has("model"))
+}
+
+/// The violation for a `promptObject` that is not an object (`got` names what it was).
+pub fn not_an_object(got: &str) -> Violation {
+    Violation::new(
+        "promptObject",
+        ViolationCode::WrongType,
+        format!("promptObject must be a JSON object, got {got}"),
+    )
+}
+
+/// The parameters of a `promptObject` given as JSON, or of the one inside a whole request body:
+/// every `(wire name, value)` pair, for [`GenerateRequest::check_params`] with wire names.
+///
+/// ```
+/// let body = serde_json::json!({"type": "IMAGE_GENERATOR", "promptObject": {"prompt": "a fox"}});
+/// let params = visionxl_core::wire::prompt_object_params(&body).unwrap();
+/// assert_eq!(params[0].0, "prompt");
+/// ```
+pub fn prompt_object_params(json: &Value) -> Result<Vec<(String, ParamValue)>, Violation> {
+    let obj = if is_request_body(|k| json.get(k).is_some()) {
+        &json["promptObject"]
+    } else {
+        json
+    };
+    match obj {
+        Value::Object(map) => Ok(map
+            .iter()
+            .map(|(k, v)| (k.clone(), ParamValue::from(v)))
+            .collect()),
+        other => Err(not_an_object(ParamValue::from(other).type_name())),
     }
 }
