@@ -1082,6 +1082,27 @@ pub struct PyAsyncClient {
     shared: Arc<Shared>,
 }
 
+impl PyAsyncClient {
+    /// A client call that yields a generation, as an awaitable of `AsyncGeneration` (errors
+    /// mapped to the package's exceptions).
+    fn awaitable_generation<'py, F, Fut>(
+        &self,
+        py: Python<'py>,
+        call: F,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(visionxl::Client) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Generation, Error>> + Send + 'static,
+    {
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let generation = call(client).await.map_err(|e| shared.err(&e))?;
+            Python::attach(|py| shared.data(generation, Flavour::Async).into_py(py))
+        })
+    }
+}
+
 macro_rules! client_common {
     ($ty:ident, $name:literal, { $($extra:tt)* }) => {
         #[pymethods]
@@ -1328,42 +1349,18 @@ client_common!(PyAsyncClient, "AsyncClient", {
         params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = PyGenerateRequest::from_call(prompt, preset, params)?;
-        let client = self.shared.client()?;
-        let shared = self.shared.clone();
-        awaitable(py, async move {
-            let generation = client
-                .generate(&req.inner)
-                .await
-                .map_err(|e| shared.err(&e))?;
-            Python::attach(|py| shared.data(generation, Flavour::Async).into_py(py))
-        })
+        self.awaitable_generation(py, move |c| async move { c.generate(&req.inner).await })
     }
 
     /// Reads a record again; awaitable, returning an `AsyncGeneration` (see
     /// `Client.get_generation`).
     fn get_generation<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.shared.client()?;
-        let shared = self.shared.clone();
-        awaitable(py, async move {
-            let generation = client
-                .get_generation(&id)
-                .await
-                .map_err(|e| shared.err(&e))?;
-            Python::attach(|py| shared.data(generation, Flavour::Async).into_py(py))
-        })
+        self.awaitable_generation(py, move |c| async move { c.get_generation(&id).await })
     }
 
     /// Reads a record and polls it until it is final; awaitable.
     fn wait_for_generation<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.shared.client()?;
-        let shared = self.shared.clone();
-        awaitable(py, async move {
-            let generation = client
-                .wait_for_generation(&id)
-                .await
-                .map_err(|e| shared.err(&e))?;
-            Python::attach(|py| shared.data(generation, Flavour::Async).into_py(py))
-        })
+        self.awaitable_generation(py, move |c| async move { c.wait_for_generation(&id).await })
     }
 
     /// Uploads a local image; awaitable, returning the `Asset` (see `Client.upload_asset`).
