@@ -30,16 +30,12 @@ class VisionXLError extends Error {
 
 Object.defineProperty(VisionXLError.prototype, Symbol.toStringTag, { value: 'VisionXLError' });
 
-// The Rust client names its own API in advice; a Node user reads the Node names.
+// The core's advice names options as "the snake_case option" and reads records with
+// get_generation(...), one vocabulary for every language; Node spells them in camelCase.
+const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const NODE_NAMES = [
-  [/\bclient\.get_generation\(/g, 'client.getGeneration('],
-  [/\bget_generation\(/g, 'getGeneration('],
-  [/\(ClientBuilder::retry_ambiguous opts in\)/g, '(the retryAmbiguous client option opts in)'],
-  [/\(ClientBuilder::api_key\)/g, '(the apiKey client option)'],
-  [/\ballow_insecure_http\(true\)/g, 'allowInsecureHttp: true'],
-  [/\bSaveOptions \{ overwrite: true, \.\. \}/g, '{overwrite: true}'],
-  [/\bBatchOptions \{ retry_ambiguous: true, \.\. \}/g, '{retryAmbiguous: true}'],
-  [/\bClientBuilder::([a-z_]+)/g, (_, name) => `the ${name.replace(/_([a-z])/g, (__, c) => c.toUpperCase())} client option`],
+  [/\b(client\.)?get_generation\(/g, (_, c) => `${c || ''}getGeneration(`],
+  [/\bthe ([a-z]+(?:_[a-z]+)*) option\b/g, (_, name) => `the ${camel(name)} option`],
 ];
 
 /** A message of the Rust core with its advice in Node names. */

@@ -692,7 +692,7 @@ async fn run_item(
                     index,
                     record_id = %id,
                     "visionxl: the record an earlier run lost cannot be found; sending again \
-                     (BatchOptions::retry_ambiguous)"
+                     (the retry_ambiguous option)"
                 );
             }
             Err(e) => {
@@ -822,8 +822,8 @@ fn not_resent_error(amb: &Ambiguous) -> Error {
         format!(
             "not sent again: this item may already have been charged in a previous run \
              ({code}{when}: {msg}) and its record id is unknown; check the account's history, \
-             then rerun with BatchOptions {{ retry_ambiguous: true, .. }} (CLI/bindings: \
-             retry_ambiguous) to send it again, which may pay for it twice",
+             then rerun with the retry_ambiguous option on to send it again, which may pay \
+             for it twice",
             code = amb.code.as_str(),
             msg = amb.message,
         ),
@@ -847,8 +847,8 @@ fn interrupted_error(int: &Interrupted) -> Error {
         format!(
             "not sent again: the previous run was interrupted while this request was in \
              flight{when}, so it may already have been charged and its record id is unknown; \
-             check the 1min.ai history for it, then rerun with BatchOptions {{ retry_ambiguous: \
-             true, .. }} (CLI/bindings: retry_ambiguous) to send it again, which may pay for it \
+             check the 1min.ai history for it, then rerun with the retry_ambiguous option on to \
+             send it again, which may pay for it \
              twice"
         ),
     )

@@ -853,9 +853,7 @@ fn finish_ambiguous(err: Error, retries: u32, retry_ambiguous: bool, maybe_charg
         ),
     }
     if !retry_ambiguous {
-        msg.push_str(
-            "; not retried, to avoid paying twice (ClientBuilder::retry_ambiguous opts in)",
-        );
+        msg.push_str("; not retried, to avoid paying twice (the retry_ambiguous option opts in)");
     } else if retries > 0 {
         msg.push_str(&format!("; gave up after {} attempts", retries + 1));
     }

@@ -372,7 +372,7 @@ impl ClientBuilder {
                 "base_url",
                 format!(
                     "refusing to send the API key over plain http to {} (not a loopback host): \
-                     use https, or allow_insecure_http(true) if you really mean it",
+                     use https, or turn the allow_insecure_http option on if you really mean it",
                     base_url.host_str().unwrap_or("?")
                 ),
             ));
@@ -443,7 +443,7 @@ impl ClientBuilder {
                         ErrorCode::AuthenticationError,
                         format!(
                             "no API key: set the {ENV_API_KEY} environment variable or pass a key \
-                         (ClientBuilder::api_key)"
+                         (the api_key option)"
                         ),
                     )
                 })?,

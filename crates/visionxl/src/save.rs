@@ -173,7 +173,7 @@ fn exists_error(path: &Path) -> Error {
     Error::new(
         ErrorCode::IoError,
         format!(
-            "refusing to overwrite {} (it exists; pass SaveOptions {{ overwrite: true, .. }} to replace it)",
+            "refusing to overwrite {} (it exists; turn the overwrite option on to replace it)",
             path.display()
         ),
     )

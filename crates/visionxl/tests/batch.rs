@@ -382,7 +382,7 @@ async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
         assert_eq!(e.code(), visionxl::ErrorCode::ServerError, "code kept: {e}");
         assert!(e.may_have_been_charged());
         assert!(e.message().contains("previous run"), "{e}");
-        assert!(e.message().contains("retry_ambiguous: true"), "{e}");
+        assert!(e.message().contains("the retry_ambiguous option on"), "{e}");
     }
     assert_eq!(emu.ledger().charges.len(), 3, "nothing sent");
 
@@ -721,7 +721,7 @@ async fn a_run_killed_mid_request_is_not_sent_again_unless_opted_in() {
         );
         assert!(e.message().contains("2025-01-15T10:50:00Z"), "{e}");
         assert!(e.message().contains("1min.ai history"), "{e}");
-        assert!(e.message().contains("retry_ambiguous: true"), "{e}");
+        assert!(e.message().contains("the retry_ambiguous option on"), "{e}");
         assert_eq!(emu.ledger().charges.len(), 2, "items 0 and 2 only");
         assert_eq!(
             events_of(&manifest, &key1).last().unwrap()["event"],
