@@ -131,18 +131,31 @@ fn node_option_names(e: Error) -> Error {
 #[napi(object)]
 #[derive(Default)]
 pub struct ClientOptions {
+    /// The 1min.ai key (else `ONEMIN_API_KEY`).
     pub api_key: Option<String>,
+    /// The API base URL (else `ONEMIN_BASE_URL`, else the live service).
     pub base_url: Option<String>,
+    /// Where result paths are downloaded from.
     pub asset_base_url: Option<String>,
+    /// Whole generation request timeout, in milliseconds.
     pub timeout_ms: Option<f64>,
+    /// Connect timeout, in milliseconds.
     pub connect_timeout_ms: Option<f64>,
+    /// Download timeout per image, in milliseconds.
     pub download_timeout_ms: Option<f64>,
+    /// How long a PROCESSING record is polled, in milliseconds.
     pub poll_timeout_ms: Option<f64>,
+    /// Retries of safe failures.
     pub max_retries: Option<u32>,
+    /// Also retry (or resend) requests that may have been charged.
     pub retry_ambiguous: Option<bool>,
+    /// Credit budget of this client.
     pub budget: Option<f64>,
+    /// Pacing (0 turns it off).
     pub requests_per_minute: Option<u32>,
+    /// Allow plain http to a non-loopback host.
     pub allow_insecure_http: Option<bool>,
+    /// Submit with `"async": true` and poll the record.
     pub async_mode: Option<bool>,
 }
 
@@ -423,11 +436,17 @@ fn asset_json(a: &visionxl::Asset) -> Value {
 #[napi(object)]
 #[derive(Default)]
 pub struct BatchCallOptions {
+    /// Calls in flight at once.
     pub concurrency: Option<u32>,
+    /// JSONL manifest path (resume).
     pub manifest: Option<String>,
+    /// Where images are saved.
     pub out_dir: Option<String>,
+    /// Replace existing files.
     pub overwrite: Option<bool>,
+    /// Submit with `"async": true` and poll the record.
     pub async_mode: Option<bool>,
+    /// Also retry (or resend) requests that may have been charged.
     pub retry_ambiguous: Option<bool>,
 }
 

@@ -17,7 +17,9 @@ use crate::error::{OrThrow, to_napi};
 /// One key the emulator accepts.
 #[napi(object)]
 pub struct EmulatorKey {
+    /// The API key.
     pub key: String,
+    /// Its starting balance in credits.
     pub credits: f64,
 }
 

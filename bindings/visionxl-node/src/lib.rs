@@ -4,7 +4,7 @@
 //!
 //! Every export either runs in microseconds on the JS thread (validation, prices) or returns a
 //! Promise settled from napi's tokio runtime (network and disk), so nothing blocks the event loop.
-
+#![warn(missing_docs)]
 #![deny(clippy::all)]
 
 pub mod client;

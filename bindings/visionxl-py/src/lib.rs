@@ -1,6 +1,7 @@
 //! `visionxl._native`: the Rust half of the `visionxl` Python package (the Python half, with the
 //! exception classes, lives in `python/visionxl`). Everything here wraps `visionxl-core` and the
 //! `visionxl` client; no rule of the service is repeated.
+#![warn(missing_docs)]
 
 mod client;
 mod convert;
