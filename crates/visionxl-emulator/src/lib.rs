@@ -25,6 +25,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod chaos;
 mod clock;
 pub mod log;
 mod render;
@@ -40,6 +41,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+pub use crate::chaos::{Chaos, ChaosReport};
 use crate::state::Shared;
 
 /// The API key an emulator accepts when none is configured (`vxl-emulator-key`).
@@ -101,6 +103,10 @@ pub struct EmulatorConfig {
     /// How long a signed `temporaryUrl` stays valid (whole seconds, as `X-Amz-Expires`).
     /// Default 600 s.
     pub temporary_url_ttl: Duration,
+    /// Bytes added to every PNG picture (transparency `foreground_only`) as a private
+    /// ancillary chunk that decoders skip, so a benchmark can download pictures as large as it
+    /// needs. Default 0.
+    pub picture_padding: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -110,6 +116,7 @@ impl Default for EmulatorConfig {
             keys: vec![ApiKey::new(DEFAULT_API_KEY, DEFAULT_CREDITS)],
             latency: Duration::ZERO,
             temporary_url_ttl: Duration::from_secs(600),
+            picture_padding: 0,
         }
     }
 }
@@ -121,6 +128,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("keys", &self.keys)
             .field("latency", &self.latency)
             .field("temporary_url_ttl", &self.temporary_url_ttl)
+            .field("picture_padding", &self.picture_padding)
             .finish()
     }
 }
@@ -421,7 +429,33 @@ impl Emulator {
         self.shared.pending_faults()
     }
 
-    /// Back to the configuration: balances, records, assets, ledger and faults.
+    /// Turns random faults on (replacing earlier settings and counts) or, with `None`, off.
+    /// `Err` says why the settings are refused (see [`Chaos::check`]).
+    ///
+    /// ```no_run
+    /// # fn demo(emu: &visionxl_emulator::Emulator) {
+    /// use visionxl_emulator::Chaos;
+    /// emu.set_chaos(Some(Chaos::new(0.2).seed(7))).unwrap(); // 20% of requests meet a fault
+    /// // ... run the load ...
+    /// println!("{:?}", emu.chaos_report().by_kind);
+    /// emu.set_chaos(None).unwrap();
+    /// # }
+    /// ```
+    pub fn set_chaos(&self, chaos: Option<Chaos>) -> Result<(), String> {
+        self.shared.set_chaos(chaos)
+    }
+
+    /// The random faults in force, if any.
+    pub fn chaos(&self) -> Option<Chaos> {
+        self.shared.chaos().0
+    }
+
+    /// What the random faults did since they were set (empty when none are set).
+    pub fn chaos_report(&self) -> ChaosReport {
+        self.shared.chaos().1
+    }
+
+    /// Back to the configuration: balances, records, assets, ledger, faults and random faults.
     pub fn reset(&self) {
         self.shared.reset();
     }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, redact_key};
+use visionxl_emulator::{ApiKey, Chaos, Emulator, EmulatorConfig, redact_key};
 
 /// A local stand-in for the 1min.ai features endpoint (Leonardo Vision XL), for tests and demos.
 #[derive(Parser, Debug)]
@@ -27,9 +27,25 @@ struct Args {
     /// How long a signed temporaryUrl stays valid, in seconds.
     #[arg(long, default_value_t = 600)]
     temporary_url_ttl_secs: u64,
+    /// Bytes added to every PNG picture (transparency foreground_only), for download
+    /// benchmarks.
+    #[arg(long, default_value_t = 0)]
+    picture_padding_bytes: usize,
+    /// Random faults of every kind for this share of requests (0 to 1), as
+    /// POST /_emulator/chaos {"rate": R} would set them.
+    #[arg(long, value_parser = chaos_rate)]
+    chaos_rate: Option<f64>,
+    /// Seeds the random faults (with --chaos-rate).
+    #[arg(long, requires = "chaos_rate")]
+    chaos_seed: Option<u64>,
     /// Log every request (debug level) to stderr.
     #[arg(short, long)]
     verbose: bool,
+}
+
+fn chaos_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|e| format!("not a number: {e}"))?;
+    Chaos::new(rate).check().map(|()| rate)
 }
 
 fn load_keys(path: &PathBuf) -> Result<Vec<ApiKey>, String> {
@@ -84,6 +100,7 @@ fn main() -> ExitCode {
         port: args.port,
         latency: Duration::from_millis(args.latency_ms),
         temporary_url_ttl: Duration::from_secs(args.temporary_url_ttl_secs),
+        picture_padding: args.picture_padding_bytes,
         ..EmulatorConfig::default()
     };
     if let Some(path) = &args.keys {
@@ -114,6 +131,16 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let Some(rate) = args.chaos_rate {
+            let chaos = Chaos {
+                seed: args.chaos_seed,
+                ..Chaos::new(rate)
+            };
+            if let Err(e) = emu.set_chaos(Some(chaos)) {
+                eprintln!("visionxl-emulator: {e}");
+                return ExitCode::from(2);
+            }
+        }
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", emu.base_url());

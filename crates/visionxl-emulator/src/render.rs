@@ -21,6 +21,8 @@ pub(crate) struct ImageSpec {
     pub index: u32,
     /// PNG with alpha (transparency `foreground_only`) instead of WebP.
     pub transparent: bool,
+    /// Bytes of padding added to a PNG picture (`EmulatorConfig::picture_padding`).
+    pub padding: usize,
 }
 
 impl ImageSpec {
@@ -305,6 +307,7 @@ pub(crate) fn render(spec: &ImageSpec) -> Result<Vec<u8>, ImageError> {
     if spec.transparent {
         PngEncoder::new_with_quality(&mut buf, CompressionType::Fast, FilterType::Sub)
             .write_image(&rgba, w, h, ExtendedColorType::Rgba8)?;
+        pad_png(&mut buf, spec.padding);
     } else {
         let rgb: Vec<u8> = rgba
             .chunks_exact(4)
@@ -313,6 +316,37 @@ pub(crate) fn render(spec: &ImageSpec) -> Result<Vec<u8>, ImageError> {
         WebPEncoder::new_lossless(&mut buf).write_image(&rgb, w, h, ExtendedColorType::Rgb8)?;
     }
     Ok(buf)
+}
+
+/// The private, ancillary, safe-to-copy chunk type that carries padding (decoders skip it).
+const PAD_CHUNK: &[u8; 4] = b"vxPd";
+/// Padding is split into chunks of at most this many bytes.
+const PAD_CHUNK_MAX: usize = 1 << 20;
+
+/// Inserts `padding` bytes (chunk headers included, as closely as chunk sizes allow) before
+/// the PNG's `IEND` chunk, as `vxPd` chunks of zeros.
+fn pad_png(png: &mut Vec<u8>, padding: usize) {
+    const IEND_LEN: usize = 12;
+    const OVERHEAD: usize = 12;
+    if padding < OVERHEAD || png.len() < IEND_LEN {
+        return;
+    }
+    let iend = png.split_off(png.len() - IEND_LEN);
+    png.reserve(padding + IEND_LEN);
+    let mut left = padding;
+    let zeros = vec![0u8; PAD_CHUNK_MAX];
+    while left >= OVERHEAD {
+        let data = (left - OVERHEAD).min(PAD_CHUNK_MAX);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(PAD_CHUNK);
+        crc.update(&zeros[..data]);
+        png.extend_from_slice(&(data as u32).to_be_bytes());
+        png.extend_from_slice(PAD_CHUNK);
+        png.extend_from_slice(&zeros[..data]);
+        png.extend_from_slice(&crc.finalize().to_be_bytes());
+        left -= data + OVERHEAD;
+    }
+    png.extend_from_slice(&iend);
 }
 
 #[cfg(test)]
@@ -327,6 +361,7 @@ mod tests {
             prompt: "a fox".into(),
             index: 0,
             transparent,
+            padding: 0,
         }
     }
 
@@ -348,5 +383,34 @@ mod tests {
         let img = image::load_from_memory(&b).unwrap().to_rgba8();
         assert_eq!(img.get_pixel(0, 0).0[3], 0);
         assert_eq!(img.get_pixel(32, 24).0[3], 255);
+    }
+
+    #[test]
+    fn padded_png_is_larger_and_still_decodes() {
+        let plain = render(&spec(true)).unwrap();
+        for padding in [12, 5_000, (3 << 20) + 7] {
+            let padded = render(&ImageSpec {
+                padding,
+                ..spec(true)
+            })
+            .unwrap();
+            let grown = padded.len() - plain.len();
+            assert!(
+                grown <= padding && grown + 12 > padding,
+                "{padding}: {grown}"
+            );
+            let img = image::load_from_memory(&padded).unwrap();
+            assert_eq!((img.width(), img.height()), (64, 48));
+            assert!(
+                padded.ends_with(&plain[plain.len() - 12..]),
+                "IEND stays last"
+            );
+        }
+        // WebP pictures are not padded.
+        let webp = ImageSpec {
+            padding: 5_000,
+            ..spec(false)
+        };
+        assert_eq!(render(&webp).unwrap(), render(&spec(false)).unwrap());
     }
 }

@@ -6,7 +6,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, Request, State};
@@ -14,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use futures_util::StreamExt;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ use visionxl_core::{GenerateRequest, Violation, ViolationCode, estimate_credits,
 
 use crate::clock::{self, Civil};
 use crate::state::{Asset, Download, Phase, Rec, Shared};
-use crate::{Fault, FaultKind, MAX_ASSET_BYTES, MAX_JSON_BODY};
+use crate::{Chaos, Fault, FaultKind, MAX_ASSET_BYTES, MAX_JSON_BODY};
 
 /// Lets a handler close its connection without answering.
 #[derive(Clone, Default)]
@@ -108,6 +108,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/_emulator/faults",
             post(add_faults).get(list_faults).delete(clear_faults),
+        )
+        .route(
+            "/_emulator/chaos",
+            post(set_chaos).get(get_chaos).delete(clear_chaos),
         )
         .route("/_emulator/ledger", get(ledger))
         .route("/_emulator/reset", post(reset))
@@ -248,13 +252,27 @@ async fn fault_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
         return next.run(req).await;
     }
     let download = is_download(&path);
-    let Some(kind) = shared.take_fault(&path, |k| match k {
+    let queued = shared.take_fault(&path, |k| match k {
         FaultKind::GenerationFailure { .. } => false,
         FaultKind::ExpiredAsset => download,
         _ => true,
+    });
+    let generation = req.method() == Method::POST && path == wire::FEATURES_PATH;
+    let Some(kind) = queued.or_else(|| {
+        shared.roll_chaos(&path, |k| match k {
+            FaultKind::GenerationFailure { .. } => generation,
+            FaultKind::ExpiredAsset => download,
+            _ => true,
+        })
     }) else {
         return next.run(req).await;
     };
+    let mut req = req;
+    if let FaultKind::GenerationFailure { message } = &kind {
+        // Drawn by chaos: the handler fails the generation once it passes validation.
+        req.extensions_mut().insert(ChaosFailure(message.clone()));
+        return next.run(req).await;
+    }
     tracing::debug!(?kind, %path, "injecting fault");
     let ctl = req.extensions().get::<ConnCtl>().cloned();
     match kind {
@@ -341,7 +359,7 @@ async fn fault_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
             path.trim_start_matches("/temp")
                 .trim_start_matches("/asset"),
         ),
-        // Never selected above; answered normally should it ever be.
+        // Handled above.
         FaultKind::GenerationFailure { .. } => next.run(req).await,
     }
 }
@@ -406,8 +424,13 @@ fn derived_seed(record_id: &str) -> u64 {
     u64::from_le_bytes(b) % 9_999_999_999
 }
 
+/// A generation failure drawn by [`Chaos`](crate::Chaos) for this request.
+#[derive(Clone)]
+struct ChaosFailure(String);
+
 async fn features(
     State(shared): State<Arc<Shared>>,
+    chaos_failure: Option<Extension<ChaosFailure>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -550,7 +573,7 @@ async fn features(
         matches!(k, FaultKind::GenerationFailure { .. })
     }) {
         Some(FaultKind::GenerationFailure { message }) => Some(message),
-        _ => None,
+        _ => chaos_failure.map(|Extension(ChaosFailure(m))| m),
     };
 
     let id = uuid::Uuid::new_v4().to_string();
@@ -990,6 +1013,42 @@ async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
 async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
     shared.clear_faults();
     json_response(StatusCode::OK, &json!({ "faults": [] }))
+}
+
+fn chaos_answer(shared: &Shared) -> Response {
+    let (chaos, report) = shared.chaos();
+    json_response(StatusCode::OK, &json!({ "chaos": chaos, "report": report }))
+}
+
+async fn set_chaos(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let refused = |e: String| {
+        json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "error": format!("not chaos settings: {e}") }),
+        )
+    };
+    let chaos: Chaos = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return refused(e.to_string()),
+    };
+    match shared.set_chaos(Some(chaos)) {
+        Ok(()) => chaos_answer(&shared),
+        Err(e) => refused(e),
+    }
+}
+
+async fn get_chaos(State(shared): State<Arc<Shared>>) -> Response {
+    chaos_answer(&shared)
+}
+
+/// Turns random faults off; the answer holds the final report of what they did.
+async fn clear_chaos(State(shared): State<Arc<Shared>>) -> Response {
+    let (_, report) = shared.chaos();
+    let _ = shared.set_chaos(None);
+    json_response(
+        StatusCode::OK,
+        &json!({ "chaos": Value::Null, "report": report }),
+    )
 }
 
 async fn ledger(State(shared): State<Arc<Shared>>) -> Response {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
+use crate::chaos::{Chaos, ChaosReport, ChaosState};
 use crate::clock::{self, Civil};
 use crate::render::ImageSpec;
 use crate::{
@@ -94,6 +95,7 @@ impl Rec {
             prompt: self.prompt.clone(),
             index,
             transparent: self.transparent,
+            padding: 0,
         }
     }
 }
@@ -126,6 +128,7 @@ struct State {
     asset_order: VecDeque<Arc<Asset>>,
     asset_bytes: usize,
     faults: Vec<Fault>,
+    chaos: Option<ChaosState>,
 }
 
 #[derive(Default)]
@@ -146,6 +149,7 @@ pub(crate) struct Shared {
     key_index: HashMap<String, usize>,
     pub latency: Duration,
     pub ttl_secs: u64,
+    pub picture_padding: usize,
     pub base_url: String,
     secret: [u8; 32],
     state: Mutex<State>,
@@ -192,6 +196,7 @@ impl Shared {
             key_index,
             latency: config.latency,
             ttl_secs: config.temporary_url_ttl.as_secs(),
+            picture_padding: config.picture_padding,
             base_url: format!("http://{addr}"),
             secret: rand::random(),
             state: Mutex::new(state),
@@ -256,6 +261,33 @@ impl Shared {
             st.faults.remove(at);
         }
         Some(kind)
+    }
+
+    /// Turns random faults on (replacing earlier ones and their counts) or off.
+    pub(crate) fn set_chaos(&self, chaos: Option<Chaos>) -> Result<(), String> {
+        if let Some(c) = &chaos {
+            c.check()?;
+        }
+        lock(&self.state).chaos = chaos.map(ChaosState::new);
+        Ok(())
+    }
+
+    /// The random faults in force and what they did so far.
+    pub(crate) fn chaos(&self) -> (Option<Chaos>, ChaosReport) {
+        let st = lock(&self.state);
+        match &st.chaos {
+            Some(c) => (Some(c.chaos().clone()), c.report().clone()),
+            None => (None, ChaosReport::default()),
+        }
+    }
+
+    /// Rolls the random faults for one request.
+    pub(crate) fn roll_chaos(
+        &self,
+        path: &str,
+        applies: impl Fn(&FaultKind) -> bool,
+    ) -> Option<FaultKind> {
+        lock(&self.state).chaos.as_mut()?.roll(path, applies)
     }
 
     pub(crate) fn reset(&self) {
@@ -354,8 +386,11 @@ impl Shared {
     pub(crate) fn download(&self, path: &str) -> Option<Download> {
         let st = lock(&self.state);
         if let Some((rec, i)) = st.paths.get(path) {
-            return (rec.phase(Instant::now()) == Phase::Success)
-                .then(|| Download::Picture(rec.image_spec(*i)));
+            return (rec.phase(Instant::now()) == Phase::Success).then(|| {
+                let mut spec = rec.image_spec(*i);
+                spec.padding = self.picture_padding;
+                Download::Picture(spec)
+            });
         }
         st.assets.get(path).map(|a| Download::Asset(a.clone()))
     }

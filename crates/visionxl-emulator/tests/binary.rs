@@ -169,3 +169,31 @@ fn bad_keys_file_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn chaos_and_padding_flags() {
+    let (mut child, url) = spawn(&[
+        "--chaos-rate",
+        "0.25",
+        "--chaos-seed",
+        "9",
+        "--picture-padding-bytes",
+        "4096",
+    ]);
+    let (s, body) = http(&url, "GET", "/_emulator/chaos", None, "");
+    assert_eq!(s, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["chaos"]["rate"], 0.25);
+    assert_eq!(v["chaos"]["seed"], 9);
+    signal(&child, "-TERM");
+    assert!(wait(&mut child).success());
+    for bad in [
+        ["--chaos-rate", "1.5"],
+        ["--chaos-rate", "x"],
+        ["--chaos-seed", "3"],
+    ] {
+        let out = Command::new(BIN).args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+    }
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value, json};
-use visionxl_emulator::{Fault, FaultKind};
+use visionxl_emulator::{Chaos, Fault, FaultKind};
 
 fn small() -> Value {
     body(json!({"prompt": "fault", "size": "512x512"}))
@@ -337,4 +337,132 @@ async fn faults_over_http_and_emulator_paths_are_immune() {
     assert_eq!(send(&c, &emu).await.unwrap().status(), 200);
     emu.inject(Fault::new(FaultKind::Cloudflare).times(0));
     assert_eq!(emu.pending_faults().len(), 10, "count 0 is ignored");
+}
+
+#[tokio::test]
+async fn chaos_faults_a_share_of_requests_and_reports_them() {
+    let emu = start().await;
+    let c = client();
+    emu.set_chaos(Some(
+        Chaos::new(0.5)
+            .kinds(vec![
+                FaultKind::Status { status: 503 },
+                FaultKind::GenerationFailure {
+                    message: "chaos said no".into(),
+                },
+                FaultKind::ExpiredAsset,
+            ])
+            .seed(5)
+            .on_path("/api/features"),
+    ))
+    .unwrap();
+    let (mut ok, mut unavailable, mut failed) = (0, 0, 0);
+    for _ in 0..200 {
+        let r = send(&c, &emu).await.unwrap();
+        let status = r.status().as_u16();
+        let b: Value = r.json().await.unwrap();
+        match (status, b["aiRecord"]["status"].as_str()) {
+            (200, Some("SUCCESS")) => ok += 1,
+            (200, Some("FAILURE")) => {
+                assert_eq!(
+                    b["aiRecord"]["aiRecordDetail"]["errorMessage"],
+                    "chaos said no"
+                );
+                failed += 1
+            }
+            (503, _) => unavailable += 1,
+            other => panic!("unexpected {other:?}: {b}"),
+        }
+    }
+    let report = emu.chaos_report();
+    assert_eq!(report.requests, 200);
+    assert_eq!(report.faults, unavailable + failed);
+    // expired_asset never applies to a generation request.
+    assert_eq!(report.by_kind.get("expired_asset"), None);
+    assert_eq!(report.by_kind["status_503"], unavailable);
+    assert_eq!(report.by_kind["generation_failure"], failed);
+    assert!((60..=140).contains(&report.faults), "{report:?}");
+    // Only SUCCESS records are charged; the path filter spares other requests.
+    assert_eq!(emu.ledger().charges.len() as u64, ok);
+    let (s, _) = get_json(&c, &format!("{}/models", emu.base_url()), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(emu.chaos_report().requests, 200);
+    emu.set_chaos(None).unwrap();
+    assert_eq!(emu.chaos(), None);
+    assert!(emu.set_chaos(Some(Chaos::new(2.0))).is_err());
+}
+
+#[tokio::test]
+async fn chaos_control_endpoint() {
+    let emu = start().await;
+    let c = client();
+    let url = format!("{}/_emulator/chaos", emu.base_url());
+    let r = c
+        .post(&url)
+        .json(&json!({"rate": 1.0, "seed": 1, "kinds": [{"kind": "cloudflare"}]}));
+    let b: Value = r.send().await.unwrap().json().await.unwrap();
+    assert_eq!(b["chaos"]["rate"], 1.0);
+    assert_eq!(b["report"]["requests"], 0);
+    assert_eq!(send(&c, &emu).await.unwrap().status(), 522);
+    // Control requests never meet a fault.
+    let (s, b) = get_json(&c, &url, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["report"]["by_kind"]["cloudflare"], 1, "{b}");
+    // Every kind by default.
+    let r = c
+        .post(&url)
+        .json(&json!({"rate": 0.2}))
+        .send()
+        .await
+        .unwrap();
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(
+        b["chaos"]["kinds"].as_array().unwrap().len(),
+        Chaos::every_kind().len()
+    );
+    for bad in [
+        json!({"rate": 3}),
+        json!({"rate": 0.1, "kinds": []}),
+        json!({"rat": 0.1}),
+    ] {
+        let r = c.post(&url).json(&bad).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let b: Value = r.json().await.unwrap();
+        assert!(
+            b["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("not chaos settings"),
+            "{b}"
+        );
+    }
+    let r = c.delete(&url).send().await.unwrap();
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["chaos"], Value::Null);
+    // Reset turns chaos off too.
+    emu.set_chaos(Some(Chaos::new(1.0))).unwrap();
+    emu.reset();
+    assert_eq!(emu.chaos(), None);
+    assert_eq!(send(&c, &emu).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn picture_padding_makes_png_pictures_larger() {
+    let emu = start_with(|c| c.picture_padding = 3 << 20).await;
+    let c = client();
+    let (s, b) = generate(
+        &c,
+        &emu,
+        &body(
+            json!({"prompt": "big", "size": "512x512", "leonardo_transparency": "foreground_only"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let url = format!("{}/{}", emu.asset_base_url(), paths(&b)[0]);
+    let (s, ct, bytes) = download(&c, &url).await;
+    assert_eq!((s, ct.as_str()), (200, "image/png"));
+    assert!(bytes.len() > 3 << 20, "{}", bytes.len());
+    let img = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((img.width(), img.height()), (512, 512));
 }
