@@ -58,23 +58,26 @@ pub fn sanitize_file_name(raw: &str, fallback: &str) -> String {
         let trimmed = mapped
             .trim_start_matches(['.', '_'])
             .trim_end_matches(['.', '_']);
-        let mut out = if trimmed.len() > MAX_NAME {
-            match trimmed.rfind('.') {
-                Some(dot) if trimmed.len() - dot <= 10 => {
-                    let ext = &trimmed[dot..];
-                    format!("{}{}", &trimmed[..MAX_NAME - ext.len()], ext)
-                }
-                _ => trimmed[..MAX_NAME].to_string(),
-            }
-        } else {
-            trimmed.to_string()
-        };
-        let stem = out.split('.').next().unwrap_or("").to_ascii_uppercase();
+        let stem = trimmed.split('.').next().unwrap_or("").to_ascii_uppercase();
         const RESERVED: [&str; 22] = [
             "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
             "COM8", "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
         ];
-        if RESERVED.contains(&stem.as_str()) {
+        let reserved = RESERVED.contains(&stem.as_str());
+        // Room for the '_' a device name gets in front (cutting never changes a short stem).
+        let max = MAX_NAME - usize::from(reserved);
+        let mut out = if trimmed.len() > max {
+            match trimmed.rfind('.') {
+                Some(dot) if trimmed.len() - dot <= 10 => {
+                    let ext = &trimmed[dot..];
+                    format!("{}{}", &trimmed[..max - ext.len()], ext)
+                }
+                _ => trimmed[..max].to_string(),
+            }
+        } else {
+            trimmed.to_string()
+        };
+        if reserved {
             out.insert(0, '_');
         }
         out
@@ -486,6 +489,10 @@ async fn download_once(
         }
     };
     let write_err = |e: std::io::Error| (io_err("cannot write the image".into(), e), false);
+    // The first and last bytes, to tell a whole image from one cut short or mangled by an
+    // answer that still ended cleanly (see `incomplete`).
+    let mut first: Vec<u8> = Vec::with_capacity(ENDS);
+    let mut tail: Vec<u8> = Vec::with_capacity(ENDS);
     loop {
         let chunk = match resp.chunk().await {
             Ok(Some(c)) => c,
@@ -494,6 +501,7 @@ async fn download_once(
         };
         total += chunk.len() as u64;
         sink.report(total, announced);
+        keep_ends(&mut first, &mut tail, &chunk);
         if total > cfg.max_image_bytes {
             return Err((
                 base(format!(
@@ -523,7 +531,55 @@ async fn download_once(
             k
         }
     };
+    if let Some(why) = incomplete(kind.extension(), &first, &tail, total) {
+        // Retryable: the next download may well be whole.
+        return Err((
+            base(format!(
+                "image {index} of record {record_id} from {shown} is incomplete ({why}): the \
+                 download was cut short or mangled"
+            ))
+            .with_status(status),
+            true,
+        ));
+    }
     Ok(Downloaded { kind, bytes: total })
+}
+
+/// How many bytes of each end of a download [`incomplete`] looks at.
+const ENDS: usize = 12;
+
+/// Keeps the first and the last [`ENDS`] bytes of a download, chunk by chunk.
+fn keep_ends(first: &mut Vec<u8>, tail: &mut Vec<u8>, chunk: &[u8]) {
+    if first.len() < ENDS {
+        let take = (ENDS - first.len()).min(chunk.len());
+        first.extend_from_slice(&chunk[..take]);
+    }
+    if chunk.len() >= ENDS {
+        tail.clear();
+        tail.extend_from_slice(&chunk[chunk.len() - ENDS..]);
+    } else {
+        tail.extend_from_slice(chunk);
+        let excess = tail.len().saturating_sub(ENDS);
+        tail.drain(..excess);
+    }
+}
+
+/// Why a download whose magic bytes say `ext` is not a whole image, for the formats whose
+/// ends tell: a WebP shorter than its RIFF header announces, a PNG that does not end with its
+/// IEND chunk. An answer can end cleanly and still be cut short or mangled (a proxy, a
+/// truncated object): saved as it is, the paid image would be lost while the save succeeds.
+fn incomplete(ext: &str, first: &[u8], tail: &[u8], total: u64) -> Option<String> {
+    const IEND: [u8; ENDS] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+    match ext {
+        "webp" if first.len() >= 8 && first.starts_with(b"RIFF") => {
+            let size = u32::from_le_bytes([first[4], first[5], first[6], first[7]]);
+            let whole = u64::from(size) + 8;
+            (total < whole)
+                .then(|| format!("{total} of the {whole} bytes its RIFF header announces"))
+        }
+        "png" if tail != IEND => Some("it does not end with an IEND chunk".to_string()),
+        _ => None,
+    }
 }
 
 /// The bytes of one image, in memory.
@@ -744,8 +800,53 @@ mod tests {
         let out = s(&long);
         assert_eq!(out.len(), MAX_NAME);
         assert!(out.ends_with(".webp"));
+        // Found by fuzzing (docs/RELIABILITY.md): the '_' in front of a device name fits too.
+        let device = sanitize_file_name(&format!("con.{}", "x".repeat(200)), "x");
+        assert_eq!(device.len(), MAX_NAME);
+        assert!(device.starts_with("_con.xxx"));
+        let device = sanitize_file_name(&format!("CON.{}.webp", "x".repeat(200)), "x");
+        assert_eq!((device.len(), &device[..5]), (MAX_NAME, "_CON."));
+        assert!(device.ends_with("x.webp"));
         assert_eq!(sanitize_file_name("../..", "../../x"), "x");
         assert_eq!(sanitize_file_name("", ""), "image");
+    }
+
+    #[test]
+    fn cut_or_mangled_webp_and_png_are_incomplete() {
+        let mut webp = b"RIFF".to_vec();
+        webp.extend_from_slice(&92u32.to_le_bytes());
+        webp.extend_from_slice(b"WEBPVP8L");
+        webp.resize(100, 7);
+        let ends = |data: &[u8], chunk: usize| {
+            let (mut first, mut tail) = (Vec::new(), Vec::new());
+            for c in data.chunks(chunk) {
+                keep_ends(&mut first, &mut tail, c);
+            }
+            (first, tail)
+        };
+        for chunk in [1, 5, 12, 13, 100] {
+            let (f, t) = ends(&webp, chunk);
+            assert_eq!(incomplete("webp", &f, &t, 100), None, "chunks of {chunk}");
+            assert_eq!(&t[..], &webp[88..]);
+            let (f, t) = ends(&webp[..60], chunk);
+            assert!(
+                incomplete("webp", &f, &t, 60)
+                    .unwrap()
+                    .contains("60 of the 100")
+            );
+        }
+        let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+        png.resize(40, 1);
+        png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+        for chunk in [1, 7, 52] {
+            let (f, t) = ends(&png, chunk);
+            assert_eq!(incomplete("png", &f, &t, 52), None);
+            let mut mangled = png[..26].to_vec();
+            mangled.extend_from_slice(b"<<garbage");
+            let (f, t) = ends(&mangled, chunk);
+            assert!(incomplete("png", &f, &t, 35).is_some());
+        }
+        assert_eq!(incomplete("jpg", b"", b"", 3), None);
     }
 
     #[test]

@@ -308,6 +308,44 @@ async fn download_errors_are_retried() {
 }
 
 #[tokio::test]
+async fn a_mangled_download_that_ends_cleanly_is_retried_never_saved_as_the_image() {
+    // malformed_json on a download: 200, half the picture then garbage, with a consistent
+    // Content-Length. The magic bytes are right; saved as it is, the paid picture would be
+    // lost while the save reports success (found by the soak, crates/visionxl-soak).
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    for transparent in [false, true] {
+        let mut b = GenerateRequest::builder("a mangled fox").size(Size::S512x512);
+        if transparent {
+            b = b.transparency(visionxl::Transparency::ForegroundOnly);
+        }
+        let g = client.generate(&b.build().unwrap()).await.unwrap();
+        let whole = g.image_bytes(0).await.unwrap();
+        emu.inject(Fault::new(FaultKind::MalformedJson).on_path("/temp"));
+        let dir = tempdir();
+        let files = g.save_all(dir.path()).await.unwrap();
+        assert!(emu.pending_faults().is_empty(), "the fault was met");
+        assert_eq!(
+            std::fs::read(&files[0]).unwrap(),
+            whole.to_vec(),
+            "the retry saved the whole picture (transparent: {transparent})"
+        );
+        // Mangled on every attempt: a download_error, and nothing left behind.
+        emu.inject(
+            Fault::new(FaultKind::MalformedJson)
+                .times(3)
+                .on_path("/temp"),
+        );
+        let dir = tempdir();
+        let e = g.save_all(dir.path()).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::DownloadError, "{e}");
+        assert!(e.message().contains("incomplete"), "{e}");
+        assert_eq!(e.record_id(), Some(g.id()));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+#[tokio::test]
 async fn delay_past_the_timeout_is_a_timeout_that_may_have_been_charged() {
     let emu = emulator(3_000).await;
     let client = builder(&emu)
