@@ -17,7 +17,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust: unit, integration, doc tests (shared vectors included)"
 cargo test --workspace --locked
 
-for lang in c python node serve; do
+for lang in c python node serve contract; do
   if [ -x "scripts/test-$lang.sh" ]; then
     step "$lang"
     "scripts/test-$lang.sh"

@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
-use visionxl_core::{GenerateRequest, Violation, ViolationCode, estimate_credits, spec, wire};
+use visionxl_core::{
+    GenerateRequest, Naming, ParamValue, Violation, ViolationCode, estimate_credits, spec, wire,
+};
 
 use crate::clock::{self, Civil};
 use crate::state::{Asset, Download, Phase, Rec, Shared};
@@ -505,7 +507,16 @@ async fn features(
         );
     }
     let prompt_object = obj.get("promptObject").cloned().unwrap_or(Value::Null);
-    let checked = GenerateRequest::check_wire_json(&prompt_object);
+    // The promptObject's own fields: check_wire_json would also take a whole request body, so
+    // a promptObject wrapping another ({"promptObject": {...}, "type": ...}) would pass.
+    let checked = match &prompt_object {
+        Value::Object(map) => GenerateRequest::check_params(
+            map.iter().map(|(k, v)| (k.as_str(), ParamValue::from(v))),
+            Naming::Wire,
+            None,
+        ),
+        other => GenerateRequest::check_wire_json(other),
+    };
     let errors = &checked.report.errors;
     if !errors.is_empty() {
         let joined = errors
@@ -980,10 +991,10 @@ async fn add_faults(
         Ok(b) => b,
         Err(rej) => return body_rejection(rej),
     };
-    let faults: Result<Vec<Fault>, _> = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Array(items)) => items.into_iter().map(serde_json::from_value).collect(),
-        Ok(v) => serde_json::from_value(v).map(|f| vec![f]),
-        Err(e) => Err(e),
+    let faults: Result<Vec<Fault>, String> = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(items)) => items.into_iter().map(fault_from_json).collect(),
+        Ok(v) => fault_from_json(v).map(|f| vec![f]),
+        Err(e) => Err(e.to_string()),
     };
     match faults {
         Ok(faults) => {
@@ -1003,6 +1014,15 @@ async fn add_faults(
     }
 }
 
+/// One fault from JSON. `kind` must be a name: from a `Value`, serde also takes a variant's
+/// index as the tag, so `{"kind": 0}` would otherwise queue a rate limit.
+fn fault_from_json(v: Value) -> Result<Fault, String> {
+    if let Some(kind) = v.get("kind").filter(|k| !k.is_string()) {
+        return Err(format!("kind must be a string, got {kind}"));
+    }
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
 async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
     json_response(
         StatusCode::OK,
@@ -1020,7 +1040,14 @@ fn chaos_answer(shared: &Shared) -> Response {
     json_response(StatusCode::OK, &json!({ "chaos": chaos, "report": report }))
 }
 
-async fn set_chaos(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn set_chaos(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(rej) => return body_rejection(rej),
+    };
     let refused = |e: String| {
         json_response(
             StatusCode::BAD_REQUEST,

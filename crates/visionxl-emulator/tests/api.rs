@@ -794,3 +794,17 @@ async fn fixed_port_and_bind_errors() {
     );
     assert!(first.local_addr().ip().is_loopback());
 }
+
+#[tokio::test]
+async fn a_prompt_object_wrapping_a_request_body_is_refused() {
+    let emu = start().await;
+    let c = client();
+    let nested = body(json!({
+        "type": "IMAGE_GENERATOR",
+        "model": "5c232a9e-9061-4777-980a-ddc8e65647c6",
+        "promptObject": {"prompt": "inner"}
+    }));
+    let (s, b) = generate(&c, &emu, &nested).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(emu.ledger().charges.is_empty());
+}

@@ -466,3 +466,33 @@ async fn picture_padding_makes_png_pictures_larger() {
     let img = image::load_from_memory(&bytes).unwrap();
     assert_eq!((img.width(), img.height()), (512, 512));
 }
+
+#[tokio::test]
+async fn a_fault_kind_must_be_a_name() {
+    let emu = start().await;
+    let c = client();
+    // serde would read 0 as the first variant (rate_limit): refused instead.
+    for bad in [
+        json!({"kind": 0, "retry_after_secs": 1}),
+        json!([{"kind": true}]),
+    ] {
+        let r = c
+            .post(format!("{}/_emulator/faults", emu.base_url()))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    assert!(emu.pending_faults().is_empty());
+    // The chaos endpoint answers an oversized body in the live JSON shape.
+    let r = c
+        .post(format!("{}/_emulator/chaos", emu.base_url()))
+        .body(vec![b' '; visionxl_emulator::MAX_JSON_BODY + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["errorCode"], "PAYLOAD_TOO_LARGE");
+}
