@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# libvisionxl (vxl_generate) against a bare libcurl loop doing the same POST, against the
+# emulator binary in its own process, plus the cost of building + validating + serialising a
+# request through the C API with no network. See benches/c/bench_c.c.
+#
+# From a fresh machine (CI=true, no stdin): installs what is missing (a C compiler, the C
+# library headers, libcurl4-openssl-dev; apt-get, non-interactive), builds libvisionxl and the
+# emulator in release mode (shared target dir), compiles the bench with -O2 (-Wall -Wextra
+# -Wpedantic -Werror), starts the emulator itself on 127.0.0.1 (a key with credits enough for
+# the run; killed on exit), runs the bench and prints a one-line summary. Loopback only: the
+# emulator listens on 127.0.0.1, the bench refuses any other URL, and proxies are not used.
+#
+# Usage: benches/c.sh [bench_c options: --rounds R --per-round N --threads T --thread-rounds R
+#                      --per-thread N --build-iters N]
+# Defaults take well under a minute on 2 cores. Numbers on a shared machine are preliminary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# Nothing may leave the machine: no proxy for the client or curl.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY='*' no_proxy='*'
+target=$CARGO_TARGET_DIR/release
+
+step() { printf '\n--> bench c: %s\n' "$*"; }
+
+export DEBIAN_FRONTEND=noninteractive
+apt_updated=0
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  if [ "$apt_updated" -eq 0 ]; then
+    $sudo apt-get update -qq </dev/null
+    apt_updated=1
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null
+}
+
+work=$(mktemp -d)
+emu_pid=""
+cleanup() {
+  if [ -n "$emu_pid" ]; then
+    kill "$emu_pid" 2>/dev/null || true
+    wait "$emu_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "tools"
+command -v cc >/dev/null 2>&1 || apt_install gcc
+printf '%s\n' '#include <pthread.h>' '#include <stdio.h>' '#include <time.h>' \
+  'int main(void) { return 0; }' >"$work/libc.c"
+if ! cc -pthread "$work/libc.c" -o "$work/libc" 2>/dev/null; then
+  echo "installing libc6-dev" # gcc does not pull it in without its recommends
+  apt_install libc6-dev
+fi
+printf '%s\n' '#include <curl/curl.h>' \
+  'int main(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK; }' >"$work/curl.c"
+if ! cc "$work/curl.c" -lcurl -o "$work/curl" 2>/dev/null; then
+  echo "installing libcurl4-openssl-dev"
+  apt_install libcurl4-openssl-dev
+fi
+echo "  $(cc --version | head -n 1); $(curl-config --version 2>/dev/null || echo libcurl)"
+
+step "build libvisionxl and the emulator (release)"
+# Separately, as `make -C bindings/visionxl-c` does: built together, cargo would unify
+# features and rebuild the library the next time it is built alone.
+cargo build --locked --release -p visionxl-c
+cargo build --locked --release -p visionxl-emulator
+ls -l "$target/libvisionxl.so" "$target/visionxl-emulator" | awk '{print "  " $5 "\t" $9}'
+
+step "compile benches/c/bench_c.c (-O2)"
+cc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -I"$root/include" \
+  benches/c/bench_c.c -L"$target" -lvisionxl -Wl,-rpath,"$target" -lcurl -o "$work/bench_c"
+
+step "start the emulator (release binary, 127.0.0.1)"
+# The default key with credits enough for any run (each request costs 312 credits).
+key=vxl-emulator-key
+printf '[{"key": "%s", "credits": 1000000000000}]\n' "$key" >"$work/keys.json"
+"$target/visionxl-emulator" --port 0 --keys "$work/keys.json" >"$work/emu.out" 2>"$work/emu.err" </dev/null &
+emu_pid=$!
+url=""
+for _ in $(seq 1 300); do
+  url=$(head -n 1 "$work/emu.out" 2>/dev/null || true)
+  case "$url" in http://127.0.0.1:*) break ;; esac
+  kill -0 "$emu_pid" 2>/dev/null || break
+  sleep 0.1
+done
+case "$url" in
+  http://127.0.0.1:*) echo "  emulator at $url (pid $emu_pid)" ;;
+  *)
+    echo "error: the emulator did not start" >&2
+    cat "$work/emu.err" >&2
+    exit 1
+    ;;
+esac
+
+step "run ($(nproc) cores; numbers on a shared machine are preliminary)"
+"$work/bench_c" --url "$url" --key "$key" "$@" | tee "$work/out.txt"
+
+seq_line=$(grep '^RESULT c_client sequential' "$work/out.txt")
+thr_line=$(grep '^RESULT c_client threads=' "$work/out.txt" || true)
+build_line=$(grep '^RESULT c_request_build' "$work/out.txt")
+field() { sed -nE "s/.*$1=([0-9.]+).*/\1/p" <<<"$2"; }
+summary="C bench: sequential visionxl $(field visionxl_rps "$seq_line") req/s vs bare libcurl $(field bare_curl_rps "$seq_line") req/s (ratio $(field ratio "$seq_line"))"
+if [ -n "$thr_line" ]; then
+  summary="$summary; $(field threads "$thr_line") threads: visionxl $(field visionxl_rps "$thr_line") vs libcurl $(field bare_curl_rps "$thr_line") req/s (ratio $(field ratio "$thr_line"))"
+fi
+summary="$summary; request build+validate+serialise $(field ns_per_call "$build_line") ns/call"
+echo
+echo "$summary"
