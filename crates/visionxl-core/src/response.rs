@@ -306,6 +306,8 @@ pub fn parse_error_body(content_type: Option<&str>, body: &[u8]) -> ServiceError
             Some(v @ (Value::Object(_) | Value::Array(_))) => (Some(v.to_string()), find_cause(v)),
             _ => (None, None),
         };
+        // A blank cause ({"message": ""} inside details) says nothing: never lead with it.
+        let cause = cause.filter(|c| !c.trim().is_empty());
         return ServiceError {
             service_code,
             message,
