@@ -47,6 +47,36 @@ export type Fault = { count?: number; path?: string } & (
   | { kind: 'generation_failure'; message: string }
 );
 
+type WithoutCount<F> = F extends unknown ? Omit<F, 'count' | 'path'> : never;
+
+/**
+ * A fault kind random faults draw from: the name of a kind without fields, or a fault with its
+ * fields and without `count` (`{kind: 'status', status: 503}`).
+ */
+export type ChaosKind =
+  | Exclude<Fault['kind'], 'rate_limit' | 'status' | 'delay' | 'generation_failure'>
+  | WithoutCount<Fault>;
+
+/** Random faults: a share of requests meets a fault drawn from `kinds`. */
+export interface ChaosSettings {
+  /** The share of requests that meet a fault, 0 to 1. */
+  rate: number;
+  /** Makes the draws repeatable for the same order of requests. */
+  seed?: number;
+  /** The faults drawn from (default: every kind, with small parameters). */
+  kinds?: ChaosKind[];
+  /** Only requests whose path starts with this prefix (default: any). */
+  path?: string;
+}
+
+/** What random faults did: requests that rolled the dice, faults met, faults by kind. */
+export interface ChaosReport {
+  requests: number;
+  faults: number;
+  /** `rate_limit`, `status_503`, `drop_after_charge`, ... */
+  byKind: Record<string, number>;
+}
+
 /** The visionxl emulator, in-process, on 127.0.0.1. */
 export class Emulator {
   private constructor();
@@ -59,6 +89,15 @@ export class Emulator {
   ledger(): Promise<Ledger>;
   inject(fault: Fault): Promise<void>;
   pendingFaults(): Promise<unknown[]>;
+  /**
+   * Turns random faults on (replacing earlier settings and counts) or off with `null`; resolves
+   * to the report of the settings it replaces (the final counts when turning them off).
+   */
+  chaos(settings: ChaosSettings | null): Promise<ChaosReport>;
+  /** What the random faults did since they were turned on. */
+  chaosReport(): Promise<ChaosReport>;
+  /** The random faults in force (kinds with camelCase fields), or `null`. */
+  chaosSettings(): Promise<{ rate: number; kinds: WithoutCount<Fault>[]; seed: number | null; path: string | null } | null>;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -7,6 +7,7 @@ const { callSync, callAsync, VisionXLError } = require('./errors');
 const { checkOptions, is } = require('./client');
 
 const snake = (k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (k) => k.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
 /**
  * A local stand-in for the 1min.ai features endpoint (Leonardo Vision XL): API-KEY auth, the
@@ -101,7 +102,68 @@ class Emulator {
     return callSync(() => this.#native.pendingFaults());
   }
 
-  /** Back to the configuration: balances, records, assets, ledger and faults. */
+  /**
+   * Random faults, for soak tests: from now on every request (outside `/_emulator`) whose path
+   * starts with `path` (default: any) and that no queued fault answers meets a fault with
+   * probability `rate` (0 to 1), its kind drawn uniformly from `kinds` among those that apply to
+   * the request. `kinds` defaults to every kind the emulator has, with small parameters (429
+   * with `Retry-After: 1`, 500/502/503, a Cloudflare 522, a 50 ms delay, dropped connections
+   * before processing and after the charge, truncated and malformed bodies, expired downloads,
+   * failed generations); give names (`'drop_after_charge'`) or faults without `count`
+   * (`{kind: 'status', status: 503}`). `seed` makes the draws repeatable for the same order of
+   * requests. `chaos(null)` turns random faults off.
+   *
+   * Replaces earlier settings and their counts, and resolves to the report of the settings it
+   * replaces, `{requests, faults, byKind}`: `await emu.chaos(null)` gives the final counts.
+   */
+  async chaos(settings) {
+    let wire = null;
+    if (settings !== null && settings !== undefined) {
+      const o = checkOptions('chaos', settings, {
+        rate: (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : { code: 'out_of_range', message: `must be a number from 0 to 1, got ${String(v)}` }),
+        seed: is.int(0, Number.MAX_SAFE_INTEGER),
+        kinds: (v) =>
+          Array.isArray(v) && v.length > 0 && v.every((k) => typeof k === 'string' || (k && typeof k === 'object' && typeof k.kind === 'string'))
+            ? null
+            : "must be a non-empty array of kind names or faults ({kind: 'status', status: 503})",
+        path: is.string,
+      });
+      if (o.rate === undefined) {
+        throw new VisionXLError('chaos(settings): settings.rate is required (or pass null to turn random faults off)', {
+          code: 'validation_error',
+          violations: [{ field: 'rate', code: 'required', message: 'rate is required', severity: 'error' }],
+        });
+      }
+      wire = { rate: o.rate };
+      if (o.seed !== undefined) wire.seed = o.seed;
+      if (o.path !== undefined) wire.path = o.path;
+      if (o.kinds !== undefined) {
+        wire.kinds = o.kinds.map((k) => {
+          if (typeof k === 'string') return { kind: k };
+          const out = {};
+          for (const [key, v] of Object.entries(k)) if (v !== undefined) out[snake(key)] = v;
+          return out;
+        });
+      }
+    }
+    const before = callSync(() => this.#native.setChaos(wire === null ? null : JSON.stringify(wire)));
+    return chaosReport(before);
+  }
+
+  /** What the random faults did since `chaos(...)` turned them on: `{requests, faults, byKind}`. */
+  async chaosReport() {
+    return chaosReport(callSync(() => this.#native.chaosReport()));
+  }
+
+  /** The random faults in force, `{rate, kinds, seed, path}` (kinds with camelCase fields), or `null`. */
+  async chaosSettings() {
+    const settings = callSync(() => this.#native.chaos()) ?? null;
+    if (settings === null) return null;
+    const kinds = (settings.kinds ?? []).map((k) => Object.fromEntries(Object.entries(k).map(([key, v]) => [camel(key), v])));
+    return { rate: settings.rate, kinds, seed: settings.seed ?? null, path: settings.path ?? null };
+  }
+
+  /** Back to the configuration: balances, records, assets, ledger, faults and random faults. */
   async reset() {
     callSync(() => this.#native.reset());
   }
@@ -120,6 +182,11 @@ class Emulator {
   [util.inspect.custom](depth, opts, inspect) {
     return `Emulator ${inspect({ baseUrl: this.baseUrl }, opts)}`;
   }
+}
+
+/** The emulator's chaos report (`by_kind`) in JS names. */
+function chaosReport(raw) {
+  return { requests: raw?.requests ?? 0, faults: raw?.faults ?? 0, byKind: { ...(raw?.by_kind ?? {}) } };
 }
 
 /**

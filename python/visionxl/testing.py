@@ -10,6 +10,9 @@ spirit of stripe-mock) inside this process, on 127.0.0.1 and a free port::
         generation = client.generate("a test image", size="512x512")
         assert emu.ledger().total_charged == 234
         emu.inject("rate_limit", retry_after_secs=1)   # the next request answers 429
+        emu.chaos(0.2, seed=7)             # from now on 20% of requests meet a random fault
+        ...
+        report = emu.chaos(None)           # off again; report.by_kind counts faults by kind
 
 It validates like the service, charges the documented prices against the key's balance (100,000
 credits by default), serves real images of the requested size (marked as emulated), and keeps a
@@ -23,11 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Dict, List, Mapping, Optional, Type
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Type, Union
 
 from ._native import FAULT_KINDS, AsyncClient, Client, NativeEmulator, interpret_response
 
-__all__ = ["Emulator", "Ledger", "Charge", "FAULT_KINDS", "interpret_response"]
+__all__ = ["Emulator", "Ledger", "Charge", "ChaosReport", "FAULT_KINDS", "interpret_response"]
 
 # FAULT_KINDS: the faults ``Emulator.inject`` knows, with the fields each takes, e.g.
 # ``{"rate_limit": ("retry_after_secs",), "cloudflare": (), ...}``. Read from the emulator's
@@ -59,6 +62,30 @@ class Ledger:
     def charges_for(self, record_id: str) -> int:
         """How many times a record was charged (a correct client makes this 0 or 1)."""
         return sum(1 for c in self.charges if c.record_id == record_id)
+
+
+@dataclass(frozen=True)
+class ChaosReport:
+    """What random faults (``Emulator.chaos``) did: the requests that rolled the dice, the faults
+    they met, and the faults by kind (``"rate_limit"``, ``"status_503"``, ``"drop_after_charge"``,
+    ...; a status fault is counted as ``status_<code>``)."""
+
+    requests: int = 0
+    faults: int = 0
+    by_kind: Dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def _from_native(cls, raw: Mapping[str, Any]) -> ChaosReport:
+        return cls(
+            requests=int(raw.get("requests", 0)),
+            faults=int(raw.get("faults", 0)),
+            by_kind={str(k): int(v) for k, v in dict(raw.get("by_kind", {})).items()},
+        )
+
+
+# A kind for ``Emulator.chaos``: a name (``"drop_after_charge"``) or a fault dict with its fields
+# (``{"kind": "status", "status": 503}``).
+ChaosKind = Union[str, Mapping[str, Any]]
 
 
 class Emulator:
@@ -144,8 +171,57 @@ class Emulator:
         faults: List[Dict[str, Any]] = self._native.pending_faults()
         return faults
 
+    def chaos(
+        self,
+        rate: Optional[float],
+        *,
+        seed: Optional[int] = None,
+        kinds: Optional[Sequence[ChaosKind]] = None,
+        path: Optional[str] = None,
+    ) -> ChaosReport:
+        """Random faults, for soak tests: from now on every request (outside ``/_emulator``)
+        whose path starts with ``path`` (default: any) and that no queued fault answers meets a
+        fault with probability ``rate`` (0 to 1), its kind drawn uniformly from ``kinds`` among
+        those that apply to the request. ``kinds`` defaults to every kind the emulator has, with
+        small parameters (429 with ``Retry-After: 1``, 500/502/503, a Cloudflare 522, a 50 ms
+        delay, dropped connections before processing and after the charge, truncated and
+        malformed bodies, expired downloads, failed generations); give names
+        (``"drop_after_charge"``) or fault dicts (``{"kind": "status", "status": 503}``, fields as
+        ``inject``'s, see ``FAULT_KINDS``). ``seed`` makes the draws repeatable for the same
+        order of requests. ``chaos(None)`` turns random faults off.
+
+        Replaces earlier settings and their counts, and returns the ``ChaosReport`` of the
+        settings it replaces: ``emu.chaos(None)`` returns the final counts. ``ValueError`` for a
+        rate outside 0..=1, an empty ``kinds`` or an unknown kind."""
+        if rate is None:
+            settings: Optional[Dict[str, Any]] = None
+        else:
+            settings = {"rate": rate}
+            if seed is not None:
+                settings["seed"] = seed
+            if kinds is not None:
+                if isinstance(kinds, (str, bytes)) or isinstance(kinds, Mapping):
+                    raise TypeError("kinds must be a list of kinds, e.g. [\"drop_after_charge\"]")
+                settings["kinds"] = [
+                    {"kind": k} if isinstance(k, str) else dict(k) for k in kinds
+                ]
+            if path is not None:
+                settings["path"] = path
+        before: Dict[str, Any] = self._native.set_chaos(settings)
+        return ChaosReport._from_native(before)
+
+    def chaos_report(self) -> ChaosReport:
+        """What the random faults did since ``chaos(...)`` turned them on (all zero when off)."""
+        raw: Dict[str, Any] = self._native.chaos_report()
+        return ChaosReport._from_native(raw)
+
+    def chaos_settings(self) -> Optional[Dict[str, Any]]:
+        """The random faults in force (``{"rate", "kinds", "seed", "path"}``), or None."""
+        settings: Optional[Dict[str, Any]] = self._native.chaos()
+        return settings
+
     def reset(self) -> None:
-        """Back to the start: balances, records, assets, ledger and faults."""
+        """Back to the start: balances, records, assets, ledger, faults and random faults."""
         self._native.reset()
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ use napi::{Env, Result};
 use napi_derive::napi;
 use serde_json::{Value, json};
 use visionxl_core::{Error, ErrorCode, Violation, ViolationCode};
-use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault};
+use visionxl_emulator::{ApiKey, Chaos, Emulator, EmulatorConfig, Fault};
 
 use crate::error::{OrThrow, to_napi};
 
@@ -198,7 +198,50 @@ impl NativeEmulator {
         Ok(serde_json::to_value(faults).unwrap_or(Value::Null))
     }
 
-    /// Back to the configuration: balances, records, assets, ledger and faults.
+    /// Turns random faults on, given the emulator's chaos settings as JSON (`{"rate": 0.2,
+    /// "seed": 7, "kinds": [{"kind": "status", "status": 503}], "path": "/api/features"}`), or
+    /// off with `null`. Returns the report of the settings it replaces (`{"requests", "faults",
+    /// "by_kind"}`).
+    #[napi(catch_unwind)]
+    pub fn set_chaos(&self, chaos_json: Option<String>) -> Result<Value> {
+        let refused = |e: String| {
+            Error::validation(vec![Violation::new(
+                "chaos",
+                ViolationCode::NotAllowedValue,
+                format!("not chaos settings: {e}"),
+            )])
+        };
+        let chaos: Option<Chaos> = match chaos_json.as_deref() {
+            None | Some("null") => None,
+            Some(text) => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| refused(e.to_string()))
+                    .or_throw()?,
+            ),
+        };
+        let before = self.with(|e| {
+            let report = e.chaos_report();
+            e.set_chaos(chaos).map(|()| report)
+        })?;
+        let report = before.map_err(refused).or_throw()?;
+        Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+    }
+
+    /// The random faults in force (the emulator's JSON), or `null`.
+    #[napi(catch_unwind)]
+    pub fn chaos(&self) -> Result<Value> {
+        let chaos = self.with(|e| e.chaos())?;
+        Ok(serde_json::to_value(chaos).unwrap_or(Value::Null))
+    }
+
+    /// What the random faults did since they were set: `{"requests", "faults", "by_kind"}`.
+    #[napi(catch_unwind)]
+    pub fn chaos_report(&self) -> Result<Value> {
+        let report = self.with(|e| e.chaos_report())?;
+        Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+    }
+
+    /// Back to the configuration: balances, records, assets, ledger, faults and random faults.
     #[napi(catch_unwind)]
     pub fn reset(&self) -> Result<()> {
         self.with(|e| e.reset())

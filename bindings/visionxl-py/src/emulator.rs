@@ -7,7 +7,7 @@ use std::time::Duration;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault, FaultKind};
+use visionxl_emulator::{ApiKey, Chaos, ChaosReport, Emulator, EmulatorConfig, Fault, FaultKind};
 
 use crate::convert::json_to_py;
 
@@ -118,7 +118,49 @@ impl PyEmulator {
         json_to_py(py, &value)
     }
 
-    /// Back to the configuration: balances, records, assets, ledger and faults.
+    /// Turns random faults on, given the emulator's chaos settings as a dict (`{"rate": 0.2,
+    /// "seed": 7, "kinds": [{"kind": "status", "status": 503}], "path": "/api/features"}`;
+    /// `kinds` defaults to every kind), or off with None. Returns the report of the settings it
+    /// replaces (`{"requests", "faults", "by_kind"}`; empty when none were set). ValueError for
+    /// settings the emulator refuses (a rate outside 0..=1, no kinds, an unknown field).
+    #[pyo3(signature = (chaos = None))]
+    fn set_chaos<'py>(
+        &self,
+        py: Python<'py>,
+        chaos: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let chaos: Option<Chaos> = match chaos {
+            Some(obj) if !obj.is_none() => Some(
+                serde_json::from_value(to_json(obj)?)
+                    .map_err(|e| PyValueError::new_err(format!("not chaos settings: {e}")))?,
+            ),
+            _ => None,
+        };
+        let before = self.with(|e| {
+            let report = e.chaos_report();
+            e.set_chaos(chaos).map(|()| report)
+        })?;
+        let report =
+            before.map_err(|e| PyValueError::new_err(format!("not chaos settings: {e}")))?;
+        report_to_py(py, &report)
+    }
+
+    /// The random faults in force as a dict (the emulator's JSON), or None.
+    fn chaos<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let chaos = self.with(|e| e.chaos())?;
+        let value =
+            serde_json::to_value(&chaos).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        json_to_py(py, &value)
+    }
+
+    /// What the random faults did since they were set: `{"requests": n, "faults": n,
+    /// "by_kind": {"rate_limit": n, "status_503": n, ...}}`.
+    fn chaos_report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let report = self.with(|e| e.chaos_report())?;
+        report_to_py(py, &report)
+    }
+
+    /// Back to the configuration: balances, records, assets, ledger, faults and random faults.
     fn reset(&self) -> PyResult<()> {
         self.with(|e| e.reset())
     }
@@ -136,6 +178,11 @@ impl PyEmulator {
     fn running(&self) -> bool {
         self.inner.lock().map(|g| g.is_some()).unwrap_or(false)
     }
+}
+
+fn report_to_py<'py>(py: Python<'py>, report: &ChaosReport) -> PyResult<Bound<'py, PyAny>> {
+    let value = serde_json::to_value(report).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    json_to_py(py, &value)
 }
 
 /// Lists every [`FaultKind`] variant (with sample field values) and checks, at compile time,
