@@ -289,7 +289,12 @@ impl Generation {
                 on_progress,
             )
         });
-        futures_util::future::try_join_all(jobs).await
+        // Every image runs to its end even when another fails: dropping a save half way could
+        // leave an image without its sidecar. The first error (in image order) is returned.
+        futures_util::future::join_all(jobs)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// Downloads image `index` to `path` (its extension is corrected to the real image type;

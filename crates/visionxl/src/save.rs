@@ -603,8 +603,62 @@ async fn same_record(image: &Path, record_id: &str, index: usize) -> bool {
     v["record_id"] == record_id && v["index"] == index
 }
 
-/// Saves one image as `dir/name` (extension fixed), with its sidecar.
+/// Do the two files hold the same bytes? (Read in chunks: images may be large.)
+async fn same_bytes(a: &Path, b: &Path) -> bool {
+    use tokio::io::AsyncReadExt;
+    let (Ok(ma), Ok(mb)) = (tokio::fs::metadata(a).await, tokio::fs::metadata(b).await) else {
+        return false;
+    };
+    if ma.len() != mb.len() {
+        return false;
+    }
+    let (Ok(mut fa), Ok(mut fb)) = (
+        tokio::fs::File::open(a).await,
+        tokio::fs::File::open(b).await,
+    ) else {
+        return false;
+    };
+    let (mut ba, mut bb) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
+    loop {
+        let Ok(n) = fa.read(&mut ba).await else {
+            return false;
+        };
+        if n == 0 {
+            return true;
+        }
+        if fb.read_exact(&mut bb[..n]).await.is_err() || ba[..n] != bb[..n] {
+            return false;
+        }
+    }
+}
+
+/// An image file without its sidecar (`KeepSameRecord` only): an earlier save may have been cut
+/// off between moving the image into place and writing the sidecar.
+async fn sidecar_missing(image: &Path) -> bool {
+    !tokio::fs::try_exists(sidecar_path(image))
+        .await
+        .unwrap_or(true)
+}
+
+/// Saves one image as `dir/name` (extension fixed), with its sidecar. Errors name the record.
 pub(crate) async fn save_image(
+    generation: &Generation,
+    img: &GeneratedImage,
+    dir: &Path,
+    name: &str,
+    existing: Existing,
+    sidecar: bool,
+    on_progress: Option<&crate::generation::DownloadProgressFn>,
+) -> Result<PathBuf, Error> {
+    save_image_inner(generation, img, dir, name, existing, sidecar, on_progress)
+        .await
+        .map_err(|e| match e.record_id() {
+            Some(_) => e,
+            None => e.with_record_id(Some(generation.id().to_string())),
+        })
+}
+
+async fn save_image_inner(
     generation: &Generation,
     img: &GeneratedImage,
     dir: &Path,
@@ -617,12 +671,15 @@ pub(crate) async fn save_image(
     // A record's images are usually named from their path, extension included: check early so
     // nothing is downloaded for nothing.
     if existing != Existing::Overwrite && tokio::fs::try_exists(&planned).await.unwrap_or(false) {
-        if existing == Existing::KeepSameRecord
-            && same_record(&planned, generation.id(), img.index()).await
-        {
+        let keep = existing == Existing::KeepSameRecord;
+        if keep && same_record(&planned, generation.id(), img.index()).await {
             return Ok(planned);
         }
-        return Err(exists_error(&planned));
+        // Without a sidecar it may be this very image, saved by a run cut off before its
+        // sidecar: the download below tells, by its bytes.
+        if !(keep && sidecar_missing(&planned).await) {
+            return Err(exists_error(&planned));
+        }
     }
     let tmp = part_file(dir, name).map_err(|e| {
         io_err(
@@ -647,14 +704,20 @@ pub(crate) async fn save_image(
     drop(file);
     let final_name = fix_extension(name, done.kind.extension());
     let target = dir.join(&final_name);
-    if final_name != name
-        && existing == Existing::KeepSameRecord
-        && tokio::fs::try_exists(&target).await.unwrap_or(false)
-        && same_record(&target, generation.id(), img.index()).await
-    {
-        return Ok(target);
-    }
     let sidecar_file = sidecar_path(&target);
+    if existing == Existing::KeepSameRecord && tokio::fs::try_exists(&target).await.unwrap_or(false)
+    {
+        if same_record(&target, generation.id(), img.index()).await {
+            return Ok(target);
+        }
+        if sidecar_missing(&target).await && same_bytes(&target, &tmp_path).await {
+            // The image of an earlier save that was cut off before its sidecar: finish it.
+            if sidecar {
+                write_sidecar(generation, img, &sidecar_file, &final_name, &done, existing).await?;
+            }
+            return Ok(target);
+        }
+    }
     if existing != Existing::Overwrite
         && tokio::fs::try_exists(&sidecar_file).await.unwrap_or(false)
     {
@@ -678,31 +741,43 @@ pub(crate) async fn save_image(
         }
     }
     if sidecar {
-        let meta = json!({
-            "record_id": generation.id(),
-            "index": img.index(),
-            "file": final_name,
-            "storage_path": img.path(),
-            "source_url": strip_query(img.url()),
-            "content_type": done.kind.mime_type(),
-            "bytes": done.bytes,
-            "credits": generation.credits(),
-            "status": generation.status().as_str(),
-            "created_at": generation.created_at(),
-            "saved_at": utc_now(),
-            "emulated": generation.is_emulated(),
-            "request": generation.request_wire(),
-            "sdk": format!("visionxl-rust/{}", env!("CARGO_PKG_VERSION")),
-        });
-        write_file_atomic(
-            &sidecar_file,
-            &serde_json::to_vec_pretty(&meta).unwrap_or_default(),
-            existing,
-        )
-        .await?;
+        write_sidecar(generation, img, &sidecar_file, &final_name, &done, existing).await?;
     }
     tracing::debug!(record_id = generation.id(), file = %target.display(), bytes = done.bytes, "visionxl: image saved");
     Ok(target)
+}
+
+/// Writes the JSON sidecar of a saved image.
+async fn write_sidecar(
+    generation: &Generation,
+    img: &GeneratedImage,
+    sidecar_file: &Path,
+    final_name: &str,
+    done: &Downloaded,
+    existing: Existing,
+) -> Result<(), Error> {
+    let meta = json!({
+        "record_id": generation.id(),
+        "index": img.index(),
+        "file": final_name,
+        "storage_path": img.path(),
+        "source_url": strip_query(img.url()),
+        "content_type": done.kind.mime_type(),
+        "bytes": done.bytes,
+        "credits": generation.credits(),
+        "status": generation.status().as_str(),
+        "created_at": generation.created_at(),
+        "saved_at": utc_now(),
+        "emulated": generation.is_emulated(),
+        "request": generation.request_wire(),
+        "sdk": format!("visionxl-rust/{}", env!("CARGO_PKG_VERSION")),
+    });
+    write_file_atomic(
+        sidecar_file,
+        &serde_json::to_vec_pretty(&meta).unwrap_or_default(),
+        existing,
+    )
+    .await
 }
 
 /// Writes `data` to `path` through a temporary file and a rename.

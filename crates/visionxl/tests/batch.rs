@@ -924,3 +924,54 @@ async fn every_attempt_gets_its_own_sending_line() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn an_image_left_without_its_sidecar_is_finished_on_rerun_only_when_its_bytes_match() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let out = dir.path().join("out");
+    let reqs = requests(2);
+    let opts = || BatchOptions {
+        manifest: Some(manifest.clone()),
+        out_dir: Some(out.clone()),
+        ..Default::default()
+    };
+    let items = run_batch(&client, &reqs, opts()).await;
+    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
+    // A run cut off between moving an image into place and writing its sidecar: the image is
+    // there, its sidecar and the manifest's `saved` line are not.
+    let forget_saves = || {
+        let kept: String = std::fs::read_to_string(&manifest)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains(r#""event":"saved""#))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&manifest, kept).unwrap();
+    };
+    let image = items[1].files[0].clone();
+    let sidecar = std::path::PathBuf::from(format!("{}.json", image.display()));
+    std::fs::remove_file(&sidecar).unwrap();
+    forget_saves();
+    let items = run_batch(&client, &reqs, opts()).await;
+    assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sidecar).unwrap()).unwrap();
+    assert_eq!(meta["record_id"], items[1].result.as_ref().unwrap().id());
+    // Someone else's file under that name (other bytes, no sidecar) is never taken over.
+    std::fs::remove_file(&sidecar).unwrap();
+    std::fs::write(&image, b"RIFF\x04\x00\x00\x00WEBP").unwrap();
+    forget_saves();
+    let items = run_batch(&client, &reqs, opts()).await;
+    let err = items[1].save_error.as_ref().expect("refused");
+    assert_eq!(err.code(), visionxl::ErrorCode::IoError);
+    assert!(err.message().contains("refusing to overwrite"), "{err}");
+    assert_eq!(
+        err.record_id(),
+        Some(items[1].result.as_ref().unwrap().id())
+    );
+    assert_eq!(std::fs::read(&image).unwrap(), b"RIFF\x04\x00\x00\x00WEBP");
+    assert_eq!(emu.ledger().charges.len(), 2, "nothing paid twice");
+}
