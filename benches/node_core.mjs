@@ -58,8 +58,7 @@ const params = () => ({
 
 const sdk = () => JSON.stringify({ type: 'IMAGE_GENERATOR', model: MODEL_ID, promptObject: buildRequest(params()).wire, async: false });
 const sdkBuild = () => buildRequest(params());
-// As JSON text: parseWire of the wire *object* refuses seeds >= 2^32 (napi hands them over as
-// floats; reported), and this request's seed is 9,999,999,998.
+// From JSON text, as a request read from a file or the network arrives.
 const WIRE_TEXT = JSON.stringify(buildRequest(params()).wire);
 const sdkParseWire = () => parseWire(WIRE_TEXT);
 const hand = () =>

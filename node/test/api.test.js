@@ -100,6 +100,105 @@ describe('validate and buildRequest', () => {
   });
 });
 
+describe('integers from JS objects', () => {
+  // A JS number that is an integer is an integer for the core wherever a JS object crosses into
+  // Rust, at any safe magnitude: the seed goes up to 9,999,999,998 (> 2^32).
+  const BIG = 9_999_999_998;
+  // The same object behind a prototype that is not Object.prototype: the addon reads it
+  // value by value instead of as JSON text (both paths must agree).
+  const unplain = (o) => Object.assign(Object.create(Object.create(null)), o);
+  it('parseWire of a wire object keeps a seed >= 2^32 (as the JSON text form does)', () => {
+    const wire = vxl.buildRequest({ prompt: 'x', seed: BIG }).wire;
+    assert.equal(wire.leonardo_seed, BIG);
+    for (const w of [wire, unplain(wire), { ...wire, leonardo_tilling: undefined }]) {
+      const back = vxl.parseWire(w);
+      assert.equal(back.wire.leonardo_seed, BIG);
+      assert.equal(back.params.seed, BIG);
+      assert.deepEqual(back, vxl.parseWire(JSON.stringify(wire)));
+    }
+    const body = { type: 'IMAGE_GENERATOR', model: vxl.MODEL_ID, promptObject: { prompt: 'x', leonardo_seed: 2 ** 32 } };
+    assert.equal(vxl.parseWire(body).params.seed, 2 ** 32);
+    assert.equal(vxl.parseWire(unplain({ ...body, promptObject: unplain(body.promptObject) })).params.seed, 2 ** 32);
+  });
+  it('parseWire of a wire object: past the maximum is out_of_range, a fraction or NaN wrong_type', () => {
+    const code = (w) => {
+      try {
+        vxl.parseWire(w);
+        return 'ok';
+      } catch (e) {
+        assert.ok(e instanceof VisionXLError, String(e));
+        return e.violations.map((v) => `${v.field}/${v.code}`).join(',');
+      }
+    };
+    for (const mk of [(o) => o, unplain]) {
+      assert.equal(code(mk({ prompt: 'x', leonardo_seed: BIG + 1 })), 'leonardo_seed/out_of_range');
+      assert.equal(code(mk({ prompt: 'x', leonardo_seed: 2.5 })), 'leonardo_seed/wrong_type');
+      assert.equal(code(mk({ prompt: 'x', leonardo_seed: -1 })), 'leonardo_seed/out_of_range');
+      assert.equal(code(mk({ prompt: 'x', n: 2 ** 40 })), 'n/out_of_range');
+    }
+    // Not representable as JSON: read as JS values (NaN is a float, not an integer).
+    assert.equal(code({ prompt: 'x', leonardo_seed: NaN }), 'leonardo_seed/wrong_type');
+    assert.equal(code({ prompt: 'x', leonardo_contrast_ratio: Infinity }), 'leonardo_contrast_ratio/not_finite');
+    assert.equal(code({ prompt: 'x', leonardo_seed: 2 ** 60 }), 'leonardo_seed/out_of_range');
+    assert.equal(code([1]), 'promptObject/wrong_type');
+    assert.equal(code({ type: 'IMAGE_GENERATOR', promptObject: 3 }), 'promptObject/wrong_type');
+  });
+  it('validate, buildRequest, estimateCredits and planBatches take big integers as integers', () => {
+    for (const mk of [(o) => o, unplain]) {
+      assert.deepEqual(vxl.validate(mk({ prompt: 'x', seed: BIG })), []);
+      assert.equal(vxl.buildRequest(mk({ prompt: 'x', seed: BIG })).params.seed, BIG);
+      assert.deepEqual(vxl.validate(mk({ prompt: 'x', seed: BIG + 1 })).map((v) => `${v.field}/${v.code}`), ['leonardo_seed/out_of_range']);
+      assert.deepEqual(vxl.validate(mk({ prompt: 'x', seed: 2.5 })).map((v) => `${v.field}/${v.code}`), ['leonardo_seed/wrong_type']);
+      assert.deepEqual(vxl.validate(mk({ prompt: 'x', n: 2 ** 32 })).map((v) => `${v.field}/${v.code}`), ['n/out_of_range']);
+    }
+    assert.throws(() => vxl.estimateCredits('512x512', 2 ** 32), (e) => e.violations[0].code === 'out_of_range');
+    assert.throws(() => vxl.planBatches('512x512', 2 ** 40), (e) => e.violations[0].code === 'out_of_range');
+  });
+  it('floats cross exactly (17-digit fractions included)', () => {
+    for (let i = 0; i < 2000; i++) {
+      const x = 0.1 + Math.random() * 0.8;
+      const built = vxl.buildRequest({ prompt: 'x', initImageId: 'a', initStrength: x });
+      assert.equal(built.wire.leonardo_init_strength, x);
+      assert.equal(built.params.initStrength, x);
+      assert.equal(vxl.parseWire(built.wire).params.initStrength, x);
+    }
+  });
+  it('params read as JSON text and read value by value give the same answers', () => {
+    const cases = [
+      { prompt: 'a lighthouse', negativePrompt: 'blur', size: '1024x768', n: 4, guidanceScale: 12, numInferenceSteps: 45, seed: BIG, tiling: false, transparency: 'disabled', presetStyle: 'cinematic', imagePrompts: ['a-1', 'a-2'], initImageId: 'a-0', initStrength: 0.4, alchemy: true, contrastRatio: 0.5, photoReal: true, photoRealVersion: 'v2', photoRealStrength: 0.5, promptMagic: true, promptMagicVersion: 'v3', promptMagicStrength: 0.4, highContrast: true, enhancePrompt: true, enhancePromptInstruction: 'more light' },
+      { prompt: 'x', preset: 'max_detail', guidanceScale: 14 },
+      { prompt: '', preset: 'maximum', n: 9, guidanceScale: 99, size: '1024x1025' },
+      { prompt: 'x', guidance_scale: 3, guidanceScal: 3, leonardo_seed: 4, bogus: null },
+      { prompt: 'x', imagePrompts: ['a', 3, null], presetStyle: 'CINEMATIC', tiling: 'yes' },
+      { prompt: 'x', size: '512x512', n: 1, preset: null, seed: -0 },
+      { prompt: 'caf\u00e9 \u{1F98A} "quoted" \\ back\nslash' },
+      {},
+    ];
+    for (const p of cases) {
+      const label = JSON.stringify(p);
+      assert.deepEqual(vxl.validate(p), vxl.validate(unplain(p)), label);
+      let fast;
+      let slow;
+      try {
+        fast = vxl.buildRequest(p);
+      } catch (e) {
+        fast = { code: e.code, message: e.message, violations: e.violations };
+      }
+      try {
+        slow = vxl.buildRequest(unplain(p));
+      } catch (e) {
+        slow = { code: e.code, message: e.message, violations: e.violations };
+      }
+      assert.deepEqual(fast, slow, label);
+    }
+  });
+  it('answers are fresh objects: wire and params share nothing', () => {
+    const built = vxl.buildRequest({ prompt: 'x', imagePrompts: ['a'] });
+    built.wire.leonardo_image_prompts.push('b');
+    assert.deepEqual(built.params.imagePrompts, ['a']);
+  });
+});
+
 describe('violations have one shape everywhere (Python\'s Violation: field, code, message, severity)', () => {
   const keys = (v) => Object.keys(v).sort().join(',');
   it('the violations of a thrown validation_error carry severity "error"', () => {

@@ -73,6 +73,20 @@ describe('validation.json', () => {
       // A whole request body holding the promptObject is read the same way.
       const body = `{"type":"IMAGE_GENERATOR","model":${JSON.stringify(vxl.MODEL_ID)},"promptObject":${stringifyRaw(rawInput)}}`;
       checkReport(vxl.validateJson(body), c);
+      // parseWire of the wire *object* (JS numbers, as for validate) agrees with the text
+      // form: an integral number is an integer at any magnitude (seeds >= 2^32 included).
+      if (losesFloatness(rawInput)) {
+        // 2.0 in the vector: a JS object cannot say it.
+      } else if (c.errors.length === 0) {
+        assert.deepEqual(pairs(vxl.parseWire(c.input).warnings), pairs(c.warnings), 'parseWire(object)');
+      } else {
+        assert.throws(() => vxl.parseWire(c.input), (e) => {
+          assert.ok(e instanceof vxl.VisionXLError, String(e));
+          assert.equal(e.code, 'validation_error');
+          assert.deepEqual(pairs(e.violations), pairs(c.errors), 'parseWire(object)');
+          return true;
+        });
+      }
       if (typedPossible) {
         const params = {};
         for (const [k, v] of Object.entries(c.input)) params[wireToCamel.get(k) ?? k] = v;
@@ -145,6 +159,9 @@ describe('wire.json', () => {
       // Parsed back (from JSON text with the vector's own number spelling), the same request.
       const back = vxl.parseWire(stringifyRaw(raw.cases[idx].wire));
       assert.deepEqual(back.wire, c.wire, 'wire parsed back');
+      // ... and from the wire object, and from a whole request body holding it.
+      assert.deepEqual(vxl.parseWire(c.wire), back, 'wire object parsed back');
+      assert.deepEqual(vxl.parseWire({ type: 'IMAGE_GENERATOR', model: vxl.MODEL_ID, promptObject: c.wire }), back, 'request body parsed back');
       assert.deepEqual(vxl.buildRequest(back.params).wire, c.wire, 'camelCase params round trip');
       assert.equal(built.credits, vxl.estimateCredits(c.wire.size, c.wire.n));
     });

@@ -497,7 +497,8 @@ pub struct NativeBatchItem {
 
 #[napi]
 impl NativeBatchItem {
-    /// `{index, key, resumed, files, error, saveError, progress}` (errors as encoded data).
+    /// `{index, key, resumed, files, error, saveError, progress}` (errors as encoded data;
+    /// `saveError` is the save error, else the manifest error).
     #[napi(catch_unwind)]
     pub fn info(&self) -> Value {
         let guard = self.item.lock().unwrap_or_else(|e| e.into_inner());
@@ -520,7 +521,14 @@ impl NativeBatchItem {
                 "resumed": item.resumed,
                 "files": item.files.iter().map(|f| f.to_string_lossy()).collect::<Vec<_>>(),
                 "error": item.result.as_ref().err().map(error_json),
-                "saveError": item.save_error.as_ref().map(error_json),
+                // What failed after the (paid) generation: saving, else recording it in the
+                // manifest (`index.d.ts`: "download, saving, manifest"), as Python's item error
+                // and `BatchItem::is_ok` count both.
+                "saveError": item
+                    .save_error
+                    .as_ref()
+                    .or(item.manifest_error.as_ref())
+                    .map(error_json),
                 "progress": progress,
             }),
         }

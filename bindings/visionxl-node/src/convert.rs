@@ -4,10 +4,14 @@
 //! `2.0`, which JavaScript cannot tell apart) is an integer, anything else a float, NaN and
 //! ±Infinity included, so the core reports `not_finite` instead of a JSON `null` slipping through.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use napi::bindgen_prelude::{Array, BigInt, Object, Unknown};
 use napi::{JsValue, Result, ValueType};
+use visionxl_core::spec::{self, PARAMS};
 use visionxl_core::{
-    Error, GenerateRequest, Naming, ParamValue, Preset, Report, Violation, ViolationCode,
+    Error, GenerateRequest, Naming, ParamSpec, ParamValue, Preset, Report, Violation, ViolationCode,
 };
 
 /// The key of a params object that names a preset (`max_detail`, `defaults`), not a parameter.
@@ -83,16 +87,27 @@ pub struct Params {
 
 /// Reads a params object: every own enumerable key, converted.
 pub fn read_params(obj: &Object<'_>) -> Result<Params> {
-    let mut out = Params {
-        entries: Vec::new(),
-        preset: None,
-        errors: Vec::new(),
-    };
-    for key in Object::keys(obj)? {
+    let keys = Object::keys(obj)?;
+    let mut entries = Vec::with_capacity(keys.len());
+    for key in keys {
         let value = match obj.get::<Unknown>(&key)? {
             Some(v) => to_param_value(&v)?,
             None => ParamValue::Null,
         };
+        entries.push((key, value));
+    }
+    Ok(params_from_entries(entries))
+}
+
+/// Reads params given as `(name, value)` pairs in the object's key order: splits off the preset.
+pub fn params_from_entries(entries: impl IntoIterator<Item = (String, ParamValue)>) -> Params {
+    let entries = entries.into_iter();
+    let mut out = Params {
+        entries: Vec::with_capacity(entries.size_hint().0),
+        preset: None,
+        errors: Vec::new(),
+    };
+    for (key, value) in entries {
         if key == PRESET_KEY {
             match value {
                 ParamValue::Null => {}
@@ -114,12 +129,163 @@ pub fn read_params(obj: &Object<'_>) -> Result<Params> {
         }
         out.entries.push((key, value));
     }
-    Ok(out)
+    out
+}
+
+/// Parses the JSON text of an object (`JSON.stringify` of a params object or wire object whose
+/// every value JSON expresses exactly: see `node/lib/core.js`) into its `(key, value)` pairs.
+/// A JSON integer is an integer and any other number a float, as for a JS number.
+pub fn entries_from_json_text(text: &str) -> Result<Vec<(String, ParamValue)>> {
+    let Entries(entries) = serde_json::from_str(text)
+        .map_err(|e| napi::Error::from_reason(format!("internal error: bad params JSON: {e}")))?;
+    Ok(entries
+        .into_iter()
+        .map(|(k, v)| (k, json_param_value(v)))
+        .collect())
+}
+
+/// A JSON object's members in order (no map: `JSON.stringify` never repeats a key).
+struct Entries(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Entries, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// A JSON value as a parameter value (strings moved, not copied).
+fn json_param_value(v: serde_json::Value) -> ParamValue {
+    match v {
+        serde_json::Value::String(s) => ParamValue::Str(s),
+        serde_json::Value::Array(a) => {
+            ParamValue::List(a.into_iter().map(json_param_value).collect())
+        }
+        other => ParamValue::from(&other),
+    }
+}
+
+/// The value as an object, when it is one (and not an array).
+fn as_object<'a>(v: &Unknown<'a>) -> Result<Option<Object<'a>>> {
+    Ok(if v.get_type()? == ValueType::Object && !v.is_array()? {
+        // SAFETY: checked to be a (non-array) object.
+        Some(unsafe { v.cast::<Object>()? })
+    } else {
+        None
+    })
+}
+
+/// The `(wire name, value)` pairs of a wire `promptObject` given as a JS object (or of the
+/// `promptObject` of a whole request body), numbers read as [`to_param_value`] reads them: an
+/// integral number is an integer at any magnitude (a seed of 9999999998 included), NaN a float
+/// the core reports as `not_finite`. `Err` when there is no object to read.
+pub fn wire_entries_from_unknown(
+    value: &Unknown<'_>,
+) -> Result<std::result::Result<Vec<(String, ParamValue)>, Violation>> {
+    use visionxl_core::wire::{is_request_body, not_an_object};
+    let Some(obj) = as_object(value)? else {
+        return Ok(Err(not_an_object(to_param_value(value)?.type_name())));
+    };
+    let keys = Object::keys(&obj)?;
+    let target = if is_request_body(|k| keys.iter().any(|key| key == k)) {
+        let inner = obj
+            .get::<Unknown>("promptObject")?
+            .ok_or_else(|| napi::Error::from_reason("promptObject vanished"))?;
+        match as_object(&inner)? {
+            Some(o) => o,
+            None => return Ok(Err(not_an_object(to_param_value(&inner)?.type_name()))),
+        }
+    } else {
+        obj
+    };
+    let mut entries = Vec::new();
+    for key in Object::keys(&target)? {
+        let value = match target.get::<Unknown>(&key)? {
+            Some(v) => to_param_value(&v)?,
+            None => ParamValue::Null,
+        };
+        entries.push((key, value));
+    }
+    Ok(Ok(entries))
+}
+
+/// The camelCase names of the parameter table, in its order. Computed once: the core's
+/// `spec::lookup(name, Naming::Camel)` builds every row's name on each comparison, which was
+/// most of the cost of a request built from Node.
+fn camel_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| PARAMS.iter().map(ParamSpec::camel).collect())
+}
+
+/// The row of a camelCase name.
+fn camel_spec(name: &str) -> Option<&'static ParamSpec> {
+    camel_names()
+        .iter()
+        .position(|c| c == name)
+        .map(|i| &PARAMS[i])
+}
+
+/// The camelCase name of a wire name.
+pub fn camel_of_wire(wire: &str) -> Option<&'static str> {
+    PARAMS
+        .iter()
+        .position(|p| p.wire == wire)
+        .map(|i| camel_names()[i].as_str())
 }
 
 /// The request (as far as it could be built) and every error and warning.
+///
+/// The same as `GenerateRequest::check_params(entries, Naming::Camel, preset)`, cheaper: known
+/// camelCase names are handed to the core as their SDK names (the same rows, found without
+/// building names), and the `unknown_field` violation of any other name is made again in
+/// camelCase terms (its suggestions). A name that is not camelCase but is an SDK name
+/// (`guidance_scale`) would be accepted that way, so such params take the core's own path.
 pub fn check(params: Params) -> (GenerateRequest, Report) {
-    let checked = GenerateRequest::check_params(params.entries, Naming::Camel, params.preset);
+    let sdk_named = params
+        .entries
+        .iter()
+        .any(|(k, _)| camel_spec(k).is_none() && spec::by_sdk(k).is_some());
+    let checked = if sdk_named {
+        GenerateRequest::check_params(params.entries, Naming::Camel, params.preset)
+    } else {
+        let mut unknown: Vec<String> = Vec::new();
+        let entries: Vec<(Cow<'static, str>, ParamValue)> = params
+            .entries
+            .into_iter()
+            .map(|(k, v)| match camel_spec(&k) {
+                Some(spec) => (Cow::Borrowed(spec.sdk), v),
+                None => {
+                    unknown.push(k.clone());
+                    (Cow::Owned(k), v)
+                }
+            })
+            .collect();
+        let mut checked = GenerateRequest::check_params(entries, Naming::Sdk, params.preset);
+        if !unknown.is_empty() {
+            for v in &mut checked.report.errors {
+                if v.code == ViolationCode::UnknownField && unknown.contains(&v.field) {
+                    *v = visionxl_core::validate::unknown_field(&v.field, Naming::Camel);
+                }
+            }
+        }
+        checked
+    };
     let mut report = checked.report;
     let mut errors = params.errors;
     errors.append(&mut report.errors);
