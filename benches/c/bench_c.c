@@ -104,6 +104,65 @@ static vxl_request *make_request(void) {
     return req;
 }
 
+/* The request of crates/visionxl-core/benches/request.rs: every field set. */
+static vxl_request *make_full_request(void) {
+    static const char *const prompts[] = {"asset-1", "asset-2"};
+    vxl_request *req = NULL;
+    vxl_error *err = NULL;
+    if (vxl_request_new("a lighthouse on a cliff at dusk, volumetric fog", &req, &err) != VXL_OK ||
+        vxl_request_set_negative_prompt(req, "blurry, low quality", &err) != VXL_OK ||
+        vxl_request_set_size(req, "1024x768", &err) != VXL_OK ||
+        vxl_request_set_n(req, 4, &err) != VXL_OK ||
+        vxl_request_set_guidance_scale(req, 12, &err) != VXL_OK ||
+        vxl_request_set_num_inference_steps(req, 45, &err) != VXL_OK ||
+        vxl_request_set_seed(req, 9999999998ULL, &err) != VXL_OK ||
+        vxl_request_set_tiling(req, false, &err) != VXL_OK ||
+        vxl_request_set_transparency(req, "disabled", &err) != VXL_OK ||
+        vxl_request_set_preset_style(req, "cinematic", &err) != VXL_OK ||
+        vxl_request_set_image_prompts(req, prompts, 2, &err) != VXL_OK ||
+        vxl_request_set_init_image_id(req, "asset-0", &err) != VXL_OK ||
+        vxl_request_set_init_strength(req, 0.4, &err) != VXL_OK ||
+        vxl_request_set_fantasy_avatar(req, false, &err) != VXL_OK ||
+        vxl_request_set_alchemy(req, true, &err) != VXL_OK ||
+        vxl_request_set_contrast_ratio(req, 0.5, &err) != VXL_OK ||
+        vxl_request_set_expanded_domain(req, true, &err) != VXL_OK ||
+        vxl_request_set_photo_real(req, true, &err) != VXL_OK ||
+        vxl_request_set_photo_real_version(req, "v2", &err) != VXL_OK ||
+        vxl_request_set_photo_real_strength(req, 0.5, &err) != VXL_OK ||
+        vxl_request_set_prompt_magic(req, true, &err) != VXL_OK ||
+        vxl_request_set_prompt_magic_version(req, "v3", &err) != VXL_OK ||
+        vxl_request_set_prompt_magic_strength(req, 0.4, &err) != VXL_OK ||
+        vxl_request_set_high_contrast(req, true, &err) != VXL_OK ||
+        vxl_request_set_high_resolution(req, true, &err) != VXL_OK ||
+        vxl_request_set_enhance_prompt(req, true, &err) != VXL_OK ||
+        vxl_request_set_enhance_prompt_instruction(req, "more dramatic light", &err) != VXL_OK) {
+        die_vxl("building the full request", err);
+    }
+    return req;
+}
+
+/* The same promptObject written by hand with snprintf: no validation (the C baseline). */
+static size_t hand_written_body(char *buf, size_t cap, const char *prompt) {
+    int n = snprintf(
+        buf, cap,
+        "{\"type\":\"IMAGE_GENERATOR\",\"model\":\"5c232a9e-9061-4777-980a-ddc8e65647c6\","
+        "\"promptObject\":{\"prompt\":\"%s\",\"negativePrompt\":\"%s\",\"size\":\"%s\",\"n\":%d,"
+        "\"leonardo_guidance_scale\":%d,\"leonardo_num_inference_steps\":%d,"
+        "\"leonardo_seed\":%llu,\"leonardo_tilling\":false,\"leonardo_transparency\":\"disabled\","
+        "\"leonardo_preset_style\":\"CINEMATIC\",\"leonardo_image_prompts\":[\"asset-1\",\"asset-2\"],"
+        "\"leonardo_init_image_id\":\"asset-0\",\"leonardo_init_strength\":%g,"
+        "\"leonardo_fantasy_avatar\":false,\"leonardo_alchemy\":true,\"leonardo_contrast_ratio\":%g,"
+        "\"leonardo_expanded_domain\":true,\"leonardo_photo_real\":true,"
+        "\"leonardo_photo_real_version\":\"v2\",\"leonardo_photo_real_strength\":%g,"
+        "\"leonardo_prompt_magic\":true,\"leonardo_prompt_magic_version\":\"v3\","
+        "\"leonardo_prompt_magic_strength\":%g,\"leonardo_hight_constrast\":true,"
+        "\"leonardo_hight_resolution\":true,\"leonardo_enhance_prompt\":true,"
+        "\"leonardo_enhance_prompt_instruction\":\"%s\"},\"async\":false}",
+        prompt, "blurry, low quality", "1024x768", 4, 12, 45, 9999999998ULL, 0.4, 0.5, 0.5, 0.4,
+        "more dramatic light");
+    return n < 0 ? 0 : (size_t)n;
+}
+
 static vxl_client *make_client(const struct settings *s) {
     vxl_client_options *opts = NULL;
     vxl_client *client = NULL;
@@ -394,6 +453,50 @@ int main(int argc, char **argv) {
         printf("RESULT c_request_build iters=%ld ns_per_call=%.0f (new + 3 setters + "
                "to_json_dup + free; %zu bytes of JSON; checksum %zu)\n",
                s.build_iters, t * 1e9 / (double)s.build_iters, json_len, sink);
+    }
+
+    /* (c') every field set, next to the same body written by hand with snprintf. */
+    {
+        double t_sdk = 1e300, t_hand = 1e300;
+        size_t sink = 0;
+        char buf[2048];
+        long full_iters = s.build_iters / 5 + 1;
+        int r;
+        for (r = 0; r < 7; r++) {
+            double t;
+            t0 = now_s();
+            for (k = 0; k < full_iters; k++) {
+                vxl_request *q = make_full_request();
+                char *json = NULL;
+                vxl_error *err = NULL;
+                if (vxl_request_to_json_dup(q, &json, &err) != VXL_OK) {
+                    die_vxl("vxl_request_to_json_dup", err);
+                }
+                sink += strlen(json);
+                vxl_string_free(json);
+                vxl_request_free(q);
+            }
+            t = now_s() - t0;
+            t_sdk = t < t_sdk ? t : t_sdk;
+            t0 = now_s();
+            for (k = 0; k < full_iters; k++) {
+                char *copy;
+                size_t len = hand_written_body(buf, sizeof buf, "a lighthouse on a cliff at dusk, volumetric fog");
+                copy = malloc(len + 1); /* what to_json_dup hands over: an owned string */
+                if (copy == NULL) {
+                    return 1;
+                }
+                memcpy(copy, buf, len + 1);
+                sink += strlen(copy);
+                free(copy);
+            }
+            t = now_s() - t0;
+            t_hand = t < t_hand ? t : t_hand;
+        }
+        printf("RESULT c_core sdk_ns_per_call=%.0f hand_snprintf_ns_per_call=%.0f "
+               "ratio_sdk_over_hand=%.2f (every field; best of 7 x %ld; checksum %zu)\n",
+               t_sdk * 1e9 / (double)full_iters, t_hand * 1e9 / (double)full_iters,
+               t_sdk / t_hand, full_iters, sink);
     }
 
     /* (a) vs (b), sequential. One warm-up round each (connections, caches). */
