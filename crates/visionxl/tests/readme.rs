@@ -1,5 +1,5 @@
 //! The README's Rust quickstart is `examples/readme_quickstart.rs`, verbatim; this runs it
-//! against the emulator.
+//! against the emulator. Its fault-testing example is `examples/readme_faults.rs`, run too.
 
 mod quickstart {
     include!("../examples/readme_quickstart.rs");
@@ -9,14 +9,32 @@ mod quickstart {
     }
 }
 
+mod faults {
+    include!("../examples/readme_faults.rs");
+
+    pub fn run() -> Result<(), Box<dyn std::error::Error>> {
+        main()
+    }
+}
+
 #[test]
 fn readme_rust_quickstart_runs_against_the_emulator() {
-    let example = include_str!("../examples/readme_quickstart.rs");
     let readme = include_str!("../../../README.md");
-    assert!(
-        readme.contains(example.trim()),
-        "README.md must show examples/readme_quickstart.rs verbatim"
-    );
+    for (name, example) in [
+        (
+            "readme_quickstart.rs",
+            include_str!("../examples/readme_quickstart.rs"),
+        ),
+        (
+            "readme_faults.rs",
+            include_str!("../examples/readme_faults.rs"),
+        ),
+    ] {
+        assert!(
+            readme.contains(example.trim()),
+            "README.md must show examples/{name} verbatim"
+        );
+    }
     let emu = visionxl_emulator::Emulator::start_blocking(Default::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     // This test binary holds only this test, so changing the process's environment is safe.
@@ -26,6 +44,15 @@ fn readme_rust_quickstart_runs_against_the_emulator() {
         std::env::remove_var("ONEMIN_ASSET_BASE_URL");
     }
     std::env::set_current_dir(dir.path()).unwrap();
+    faults::run().unwrap();
+    let manifest = std::fs::read_to_string(dir.path().join("faults-out/manifest.jsonl")).unwrap();
+    assert!(
+        manifest
+            .lines()
+            .filter(|l| l.contains(r#""event":"sending""#))
+            .count()
+            >= 20
+    );
     quickstart::run().unwrap();
     let saved = std::fs::read_dir(dir.path().join("visionxl-out"))
         .unwrap()
