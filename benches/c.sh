@@ -26,26 +26,12 @@ target=$CARGO_TARGET_DIR/release
 
 step() { printf '\n--> bench c: %s\n' "$*"; }
 
-export DEBIAN_FRONTEND=noninteractive
-apt_updated=0
-apt_install() {
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
-  if [ "$apt_updated" -eq 0 ]; then
-    $sudo apt-get update -qq </dev/null
-    apt_updated=1
-  fi
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null
-}
+# apt_install, emulator_start/emulator_stop
+. "$root/scripts/lib.sh"
 
 work=$(mktemp -d)
-emu_pid=""
 cleanup() {
-  if [ -n "$emu_pid" ]; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-  fi
+  emulator_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -82,23 +68,9 @@ step "start the emulator (release binary, 127.0.0.1)"
 # The default key with credits enough for any run (each request costs 312 credits).
 key=vxl-emulator-key
 printf '[{"key": "%s", "credits": 1000000000000}]\n' "$key" >"$work/keys.json"
-"$target/visionxl-emulator" --port 0 --keys "$work/keys.json" >"$work/emu.out" 2>"$work/emu.err" </dev/null &
-emu_pid=$!
-url=""
-for _ in $(seq 1 300); do
-  url=$(head -n 1 "$work/emu.out" 2>/dev/null || true)
-  case "$url" in http://127.0.0.1:*) break ;; esac
-  kill -0 "$emu_pid" 2>/dev/null || break
-  sleep 0.1
-done
-case "$url" in
-  http://127.0.0.1:*) echo "  emulator at $url (pid $emu_pid)" ;;
-  *)
-    echo "error: the emulator did not start" >&2
-    cat "$work/emu.err" >&2
-    exit 1
-    ;;
-esac
+emulator_start "$target/visionxl-emulator" --keys "$work/keys.json"
+url=$base_url
+echo "  emulator at $url (pid $emu_pid)"
 
 step "run ($(nproc) cores; numbers on a shared machine are preliminary)"
 "$work/bench_c" --url "$url" --key "$key" "$@" | tee "$work/out.txt"

@@ -33,17 +33,11 @@ key=vxl-emulator-key
 
 step() { printf '\n--> download memory: %s\n' "$*"; }
 
+# emulator_start/emulator_stop
+. "$root/scripts/lib.sh"
 work=$(mktemp -d)
-emu_pid=""
-stop_emulator() {
-  if [ -n "$emu_pid" ]; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-    emu_pid=""
-  fi
-}
 cleanup() {
-  stop_emulator
+  emulator_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -69,23 +63,8 @@ else
 fi
 
 start_emulator() {
-  stop_emulator
-  # Emptied here, not by the background job's redirection (which may come too late): the URL
-  # read below must be the new emulator's.
-  : >"$work/emu.out"
-  "$target/visionxl-emulator" --port 0 --picture-padding-bytes "$1" \
-    >"$work/emu.out" 2>"$work/emu.err" </dev/null &
-  emu_pid=$!
-  url=""
-  for _ in $(seq 1 300); do
-    url=$(head -n 1 "$work/emu.out" 2>/dev/null || true)
-    case "$url" in http://127.0.0.1:*) return 0 ;; esac
-    kill -0 "$emu_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "error: the emulator did not start" >&2
-  cat "$work/emu.err" >&2
-  exit 1
+  emulator_start "$target/visionxl-emulator" --picture-padding-bytes "$1" || exit 1
+  url=$base_url
 }
 
 : >"$work/results.txt"
@@ -103,7 +82,7 @@ for pad in "${paddings[@]}"; do
     node benches/download_memory.mjs --url "$url" --key "$key" |
       sed "s/^RESULT download_memory /&padding=$pad /" | tee -a "$work/results.txt" || true
   fi
-  stop_emulator
+  emulator_stop
 done
 
 echo

@@ -27,18 +27,8 @@ target=$CARGO_TARGET_DIR
 
 step() { printf '\n--> C: %s\n' "$*"; }
 
-export DEBIAN_FRONTEND=noninteractive
-apt_updated=0
-apt_install() {
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
-  if [ "$apt_updated" -eq 0 ]; then
-    $sudo apt-get update -qq </dev/null
-    apt_updated=1
-  fi
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null
-}
+# apt_install, emulator_start/emulator_stop
+. "$root/scripts/lib.sh"
 
 step "tools"
 missing=()
@@ -79,12 +69,8 @@ pass() { passed=$((passed + 1)); echo "  ok   $*"; }
 fail() { failed=$((failed + 1)); echo "  FAIL $*"; }
 
 work=$(mktemp -d)
-emu_pid=""
 cleanup() {
-  if [ -n "$emu_pid" ]; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-  fi
+  emulator_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -149,14 +135,7 @@ fi
 echo "  pkg-config --cflags --libs visionxl: $(pkg-config --cflags --libs visionxl)"
 
 step "examples/c/generate.c against the emulator"
-"$target/debug/visionxl-emulator" --port 0 >"$work/emu.out" 2>"$work/emu.err" </dev/null &
-emu_pid=$!
-for _ in $(seq 1 600); do # wait for it to print its URL (bounded: at most a minute)
-  if head -n 1 "$work/emu.out" 2>/dev/null | grep -q '^http://'; then break; fi
-  if ! kill -0 "$emu_pid" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-base_url=$(head -n 1 "$work/emu.out" || true)
+emulator_start "$target/debug/visionxl-emulator" || true
 echo "  emulator at ${base_url:-<none>}"
 
 # Dynamic: exactly what the README shows.

@@ -82,17 +82,11 @@ step "contract: build the emulator (debug)"
 cargo build --locked -p visionxl-emulator
 emulator="$CARGO_TARGET_DIR/debug/visionxl-emulator"
 
+# emulator_start/emulator_stop
+. "$root/scripts/lib.sh"
 work=$(mktemp -d)
-emu_pid=""
-stop_emulator() {
-  if [ -n "$emu_pid" ]; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-    emu_pid=""
-  fi
-}
 cleanup() {
-  stop_emulator
+  emulator_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -104,25 +98,8 @@ printf '[{"key": "%s", "credits": 1000000000000}]\n' "$key" >"$work/keys.json"
 
 # Starts a fresh emulator; sets base_url.
 start_emulator() {
-  stop_emulator
-  : >"$work/emu.out"
-  "$emulator" --port 0 --keys "$work/keys.json" >"$work/emu.out" 2>>"$work/emu.err" </dev/null &
-  emu_pid=$!
-  base_url=""
-  for _ in $(seq 1 300); do # at most 30 s
-    base_url=$(head -n 1 "$work/emu.out" 2>/dev/null || true)
-    case "$base_url" in http://127.0.0.1:*) break ;; esac
-    if ! kill -0 "$emu_pid" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  case "$base_url" in
-    http://127.0.0.1:*) echo "  emulator at $base_url (pid $emu_pid)" ;;
-    *)
-      echo "error: the emulator did not start" >&2
-      cat "$work/emu.err" >&2 || true
-      exit 1
-      ;;
-  esac
+  emulator_start "$emulator" --keys "$work/keys.json" || exit 1
+  echo "  emulator at $base_url (pid $emu_pid)"
 }
 
 # schemathesis configuration and hooks (written here so the run needs no other files).
@@ -330,13 +307,13 @@ refs=$(upload_asset)
 echo "  uploaded a 1x1 PNG for asset references: $refs"
 export VXL_CONTRACT_ASSET_REFS="$refs"
 run_pass service --include-tag service --include-tag downloads "$@"
-stop_emulator
+emulator_stop
 
 step "contract pass 2: control endpoints (/_emulator/*), fresh emulator"
 start_emulator
 # No links among the control endpoints: no stateful phase.
 run_pass control --include-tag control --phases examples,coverage,fuzzing "$@"
-stop_emulator
+emulator_stop
 
 if grep -qiE 'panicked|RUST_BACKTRACE' "$work/emu.err"; then
   echo "error: the emulator panicked:" >&2
