@@ -8,8 +8,10 @@
 // temporary directory, and prints one `RESULT download_memory lang=node ...` line: the file's
 // size, the peak RSS (/proc/self/status VmHWM, reset just before the save through
 // /proc/self/clear_refs, and process.resourceUsage().maxRSS) and VmRSS. --url/--key default to
-// ONEMIN_BASE_URL/ONEMIN_API_KEY. An image above the client's 64 MiB cap (max_image_bytes, not
-// settable from Node) fails: the line then says error=<code>. Loads the package from ../node.
+// ONEMIN_BASE_URL/ONEMIN_API_KEY. --max-image-bytes N sets the client's cap
+// (new Client({maxImageBytes: N}); default the client's own, 64 MiB): an image above it fails, and
+// the line then says error=<code>. benches/download-memory.sh passes 1 GiB, like the Rust example.
+// Loads the package from ../node.
 // Run by benches/download-memory.sh. Linux only.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -42,8 +44,13 @@ const opt = (name, fallback) => {
 };
 const url = opt('--url', process.env.ONEMIN_BASE_URL);
 const key = opt('--key', process.env.ONEMIN_API_KEY);
+const maxImageBytes = opt('--max-image-bytes', undefined);
 
-const client = new Client({ apiKey: key, baseUrl: url });
+const client = new Client({
+  apiKey: key,
+  baseUrl: url,
+  ...(maxImageBytes === undefined ? {} : { maxImageBytes: Number(maxImageBytes) }),
+});
 const gen = await client.generate({
   prompt: 'a lighthouse, memory benchmark',
   size: '512x512',

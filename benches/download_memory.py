@@ -8,8 +8,9 @@ any size with --picture-padding-bytes N), saves it with Client(...).generate(...
 a temporary directory, and prints one `RESULT download_memory lang=python ...` line: the file's
 size, the peak RSS (resource.getrusage ru_maxrss and /proc/self/status VmHWM, reset just before
 the save through /proc/self/clear_refs so the growth is what the save needed) and VmRSS.
---url/--key default to ONEMIN_BASE_URL/ONEMIN_API_KEY. An image above the client's 64 MiB cap
-(max_image_bytes, not settable from Python) fails: the line then says error=<code>.
+--url/--key default to ONEMIN_BASE_URL/ONEMIN_API_KEY. --max-image-bytes N sets the client's
+cap (Client(max_image_bytes=N); default the client's own, 64 MiB): an image above it fails, and
+the line then says error=<code>. benches/download-memory.sh passes 1 GiB, like the Rust example.
 Run by benches/download-memory.sh. Linux only.
 """
 
@@ -47,8 +48,10 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--url", default=os.environ.get("ONEMIN_BASE_URL"))
     p.add_argument("--key", default=os.environ.get("ONEMIN_API_KEY"))
+    p.add_argument("--max-image-bytes", type=int, default=None)
     a = p.parse_args()
-    client = visionxl.Client(a.key, base_url=a.url)
+    options = {} if a.max_image_bytes is None else {"max_image_bytes": a.max_image_bytes}
+    client = visionxl.Client(a.key, base_url=a.url, **options)
     gen = client.generate(
         "a lighthouse, memory benchmark", size="512x512", transparency="foreground_only", seed=1
     )

@@ -320,11 +320,25 @@ enum vxl_status vxl_client_options_set_poll_timeout_ms(struct vxl_client_options
                                                        struct vxl_error **err);
 
 /**
+ * The largest image a save or download accepts, in bytes (default 67108864, 64 MiB): checked
+ * from `Content-Length` before downloading and while streaming; a larger image fails with
+ * `"download_error"` naming the limit. It applies to the generations this client makes or
+ * reads (`vxl_generate`, `vxl_get_generation`, ...): a generation always downloads with the
+ * settings of the client it came from. Must be greater than 0: `vxl_client_new_with_options`
+ * refuses 0 with a `"validation_error"` whose violation names `max_image_bytes`.
+ */
+enum vxl_status vxl_client_options_set_max_image_bytes(struct vxl_client_options *opts,
+                                                       uint64_t max_image_bytes,
+                                                       struct vxl_error **err);
+
+/**
  * Creates a client from options (which stay owned by the caller).
  *
  * On success `*out` receives a new client the caller frees with `vxl_client_free`. Fails with
- * `"authentication_error"` when there is no key, `"validation_error"` for a bad URL or plain
- * `http://` to a host that is not loopback.
+ * `"validation_error"` for a setting out of range (a zero timeout or `max_image_bytes`: one
+ * violation per bad setting, its field the setting's name), then `"authentication_error"`
+ * when there is no key, `"validation_error"` for a bad URL or plain `http://` to a host that
+ * is not loopback.
  */
 enum vxl_status vxl_client_new_with_options(const struct vxl_client_options *opts,
                                             struct vxl_client **out,
@@ -549,7 +563,9 @@ const char *vxl_generation_raw_json(const struct vxl_generation *generation);
  * (record id, request, price, time) next to each. Files are streamed to a temporary name and
  * renamed; an existing file is never overwritten (`"io_error"` naming it).
  *
- * `client` runs the downloads (normally the one that made `generation`).
+ * `client` runs the downloads (normally the one that made `generation`); the download
+ * settings (download timeout, `max_image_bytes`, retries) are those of the client that made
+ * or read `generation`.
  */
 enum vxl_status vxl_generation_save(const struct vxl_client *client,
                                     const struct vxl_generation *generation,

@@ -239,6 +239,12 @@ export interface ClientOptions {
   allowInsecureHttp?: boolean;
   /** Use async mode (submit, then poll) for every generation. Default false. */
   asyncMode?: boolean;
+  /**
+   * The largest image a save or download accepts, in bytes (default 67108864, 64 MiB): checked
+   * from Content-Length before downloading and while streaming; a larger image fails with
+   * `download_error` naming the limit. An integer >= 1 (0 is a `validation_error`).
+   */
+  maxImageBytes?: number;
 }
 
 /** One result image. */

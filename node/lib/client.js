@@ -83,6 +83,7 @@ const CLIENT_OPTIONS = {
   requestsPerMinute: is.int(1, 1_000_000),
   allowInsecureHttp: is.bool,
   asyncMode: is.bool,
+  maxImageBytes: is.int(1, Number.MAX_SAFE_INTEGER),
 };
 
 /**
@@ -181,7 +182,7 @@ function makeGeneration(nativeGen) {
 /**
  * The visionxl client. Options: `{apiKey, baseUrl, assetBaseUrl, timeoutMs, connectTimeoutMs,
  * downloadTimeoutMs, pollTimeoutMs, maxRetries, retryAmbiguous, budget, requestsPerMinute,
- * allowInsecureHttp, asyncMode}`; the key defaults to the ONEMIN_API_KEY environment variable,
+ * allowInsecureHttp, asyncMode, maxImageBytes}`; the key defaults to the ONEMIN_API_KEY environment variable,
  * the base URL to ONEMIN_BASE_URL, else https://api.1min.ai. The key stays in Rust: it is never
  * a property of the client and never appears in util.inspect, JSON or error messages.
  */

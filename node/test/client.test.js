@@ -159,6 +159,51 @@ describe('images', () => {
     assert.match(e.message, /getGeneration\(/, 'the advice names the Node method');
     await rejectsWith(g.save(freshDir()), 'download_error');
   });
+
+  it('maxImageBytes caps what a save accepts: a small limit is a download_error naming it, a large one works', async () => {
+    const g = await client().generate({ prompt: 'capped', size: '512x512' });
+    const tiny = client({ maxImageBytes: 1000, maxRetries: 0 });
+    const capped = await tiny.getGeneration(g.id);
+    const dir = freshDir();
+    const e = seen(await rejectsWith(capped.save(dir), 'download_error'));
+    assert.equal(e.requestId, g.id);
+    assert.match(e.message, /1000/);
+    assert.match(e.message, /max_image_bytes|maxImageBytes/);
+    const left = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.endsWith('.json')) : [];
+    assert.deepEqual(left, [], 'nothing but sidecars may be left behind');
+    await rejectsWith(capped.imageBytes(0), 'download_error');
+    const big = client({ maxImageBytes: 2 ** 30 });
+    const files = await (await big.getGeneration(g.id)).save(freshDir());
+    assert.equal(files.length, 1);
+    assert.ok(fs.statSync(files[0]).size > 1000);
+    assert.equal((await emu.ledger()).charges.length, 1);
+  });
+
+  it('maxImageBytes must be an integer >= 1: a validation_error naming the option', () => {
+    for (const bad of [0, -1, 1.5, '1000', 2 ** 60, Number.NaN, true]) {
+      assert.throws(
+        () => client({ maxImageBytes: bad }),
+        (e) => {
+          assert.equal(e.code, 'validation_error');
+          assert.deepEqual(e.violations.map((v) => v.field), ['maxImageBytes'], String(bad));
+          assert.match(e.message, /maxImageBytes/);
+          return true;
+        },
+      );
+    }
+    assert.equal(
+      (() => {
+        try {
+          client({ maxImageBytes: 0 });
+        } catch (e) {
+          return e.violations[0].code;
+        }
+        return null;
+      })(),
+      'out_of_range',
+    );
+    assert.ok(client({ maxImageBytes: Number.MAX_SAFE_INTEGER }));
+  });
 });
 
 describe('assets', () => {

@@ -54,6 +54,27 @@ def test_generate_save_read(emulator: Emulator, tmp_path: Path) -> None:
     assert len(emulator.ledger().charges) == 1
 
 
+def test_max_image_bytes(emulator: Emulator, tmp_path: Path) -> None:
+    async def main() -> None:
+        g = await emulator.async_client(requests_per_minute=FAST).generate("a cat", size="512x512")
+        tiny = emulator.async_client(max_image_bytes=1000, max_retries=0)
+        again = await tiny.get_generation(g.id)
+        with pytest.raises(visionxl.DownloadError) as info:
+            await again.save(tmp_path / "tiny")
+        assert info.value.code == "download_error" and info.value.request_id == g.id
+        assert "1000" in str(info.value) and "max_image_bytes" in str(info.value), info.value
+        big = emulator.async_client(max_image_bytes=1 << 30)
+        paths = await (await big.get_generation(g.id)).save(tmp_path / "big")
+        assert [p.stat().st_size > 1000 for p in paths if p.suffix != ".json"] == [True]
+        with pytest.raises(visionxl.ValidationError) as vinfo:
+            emulator.async_client(max_image_bytes=0)
+        assert [(v.field, v.code) for v in vinfo.value.violations] == [
+            ("max_image_bytes", "out_of_range")
+        ]
+
+    run(main())
+
+
 def test_validation_errors_are_raised_before_awaiting(emulator: Emulator) -> None:
     async def main() -> None:
         client = emulator.async_client()

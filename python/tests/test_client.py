@@ -342,6 +342,12 @@ def test_missing_key_and_insecure_urls(monkeypatch: pytest.MonkeyPatch) -> None:
         ("connect_timeout", [1], "wrong_type"),
         ("download_timeout", -3, "out_of_range"),
         ("download_timeout", float("inf"), "not_finite"),
+        ("max_image_bytes", 0, "out_of_range"),
+        ("max_image_bytes", -1, "out_of_range"),
+        ("max_image_bytes", 2**64, "out_of_range"),
+        ("max_image_bytes", 1e9, "wrong_type"),
+        ("max_image_bytes", "1000", "wrong_type"),
+        ("max_image_bytes", None, "wrong_type"),
         ("retry_ambiguous", 1, "wrong_type"),
         ("allow_insecure_http", "yes", "wrong_type"),
         ("base_url", 42, "wrong_type"),
@@ -374,6 +380,30 @@ def test_client_settings_meaning_is_the_rust_clients(emulator: Emulator) -> None
     assert visionxl.AsyncClient(
         "a-key-of-some-length", base_url=emulator.base_url, requests_per_minute=0
     )
+
+
+def test_max_image_bytes_caps_saved_images(emulator: Emulator, tmp_path: Path) -> None:
+    g = emulator.client(requests_per_minute=FAST).generate("a cat", size="512x512")
+    # A 512x512 image is far more than 1000 bytes: refused (from Content-Length or while
+    # streaming), the message naming the limit, nothing left in the directory.
+    tiny = emulator.client(max_image_bytes=1000, max_retries=0)
+    again = tiny.get_generation(g.id)
+    with pytest.raises(visionxl.DownloadError) as info:
+        again.save(tmp_path / "tiny")
+    assert info.value.code == "download_error" and info.value.request_id == g.id
+    assert "1000" in str(info.value) and "max_image_bytes" in str(info.value), info.value
+    assert not any(p.suffix != ".json" for p in (tmp_path / "tiny").glob("*"))
+    with pytest.raises(visionxl.DownloadError) as rinfo:
+        again.images[0].read()
+    assert "max_image_bytes" in str(rinfo.value)
+    # A large limit (1 GiB) is accepted and the same image saves.
+    big = emulator.client(max_image_bytes=1 << 30)
+    paths = big.get_generation(g.id).save(tmp_path / "big")
+    images = [p for p in paths if p.suffix != ".json"]
+    assert len(images) == 1 and images[0].stat().st_size > 1000
+    # The default (64 MiB) is the Rust client's.
+    assert emulator.client().get_generation(g.id).save(tmp_path / "default")
+    assert emulator.ledger().charges_for(g.id) == 1
 
 
 def test_download_timeout(emulator: Emulator) -> None:

@@ -294,8 +294,10 @@ def test_client_signature_is_the_stub_and_design(cls: type) -> None:
     assert [name for name, _, _ in runtime] == stub_names
     stub_defaults = [ast.literal_eval(d) for d in stub.defaults + stub.kw_defaults if d]
     assert [default for _, _, default in runtime] == stub_defaults
-    # DESIGN §4's arguments, then the two further timeouts (DESIGN §3: all configurable).
-    assert stub_names[-2:] == ["connect_timeout", "download_timeout"]
+    # DESIGN §4's arguments, then the two further timeouts (DESIGN §3: all configurable) and
+    # the image size cap (the Rust ClientBuilder's max_image_bytes, default 64 MiB).
+    assert stub_names[-3:] == ["connect_timeout", "download_timeout", "max_image_bytes"]
+    assert sig.parameters["max_image_bytes"].default == 64 * 1024 * 1024
     assert all(kind is inspect.Parameter.KEYWORD_ONLY for _, kind, _ in runtime[1:])
     doc = cls.__doc__ or ""
-    assert "connect_timeout" in doc and "download_timeout" in doc
+    assert "connect_timeout" in doc and "download_timeout" in doc and "max_image_bytes" in doc

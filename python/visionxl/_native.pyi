@@ -372,6 +372,7 @@ class Client:
         allow_insecure_http: bool = False,
         connect_timeout: Optional[float] = None,
         download_timeout: Optional[float] = None,
+        max_image_bytes: int = 67108864,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...
@@ -450,6 +451,7 @@ class AsyncClient:
         allow_insecure_http: bool = False,
         connect_timeout: Optional[float] = None,
         download_timeout: Optional[float] = None,
+        max_image_bytes: int = 67108864,
     ) -> AsyncClient: ...
     @property
     def base_url(self) -> str: ...

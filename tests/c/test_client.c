@@ -399,6 +399,129 @@ static void expired_download_is_download_error(void) {
     vxl_request_free(req);
 }
 
+/* A client of E whose images may be at most `max_image_bytes` bytes; NULL when refused (the
+ * error then in *err_out, which the caller frees). */
+static vxl_client *capped_client(uint64_t max_image_bytes, vxl_error **err_out) {
+    vxl_client_options *opts = NULL;
+    vxl_client *client = NULL;
+    vxl_error *err = NULL;
+    EXPECT_OK(vxl_client_options_new(&opts, &err), err);
+    EXPECT_OK(vxl_client_options_set_api_key(opts, KEY, &err), err);
+    EXPECT_OK(vxl_client_options_set_base_url(opts, E.base_url, &err), err);
+    EXPECT_OK(vxl_client_options_set_max_retries(opts, 0, &err), err);
+    EXPECT_OK(vxl_client_options_set_requests_per_minute(opts, 100000, &err), err);
+    EXPECT_OK(vxl_client_options_set_max_image_bytes(opts, max_image_bytes, &err), err);
+    if (vxl_client_new_with_options(opts, &client, err_out) != VXL_OK) {
+        client = NULL;
+    }
+    vxl_client_options_free(opts);
+    return client;
+}
+
+/* Counts the entries of `dir` that are not sidecars (missing directory: 0). */
+static int images_in(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    size_t len;
+    if (d == NULL) {
+        return 0;
+    }
+    while ((e = readdir(d)) != NULL) {
+        len = strlen(e->d_name);
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)) {
+            continue;
+        }
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void max_image_bytes_caps_saves(void) {
+    vxl_client *client = test_client(KEY, 0, 0);
+    vxl_client *tiny = NULL;
+    vxl_client *big = NULL;
+    vxl_client *none = NULL;
+    vxl_request *req = small_request("a capped lighthouse", 9);
+    vxl_generation *gen = NULL;
+    vxl_generation *again = NULL;
+    vxl_generation *capped = NULL;
+    vxl_error *err = NULL;
+    vxl_paths *paths = NULL;
+    vxl_violation v;
+    char dir[512];
+    const char *msg;
+    EXPECT_OK(vxl_generate(client, req, &gen, &err), err);
+    if (gen == NULL) {
+        vxl_client_free(client);
+        vxl_request_free(req);
+        return;
+    }
+    /* 1000 bytes: a 512x512 image is larger, so the save fails naming the limit and the
+     * record, and leaves no image behind. */
+    tiny = capped_client(1000, &err);
+    CHECK(tiny != NULL, "1000 refused: %s", vt_s(vxl_error_message(err)));
+    vxl_error_free(err);
+    err = NULL;
+    snprintf(dir, sizeof dir, "%s/capped", tmp_dir);
+    if (tiny != NULL) {
+        /* A generation downloads with the settings of the client it came from: read it again
+         * through the capped client. */
+        EXPECT_OK(vxl_get_generation(tiny, vxl_generation_id(gen), &capped, &err), err);
+    }
+    if (capped != NULL) {
+        CHECK(vxl_generation_save(tiny, capped, dir, &err) == VXL_ERROR, "a 1000-byte cap saved");
+        msg = vxl_error_message(err);
+        CHECK(vt_streq(vxl_error_code(err), "download_error"), "code %s (%s)",
+              vt_s(vxl_error_code(err)), vt_s(msg));
+        CHECK(msg != NULL && strstr(msg, "1000") != NULL && strstr(msg, "max_image_bytes") != NULL,
+              "the message does not name the limit: %s", vt_s(msg));
+        CHECK(vt_streq(vxl_error_record_id(err), vxl_generation_id(gen)), "record id %s",
+              vt_s(vxl_error_record_id(err)));
+        vxl_error_free(err);
+        err = NULL;
+        CHECK(images_in(dir) == 0, "%d images left in %s", images_in(dir), dir);
+    }
+    /* 1 GiB: accepted; the same record saves. */
+    big = capped_client((uint64_t)1 << 30, &err);
+    CHECK(big != NULL, "1 GiB refused: %s", vt_s(vxl_error_message(err)));
+    vxl_error_free(err);
+    err = NULL;
+    if (big != NULL) {
+        EXPECT_OK(vxl_get_generation(big, vxl_generation_id(gen), &again, &err), err);
+        snprintf(dir, sizeof dir, "%s/uncapped", tmp_dir);
+        EXPECT_OK(vxl_generation_save_ex(big, again, dir, false, NULL, &paths, &err), err);
+        CHECK(vxl_paths_count(paths) == 1 && is_image(vt_s(vxl_paths_get(paths, 0))),
+              "%zu paths, first %s", vxl_paths_count(paths), vt_s(vxl_paths_get(paths, 0)));
+        vxl_paths_free(paths);
+    }
+    /* 0: refused when the client is built, a validation_error naming the option. */
+    none = capped_client(0, &err);
+    CHECK(none == NULL, "a client with max_image_bytes 0");
+    CHECK(vt_streq(vxl_error_code(err), "validation_error"), "code %s (%s)",
+          vt_s(vxl_error_code(err)), vt_s(vxl_error_message(err)));
+    CHECK(strstr(vt_s(vxl_error_message(err)), "max_image_bytes") != NULL, "message %s",
+          vt_s(vxl_error_message(err)));
+    CHECK(vxl_error_violation_count(err) == 1 && vxl_error_violation(err, 0, &v, NULL) == VXL_OK &&
+              vt_streq(v.field, "max_image_bytes") && vt_streq(v.code, "out_of_range"),
+          "violations: %zu", vxl_error_violation_count(err));
+    vxl_error_free(err);
+    err = NULL;
+    expect_names_argument(vxl_client_options_set_max_image_bytes(NULL, 1, &err), &err, "opts");
+    CHECK(emu_charges_for(&E, vxl_generation_id(gen)) == 1, "charged %d times",
+          emu_charges_for(&E, vxl_generation_id(gen)));
+    vxl_client_free(none);
+    vxl_client_free(big);
+    vxl_client_free(tiny);
+    vxl_generation_free(again);
+    vxl_generation_free(capped);
+    vxl_generation_free(gen);
+    vxl_client_free(client);
+    vxl_request_free(req);
+}
+
 static void failed_generation_carries_record_id(void) {
     vxl_client *client = test_client(KEY, 0, 0);
     vxl_request *req = small_request("a fox", 1);
@@ -1218,6 +1341,7 @@ int main(void) {
     RUN(client_errors_403_and_400);
     RUN(failed_generation_carries_record_id);
     RUN(expired_download_is_download_error);
+    RUN(max_image_bytes_caps_saves);
     RUN(broken_answer_is_recovered_not_paid_twice);
     RUN(dropped_after_charge_is_flagged_not_retried);
     RUN(budget_is_enforced_before_sending);

@@ -350,11 +350,28 @@ pub extern "C" fn vxl_client_options_set_poll_timeout_ms(
     with_builder_val(opts, err, |b| b.poll_timeout(Duration::from_millis(ms)))
 }
 
+/// The largest image a save or download accepts, in bytes (default 67108864, 64 MiB): checked
+/// from `Content-Length` before downloading and while streaming; a larger image fails with
+/// `"download_error"` naming the limit. It applies to the generations this client makes or
+/// reads (`vxl_generate`, `vxl_get_generation`, ...): a generation always downloads with the
+/// settings of the client it came from. Must be greater than 0: `vxl_client_new_with_options`
+/// refuses 0 with a `"validation_error"` whose violation names `max_image_bytes`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_client_options_set_max_image_bytes(
+    opts: *mut vxl_client_options,
+    max_image_bytes: u64,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    with_builder_val(opts, err, |b| b.max_image_bytes(max_image_bytes))
+}
+
 /// Creates a client from options (which stay owned by the caller).
 ///
 /// On success `*out` receives a new client the caller frees with `vxl_client_free`. Fails with
-/// `"authentication_error"` when there is no key, `"validation_error"` for a bad URL or plain
-/// `http://` to a host that is not loopback.
+/// `"validation_error"` for a setting out of range (a zero timeout or `max_image_bytes`: one
+/// violation per bad setting, its field the setting's name), then `"authentication_error"`
+/// when there is no key, `"validation_error"` for a bad URL or plain `http://` to a host that
+/// is not loopback.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_client_new_with_options(
     opts: *const vxl_client_options,
@@ -797,7 +814,9 @@ pub extern "C" fn vxl_generation_raw_json(generation: *const vxl_generation) -> 
 /// (record id, request, price, time) next to each. Files are streamed to a temporary name and
 /// renamed; an existing file is never overwritten (`"io_error"` naming it).
 ///
-/// `client` runs the downloads (normally the one that made `generation`).
+/// `client` runs the downloads (normally the one that made `generation`); the download
+/// settings (download timeout, `max_image_bytes`, retries) are those of the client that made
+/// or read `generation`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_generation_save(
     client: *const vxl_client,

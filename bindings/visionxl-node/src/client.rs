@@ -104,6 +104,7 @@ fn node_option_name(builder_name: &str) -> Option<&'static str> {
         "poll_timeout" => "pollTimeoutMs",
         "max_retries" => "maxRetries",
         "requests_per_minute" => "requestsPerMinute",
+        "max_image_bytes" => "maxImageBytes",
         _ => return None,
     })
 }
@@ -155,6 +156,8 @@ pub struct ClientOptions {
     pub requests_per_minute: Option<u32>,
     /// Allow plain http to a non-loopback host.
     pub allow_insecure_http: Option<bool>,
+    /// The largest image a save or download accepts, in bytes (default 64 MiB; 0 is refused).
+    pub max_image_bytes: Option<f64>,
     /// Submit with `"async": true` and poll the record.
     pub async_mode: Option<bool>,
 }
@@ -212,6 +215,11 @@ impl NativeClient {
         }
         if let Some(y) = o.allow_insecure_http {
             b = b.allow_insecure_http(y);
+        }
+        if let Some(n) = o.max_image_bytes {
+            // The JS layer checked it is a safe integer >= 1; 0 (or less) is still refused by
+            // the builder, as `maxImageBytes`.
+            b = b.max_image_bytes(if n >= 1.0 { n as u64 } else { 0 });
         }
         if let Some(y) = o.async_mode {
             b = b.async_mode(y);

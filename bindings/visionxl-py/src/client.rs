@@ -42,6 +42,7 @@ struct Settings {
     allow_insecure_http: bool,
     connect_timeout: Option<Duration>,
     download_timeout: Option<Duration>,
+    max_image_bytes: u64,
 }
 
 impl Settings {
@@ -50,7 +51,8 @@ impl Settings {
             .max_retries(self.max_retries)
             .retry_ambiguous(self.retry_ambiguous)
             .requests_per_minute(self.requests_per_minute)
-            .allow_insecure_http(self.allow_insecure_http);
+            .allow_insecure_http(self.allow_insecure_http)
+            .max_image_bytes(self.max_image_bytes);
         if let Some(k) = &self.api_key {
             b = b.api_key(k.expose_secret());
         }
@@ -189,11 +191,13 @@ struct ClientArgs {
     allow_insecure_http: Arg,
     connect_timeout: Arg,
     download_timeout: Arg,
+    max_image_bytes: Arg,
 }
 
 /// Converts the keywords to Rust types, and nothing more: a wrong type or a negative number is
 /// a `ValidationError` naming the keyword; what the values mean (0 requests per minute turns
-/// pacing off, as in Rust and C) is the Rust `ClientBuilder`'s business.
+/// pacing off, as in Rust and C; `max_image_bytes=0` is refused, as in Rust and C) is the Rust
+/// `ClientBuilder`'s business.
 fn settings_from_args(a: ClientArgs) -> PyResult<Settings> {
     let timeout = a.timeout.opt_seconds("timeout")?;
     let connect_timeout = a.connect_timeout.opt_seconds("connect_timeout")?;
@@ -227,6 +231,7 @@ fn settings_from_args(a: ClientArgs) -> PyResult<Settings> {
         allow_insecure_http: a.allow_insecure_http.boolean("allow_insecure_http")?,
         connect_timeout,
         download_timeout,
+        max_image_bytes: a.max_image_bytes.count("max_image_bytes", u64::MAX)?,
     })
 }
 
@@ -1047,7 +1052,7 @@ async fn after_scheduled_callbacks(event_loop: &Py<PyAny>) {
 ///
 /// `Client(api_key=None, *, base_url=None, asset_base_url=None, timeout=None, max_retries=2,
 /// retry_ambiguous=False, budget=None, requests_per_minute=180, allow_insecure_http=False,
-/// connect_timeout=None, download_timeout=None)`
+/// connect_timeout=None, download_timeout=None, max_image_bytes=67108864)`
 ///
 /// - `api_key`: else the `ONEMIN_API_KEY` environment variable (`AuthenticationError` when
 ///   neither is set). Never shown by `repr()` or in error messages.
@@ -1063,9 +1068,12 @@ async fn after_scheduled_callbacks(event_loop: &Py<PyAny>) {
 /// - `requests_per_minute`: the pace shared by every call of this client (0 turns pacing off).
 /// - `connect_timeout`: seconds to wait for a connection (default 10).
 /// - `download_timeout`: seconds one image download may take in all (default 120).
+/// - `max_image_bytes`: the largest image a save or download accepts, in bytes (default
+///   67108864, 64 MiB), checked from `Content-Length` before downloading and while streaming:
+///   a larger image raises `DownloadError` naming the limit. Must be greater than 0.
 ///
-/// A value of the wrong type, or a negative number, raises `ValidationError` naming the
-/// keyword.
+/// A value of the wrong type, a negative number, or a zero timeout or `max_image_bytes`
+/// raises `ValidationError` naming the keyword.
 #[pyclass(module = "visionxl", name = "Client", frozen)]
 pub struct PyClient {
     shared: Arc<Shared>,
@@ -1076,7 +1084,8 @@ pub struct PyClient {
 ///
 /// `AsyncClient(api_key=None, *, base_url=None, asset_base_url=None, timeout=None,
 /// max_retries=2, retry_ambiguous=False, budget=None, requests_per_minute=180,
-/// allow_insecure_http=False, connect_timeout=None, download_timeout=None)`: see `Client`.
+/// allow_insecure_http=False, connect_timeout=None, download_timeout=None,
+/// max_image_bytes=67108864)`: see `Client`.
 #[pyclass(module = "visionxl", name = "AsyncClient", frozen)]
 pub struct PyAsyncClient {
     shared: Arc<Shared>,
@@ -1109,8 +1118,8 @@ macro_rules! client_common {
         impl $ty {
             #[new]
             #[pyo3(
-                signature = (api_key = None, *, base_url = Arg::none(), asset_base_url = Arg::none(), timeout = Arg::none(), max_retries = Arg::int(2), retry_ambiguous = Arg(visionxl::ParamValue::Bool(false)), budget = Arg::none(), requests_per_minute = Arg::int(visionxl::DEFAULT_REQUESTS_PER_MINUTE as i128), allow_insecure_http = Arg(visionxl::ParamValue::Bool(false)), connect_timeout = Arg::none(), download_timeout = Arg::none()),
-                text_signature = "(api_key=None, *, base_url=None, asset_base_url=None, timeout=None, max_retries=2, retry_ambiguous=False, budget=None, requests_per_minute=180, allow_insecure_http=False, connect_timeout=None, download_timeout=None)"
+                signature = (api_key = None, *, base_url = Arg::none(), asset_base_url = Arg::none(), timeout = Arg::none(), max_retries = Arg::int(2), retry_ambiguous = Arg(visionxl::ParamValue::Bool(false)), budget = Arg::none(), requests_per_minute = Arg::int(visionxl::DEFAULT_REQUESTS_PER_MINUTE as i128), allow_insecure_http = Arg(visionxl::ParamValue::Bool(false)), connect_timeout = Arg::none(), download_timeout = Arg::none(), max_image_bytes = Arg::int(visionxl::DEFAULT_MAX_IMAGE_BYTES as i128)),
+                text_signature = "(api_key=None, *, base_url=None, asset_base_url=None, timeout=None, max_retries=2, retry_ambiguous=False, budget=None, requests_per_minute=180, allow_insecure_http=False, connect_timeout=None, download_timeout=None, max_image_bytes=67108864)"
             )]
             #[allow(clippy::too_many_arguments)]
             fn py_new(
@@ -1125,6 +1134,7 @@ macro_rules! client_common {
                 allow_insecure_http: Arg,
                 connect_timeout: Arg,
                 download_timeout: Arg,
+                max_image_bytes: Arg,
             ) -> PyResult<Self> {
                 let settings = settings_from_args(ClientArgs {
                     api_key: key_arg(api_key)?,
@@ -1138,6 +1148,7 @@ macro_rules! client_common {
                     allow_insecure_http,
                     connect_timeout,
                     download_timeout,
+                    max_image_bytes,
                 })?;
                 Ok($ty {
                     shared: Arc::new(Shared::new(settings)?),
