@@ -4,12 +4,9 @@
 //! `2.0`, which JavaScript cannot tell apart) is an integer, anything else a float, NaN and
 //! ±Infinity included, so the core reports `not_finite` instead of a JSON `null` slipping through.
 
-use std::borrow::Cow;
-use std::sync::OnceLock;
-
 use napi::bindgen_prelude::{Array, BigInt, Object, Unknown};
 use napi::{JsValue, Result, ValueType};
-use visionxl_core::spec::{self, PARAMS};
+use visionxl_core::spec;
 use visionxl_core::{
     Error, GenerateRequest, Naming, ParamSpec, ParamValue, Preset, Report, Violation, ViolationCode,
 };
@@ -225,67 +222,14 @@ pub fn wire_entries_from_unknown(
     Ok(Ok(entries))
 }
 
-/// The camelCase names of the parameter table, in its order. Computed once: the core's
-/// `spec::lookup(name, Naming::Camel)` builds every row's name on each comparison, which was
-/// most of the cost of a request built from Node.
-fn camel_names() -> &'static [String] {
-    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
-    NAMES.get_or_init(|| PARAMS.iter().map(ParamSpec::camel).collect())
-}
-
-/// The row of a camelCase name.
-fn camel_spec(name: &str) -> Option<&'static ParamSpec> {
-    camel_names()
-        .iter()
-        .position(|c| c == name)
-        .map(|i| &PARAMS[i])
-}
-
 /// The camelCase name of a wire name.
 pub fn camel_of_wire(wire: &str) -> Option<&'static str> {
-    PARAMS
-        .iter()
-        .position(|p| p.wire == wire)
-        .map(|i| camel_names()[i].as_str())
+    spec::by_wire(wire).map(ParamSpec::camel)
 }
 
 /// The request (as far as it could be built) and every error and warning.
-///
-/// The same as `GenerateRequest::check_params(entries, Naming::Camel, preset)`, cheaper: known
-/// camelCase names are handed to the core as their SDK names (the same rows, found without
-/// building names), and the `unknown_field` violation of any other name is made again in
-/// camelCase terms (its suggestions). A name that is not camelCase but is an SDK name
-/// (`guidance_scale`) would be accepted that way, so such params take the core's own path.
 pub fn check(params: Params) -> (GenerateRequest, Report) {
-    let sdk_named = params
-        .entries
-        .iter()
-        .any(|(k, _)| camel_spec(k).is_none() && spec::by_sdk(k).is_some());
-    let checked = if sdk_named {
-        GenerateRequest::check_params(params.entries, Naming::Camel, params.preset)
-    } else {
-        let mut unknown: Vec<String> = Vec::new();
-        let entries: Vec<(Cow<'static, str>, ParamValue)> = params
-            .entries
-            .into_iter()
-            .map(|(k, v)| match camel_spec(&k) {
-                Some(spec) => (Cow::Borrowed(spec.sdk), v),
-                None => {
-                    unknown.push(k.clone());
-                    (Cow::Owned(k), v)
-                }
-            })
-            .collect();
-        let mut checked = GenerateRequest::check_params(entries, Naming::Sdk, params.preset);
-        if !unknown.is_empty() {
-            for v in &mut checked.report.errors {
-                if v.code == ViolationCode::UnknownField && unknown.contains(&v.field) {
-                    *v = visionxl_core::validate::unknown_field(&v.field, Naming::Camel);
-                }
-            }
-        }
-        checked
-    };
+    let checked = GenerateRequest::check_params(params.entries, Naming::Camel, params.preset);
     let mut report = checked.report;
     let mut errors = params.errors;
     errors.append(&mut report.errors);

@@ -8,6 +8,8 @@
 //! assert_eq!(p.wire, "leonardo_tilling"); // the service's spelling
 //! ```
 
+use std::sync::OnceLock;
+
 use crate::style::PRESET_STYLES;
 
 /// The JSON type a parameter takes.
@@ -140,9 +142,13 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    /// The camelCase name used by the Node package (`guidance_scale` -> `guidanceScale`).
-    pub fn camel(&self) -> String {
-        to_camel(self.sdk)
+    /// The camelCase name used by the Node package (`guidance_scale` -> `guidanceScale`),
+    /// made once for the whole table.
+    pub fn camel(&self) -> &'static str {
+        static CAMEL: OnceLock<Vec<String>> = OnceLock::new();
+        let names = CAMEL.get_or_init(|| PARAMS.iter().map(|p| to_camel(p.sdk)).collect());
+        // PARAMS lists the fields in declaration order (checked by a test).
+        &names[self.field as usize]
     }
 
     /// "guidance_scale (leonardo_guidance_scale)", or just the name when both agree.
@@ -524,7 +530,7 @@ pub fn names(naming: Naming) -> Vec<String> {
         .map(|p| match naming {
             Naming::Wire => p.wire.to_string(),
             Naming::Sdk => p.sdk.to_string(),
-            Naming::Camel => p.camel(),
+            Naming::Camel => p.camel().to_string(),
         })
         .collect()
 }

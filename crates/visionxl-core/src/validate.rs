@@ -272,7 +272,7 @@ pub fn unknown_field(name: &str, naming: Naming) -> Violation {
         .map(|p| match naming {
             Naming::Wire => p.wire.to_string(),
             Naming::Sdk => p.sdk.to_string(),
-            Naming::Camel => p.camel(),
+            Naming::Camel => p.camel().to_string(),
         });
     let suggestion = cross.or_else(|| did_you_mean(name, &own));
     let message = match suggestion {
