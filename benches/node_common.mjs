@@ -6,16 +6,17 @@
 // the package at $CARGO_TARGET_DIR/node-bench/visionxl whose visionxl.node is
 // `cargo build --release -p visionxl-node` (rebuilt incrementally, copied only when it changed),
 // so the two never replace each other. VISIONXL_BENCH_ADDON=debug loads node/ as it is.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { EMULATOR_KEY, startEmulatorBinary } from '../node/benches/emulator-process.mjs';
+
+export { EMULATOR_KEY };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '..');
-export const EMULATOR_KEY = 'vxl-emulator-key';
 
 export function targetDir() {
   return process.env.CARGO_TARGET_DIR || path.join(REPO, 'target');
@@ -66,40 +67,11 @@ export function releaseEmulator() {
   return binary;
 }
 
-/** The emulator in its own process, the default key holding enough credits for any run. */
+/** The release emulator in its own process, the default key holding enough credits for any run
+ * (the soak's child-process starter). */
 export async function startEmulator() {
-  const binary = releaseEmulator();
-  const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'visionxl-bench-keys-'));
-  const keys = path.join(keysDir, 'keys.json');
-  fs.writeFileSync(keys, JSON.stringify([{ key: EMULATOR_KEY, credits: 1e15 }]));
-  const child = spawn(binary, ['--port', '0', '--keys', keys], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    fs.rmSync(keysDir, { recursive: true, force: true });
-  };
-  const baseUrl = await new Promise((resolve) => {
-    let buf = '';
-    const timer = setTimeout(() => resolve(null), 30_000);
-    child.stdout.on('data', (c) => {
-      buf += c;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, nl).trim());
-      }
-    });
-    child.once('exit', () => resolve(null));
-  });
-  child.stdout.resume();
-  if (!baseUrl) {
-    await stop();
-    throw new Error(`${binary} did not print its base URL`);
-  }
-  return { baseUrl, apiKey: EMULATOR_KEY, binary, stop };
+  const emu = await startEmulatorBinary(releaseEmulator(), 1e15);
+  return { baseUrl: emu.baseUrl, apiKey: EMULATOR_KEY, binary: emu.binary, stop: emu.close };
 }
 
 export const median = (xs) => {

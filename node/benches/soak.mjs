@@ -32,13 +32,14 @@
 //
 // Exit status 0 when every check passes, 1 otherwise, 2 for a usage or setup error.
 // Importable: `runSoak({generations, concurrency, faultRate, seed, outDir, emulator, ...})`.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, VisionXLError, ERROR_CODES } from 'visionxl';
+import { startEmulatorBinary } from './emulator-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -156,53 +157,11 @@ function emulatorBinaries(explicit) {
 }
 
 /** The emulator binary as a child process (its first stdout line is its base URL). */
-async function startProcess(binary, credits = 1e12) {
-  const keysFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'visionxl-soak-keys-')), 'keys.json');
-  fs.writeFileSync(keysFile, JSON.stringify([{ key: DEFAULT_KEY, credits }]));
-  const child = spawn(binary, ['--port', '0', '--keys', keysFile], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    fs.rmSync(path.dirname(keysFile), { recursive: true, force: true });
-  };
-  const baseUrl = await new Promise((resolve) => {
-    let buf = '';
-    const timer = setTimeout(() => resolve(null), 30_000);
-    child.stdout.on('data', (chunk) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, nl).trim());
-      }
-    });
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(null);
-    });
-    child.once('error', () => {
-      clearTimeout(timer);
-      resolve(null);
-    });
-  });
-  child.stdout.resume();
-  if (!baseUrl?.startsWith('http://')) {
-    await close();
-    throw new Error(`${binary} did not print its base URL`);
-  }
-  return { baseUrl, pid: child.pid, binary, close };
-}
-
 /** Starts the first binary that has random faults (an older build answers 404 and is skipped). */
 async function startEmulatorProcess(explicit) {
   const skipped = [];
   for (const binary of emulatorBinaries(explicit)) {
-    const proc = await startProcess(binary);
+    const proc = await startEmulatorBinary(binary);
     const res = await fetch(`${proc.baseUrl}/_emulator/chaos`);
     await res.arrayBuffer();
     if (res.status === 200) return proc;
