@@ -14,6 +14,11 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Stubs, TypeScript types, OpenAPI schema and pyo3 text signatures match the parameter table
+# (docs/codegen.md); fails naming each stale file, as scripts/test-c.sh does for the C header.
+step "generated regions are current"
+cargo run -q --locked -p visionxl-codegen -- --check
+
 step "Rust: unit, integration, doc tests (shared vectors included)"
 cargo test --workspace --locked
 
