@@ -312,7 +312,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Integer => "integer",
         Kind::Float => "number",
         Kind::Bool => "boolean",
-        Kind::StringList => "string[]",
+        Kind::StringList => "string_list",
     }
 }
 
