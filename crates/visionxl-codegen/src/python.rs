@@ -215,12 +215,13 @@ pub fn types_regions() -> Vec<Region> {
     ]
 }
 
-/// The parameter list of a pyo3 `text_signature`, after `first` (`$self, prompt`, ...).
-pub fn text_signature(first: &str) -> String {
+/// A Python parameter list for `help()`: `first` (`$self, prompt`, ...), then every keyword with
+/// its default, strings in `quote_char`.
+pub fn signature(first: &str, quote_char: char) -> String {
     let mut parts = vec![first.to_string(), "*".into()];
     for p in model::signature_order().iter().filter(|p| !p.spec.required) {
         let default = p.sdk_default.as_ref().unwrap_or(&ParamValue::Null);
-        parts.push(format!("{}={}", p.spec.sdk, literal(default, '\'')));
+        parts.push(format!("{}={}", p.spec.sdk, literal(default, quote_char)));
     }
     parts.push("preset=None".into());
     format!("({})", parts.join(", "))

@@ -1,18 +1,31 @@
-//! Rust: the `text_signature` of the pyo3 functions that take every parameter as a keyword
-//! (`help()` and `inspect.signature` show it), in `bindings/visionxl-py/src`.
+//! Rust: the pyo3 functions that take every parameter as a keyword, in
+//! `bindings/visionxl-py/src`: their `text_signature` (what `inspect.signature` shows) and the
+//! signature line of their docstring (what `help()` shows first).
 //!
-//! The region holds the whole `#[pyo3(...)]` attribute line, so the markers stay on their own
-//! lines and the attribute stays valid Rust.
+//! The `text_signature` region holds the whole `#[pyo3(...)]` attribute line, so the markers
+//! stay on their own lines and the attribute stays valid Rust. A `//` marker between `///`
+//! lines leaves the doc comment whole.
 
-use crate::python::text_signature;
+use crate::model::wrap;
+use crate::python::signature;
 use crate::regions::Region;
+
+/// rustfmt's line length.
+const WIDTH: usize = 100;
+
+/// The docstring line `` `name(prompt, *, size="1024x1024", ...)` ``, wrapped, for a region at
+/// `indent` columns.
+fn doc_signature(name: &str, indent: usize) -> Vec<String> {
+    let text = format!("`{name}{}`", signature("prompt", '"'));
+    wrap(&text, WIDTH - indent, "/// ")
+}
 
 /// `signature` is what pyo3 parses (the binding reads the keywords from `**params`);
 /// `text_signature` is what Python shows.
 fn attribute(first: &str) -> Vec<String> {
     vec![format!(
         "#[pyo3(signature = (prompt = None, *, preset = None, **params), text_signature = \"{}\")]",
-        text_signature(first)
+        signature(first, '\'')
     )]
 }
 
@@ -21,13 +34,14 @@ pub fn py_request_regions() -> Vec<Region> {
     vec![
         Region::new("text-signature-new", attribute("prompt")),
         Region::new("text-signature-function", attribute("prompt=None")),
+        Region::new("doc-signature-request", doc_signature("GenerateRequest", 0)),
     ]
 }
 
 /// The regions of `bindings/visionxl-py/src/client.rs`: both clients' `generate(...)`.
 pub fn py_client_regions() -> Vec<Region> {
-    vec![Region::new(
-        "text-signature-method",
-        attribute("$self, prompt"),
-    )]
+    vec![
+        Region::new("text-signature-method", attribute("$self, prompt")),
+        Region::new("doc-signature-generate", doc_signature("generate", 4)),
+    ]
 }
