@@ -4,7 +4,7 @@
 use visionxl_core::ParamValue;
 use visionxl_core::spec::Kind;
 
-use crate::model::{self, Param, presets, quote, sentence, wrap};
+use crate::model::{self, KINDS, Param, kind_name, presets, quote, sentence, wrap};
 use crate::regions::Region;
 
 /// Python's line length (ruff's default).
@@ -87,6 +87,15 @@ fn properties() -> Vec<String> {
         out.push(format!("def {}(self) -> {ty}: ...", p.spec.sdk));
     }
     out
+}
+
+/// `Parameter.kind`: the one spelling of each kind.
+fn param_kind() -> Vec<String> {
+    let kinds: Vec<String> = KINDS.iter().map(|k| quote(kind_name(*k))).collect();
+    vec![
+        "@property".into(),
+        format!("def kind(self) -> Literal[{}]: ...", kinds.join(", ")),
+    ]
 }
 
 /// The names `types.py` defines from the table (and `_native.pyi` imports).
@@ -197,6 +206,7 @@ pub fn stub_regions() -> Vec<Region> {
         ),
         Region::new("generate-keywords", keywords()),
         Region::new("request-properties", properties()),
+        Region::new("param-kind", param_kind()),
     ]
 }
 
