@@ -134,7 +134,7 @@ export interface GenerateParams {
   highResolution?: boolean;
   /** Let the service rewrite the prompt: documented default `false`. */
   enhancePrompt?: boolean;
-  /** Instruction for prompt enhancement (only with enhance_prompt). */
+  /** Instruction for prompt enhancement (only with `enhancePrompt`). */
   enhancePromptInstruction?: string;
   /** A named bundle of settings; explicit values win over it. */
   preset?: Preset;

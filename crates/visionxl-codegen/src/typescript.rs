@@ -135,7 +135,7 @@ fn field_doc(p: &Param) -> String {
     if wire != p.spec.sdk && wire != p.spec.camel() && wire != format!("leonardo_{}", p.spec.sdk) {
         details.push(format!("wire `{wire}`"));
     }
-    let mut text = p.spec.description.to_string();
+    let mut text = camel_names(p.spec.description);
     if !details.is_empty() {
         text.push_str(&format!(": {}", details.join(", ")));
     }
@@ -145,6 +145,22 @@ fn field_doc(p: &Param) -> String {
         text.push_str(n);
     }
     text
+}
+
+/// `text` with every snake_case SDK name it mentions in Node's camelCase.
+fn camel_names(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let name = word.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+            match visionxl_core::spec::by_sdk(name) {
+                Some(p) if name.contains('_') => {
+                    word.replacen(name, &format!("`{}`", p.camel()), 1)
+                }
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The fields of `GenerateParams`.
