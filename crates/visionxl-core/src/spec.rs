@@ -1,7 +1,9 @@
 //! The parameter table: every `promptObject` parameter of Leonardo Vision XL, as data.
 //!
-//! Validation, serialisation, the CLI flags, the emulator and the bindings all read [`PARAMS`]
-//! instead of repeating it.
+//! Validation, serialisation, the CLI flags, the emulator, the bindings and the code generator
+//! all read [`PARAMS`] instead of repeating it. [`Field`] and [`PARAMS`] are generated from the
+//! one declaration of each parameter in `params.rs` (`docs/ARCHITECTURE.md`, "The one-table
+//! rule").
 //!
 //! ```
 //! let p = visionxl_core::spec::by_sdk("tiling").unwrap();
@@ -263,6 +265,21 @@ mod tests {
             assert_eq!(p.field as usize, i, "PARAMS must follow Field's order");
             assert_eq!(by_field(p.field).wire, p.wire);
         }
+    }
+
+    #[test]
+    fn kind_names_are_the_one_spelling() {
+        let kinds = [
+            Kind::String,
+            Kind::Integer,
+            Kind::Float,
+            Kind::Bool,
+            Kind::StringList,
+        ];
+        assert_eq!(
+            kinds.map(Kind::name),
+            ["string", "integer", "number", "boolean", "string_list"]
+        );
     }
 
     #[test]
