@@ -252,15 +252,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_has_27_unique_rows_and_every_field_once() {
+    fn table_has_unique_rows_and_every_field_once() {
+        assert!(
+            PARAMS.len() >= 27,
+            "the documented parameters are all there"
+        );
         let mut wires: Vec<_> = PARAMS.iter().map(|p| p.wire).collect();
         wires.sort();
         wires.dedup();
-        assert_eq!(wires.len(), 27);
+        assert_eq!(wires.len(), PARAMS.len());
         let mut sdks: Vec<_> = PARAMS.iter().map(|p| p.sdk).collect();
         sdks.sort();
         sdks.dedup();
-        assert_eq!(sdks.len(), 27);
+        assert_eq!(sdks.len(), PARAMS.len());
         for (i, p) in PARAMS.iter().enumerate() {
             assert_eq!(p.field as usize, i, "PARAMS must follow Field's order");
             assert_eq!(by_field(p.field).wire, p.wire);
