@@ -61,7 +61,7 @@ cargo build --locked --release -p visionxl-emulator
 ls -l "$target/libvisionxl.so" "$target/visionxl-emulator" | awk '{print "  " $5 "\t" $9}'
 
 step "compile benches/c/bench_c.c (-O2)"
-cc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -I"$root/include" \
+cc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -I"$root/include" -I"$root/tests/c" \
   benches/c/bench_c.c -L"$target" -lvisionxl -Wl,-rpath,"$target" -lcurl -o "$work/bench_c"
 
 step "start the emulator (release binary, 127.0.0.1)"

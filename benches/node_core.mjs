@@ -1,20 +1,21 @@
 #!/usr/bin/env node
-// Benchmark: the per-call cost of the core from Node: build a request with every field set (the
-// request of crates/visionxl-core/benches/request.rs), validate it and serialise the wire JSON,
-// next to the same body written by hand as an object literal and `JSON.stringify`-ed (no
-// validation) in the same run. The addon is built in release (see benches/node_common.mjs).
+// Benchmark: the per-call cost of the core from Node: build a request with every field set
+// (tests/vectors/every_field.json, shared with the Rust, Python and C benchmarks), validate it
+// and serialise the wire JSON, next to the same body without the SDK (the case's wire object
+// copied into a body and `JSON.stringify`-ed, no validation) in the same run. The addon is built in release (see benches/node_common.mjs).
 //
 // Measured like timeit: the best of --repeat runs of --number calls, interleaved. Variants:
 // - sdk: `buildRequest(params)` (validates in Rust, returns the wire promptObject) then
 //   `JSON.stringify` of the request body: what is sent, as a string;
 // - sdk_build: `buildRequest(params)` alone;
 // - sdk_parse_wire: `parseWire(wire JSON text)` (parse + validate wire names);
-// - json: `JSON.stringify` of the hand-written body (the baseline).
+// - json: `JSON.stringify` of the body holding a copy of the case's wire object (the baseline).
 //
 //   node benches/node_core.mjs [--number 20000] [--repeat 7]
 //
 // The last line is `RESULT node_core ...`.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadVisionxl } from './node_common.mjs';
 
@@ -25,77 +26,21 @@ const repeat = Number(values.repeat);
 const { visionxl, profile } = loadVisionxl();
 const { buildRequest, parseWire, MODEL_ID } = visionxl;
 
-const PROMPT = 'a lighthouse on a cliff at dusk, volumetric fog';
-const params = () => ({
-  prompt: PROMPT,
-  negativePrompt: 'blurry, low quality',
-  size: '1024x768',
-  n: 4,
-  guidanceScale: 12,
-  numInferenceSteps: 45,
-  seed: 9_999_999_998,
-  tiling: false,
-  transparency: 'disabled',
-  presetStyle: 'cinematic',
-  imagePrompts: ['asset-1', 'asset-2'],
-  initImageId: 'asset-0',
-  initStrength: 0.4,
-  fantasyAvatar: false,
-  alchemy: true,
-  contrastRatio: 0.5,
-  expandedDomain: true,
-  photoReal: true,
-  photoRealVersion: 'v2',
-  photoRealStrength: 0.5,
-  promptMagic: true,
-  promptMagicVersion: 'v3',
-  promptMagicStrength: 0.4,
-  highContrast: true,
-  highResolution: true,
-  enhancePrompt: true,
-  enhancePromptInstruction: 'more dramatic light',
-});
+// The shared every-field case, with camelCase names as the Node API takes them.
+const CASE = JSON.parse(readFileSync(new URL('../tests/vectors/every_field.json', import.meta.url), 'utf8'));
+const camel = (snake) => snake.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+const PARAMS = Object.fromEntries(Object.entries(CASE.sdk).map(([k, v]) => [camel(k), v]));
+const params = () => ({ ...PARAMS, imagePrompts: [...PARAMS.imagePrompts] });
 
 const sdk = () => JSON.stringify({ type: 'IMAGE_GENERATOR', model: MODEL_ID, promptObject: buildRequest(params()).wire, async: false });
 const sdkBuild = () => buildRequest(params());
 // From JSON text, as a request read from a file or the network arrives.
 const WIRE_TEXT = JSON.stringify(buildRequest(params()).wire);
 const sdkParseWire = () => parseWire(WIRE_TEXT);
+// The case's wire object copied into a body (what building the object literal costs), then
+// serialised: no validation.
 const hand = () =>
-  JSON.stringify({
-    type: 'IMAGE_GENERATOR',
-    model: MODEL_ID,
-    promptObject: {
-      prompt: PROMPT,
-      negativePrompt: 'blurry, low quality',
-      size: '1024x768',
-      n: 4,
-      leonardo_guidance_scale: 12,
-      leonardo_num_inference_steps: 45,
-      leonardo_seed: 9_999_999_998,
-      leonardo_tilling: false,
-      leonardo_transparency: 'disabled',
-      leonardo_preset_style: 'CINEMATIC',
-      leonardo_image_prompts: ['asset-1', 'asset-2'],
-      leonardo_init_image_id: 'asset-0',
-      leonardo_init_strength: 0.4,
-      leonardo_fantasy_avatar: false,
-      leonardo_alchemy: true,
-      leonardo_contrast_ratio: 0.5,
-      leonardo_expanded_domain: true,
-      leonardo_photo_real: true,
-      leonardo_photo_real_version: 'v2',
-      leonardo_photo_real_strength: 0.5,
-      leonardo_prompt_magic: true,
-      leonardo_prompt_magic_version: 'v3',
-      leonardo_prompt_magic_strength: 0.4,
-      leonardo_hight_constrast: true,
-      leonardo_hight_resolution: true,
-      leonardo_enhance_prompt: true,
-      leonardo_enhance_prompt_instruction: 'more dramatic light',
-    },
-    async: false,
-  });
+  JSON.stringify({ type: 'IMAGE_GENERATOR', model: MODEL_ID, promptObject: { ...CASE.wire }, async: false });
 
 // The same body both ways (key order aside).
 assert.deepEqual(JSON.parse(sdk()), JSON.parse(hand()));

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark: the per-call cost of the core from Python: build a request with every field set
-(the request of crates/visionxl-core/benches/request.rs), validate it, and serialise it to the
+(tests/vectors/every_field.json, shared with the Rust, Node and C benchmarks), validate it, and serialise it to the
 wire JSON, next to the same body written by hand as a dict and `json.dumps`-ed (no validation)
 in the same run.
 
@@ -11,7 +11,7 @@ Measured like `timeit`: the best of `--repeat` runs of `--number` calls, interle
   promptObject), then `json.dumps` of the request body: what is sent, as a string;
 - sdk_build: `GenerateRequest(...)` alone (build + validate in Rust);
 - sdk_from_dict: `GenerateRequest.from_dict(wire dict)` (parse + validate wire names);
-- json: `json.dumps` of the hand-written body dict (the baseline).
+- json: `json.dumps` of a body dict holding a copy of the case's wire object (the baseline).
 The last line is `RESULT python_core ...`.
 """
 
@@ -29,35 +29,11 @@ from python_common import MODEL_ID  # noqa: E402
 
 import visionxl  # noqa: E402
 
-FIELDS: Dict[str, Any] = dict(
-    negative_prompt="blurry, low quality",
-    size="1024x768",
-    n=4,
-    guidance_scale=12,
-    num_inference_steps=45,
-    seed=9_999_999_998,
-    tiling=False,
-    transparency="disabled",
-    preset_style="cinematic",
-    image_prompts=["asset-1", "asset-2"],
-    init_image_id="asset-0",
-    init_strength=0.4,
-    fantasy_avatar=False,
-    alchemy=True,
-    contrast_ratio=0.5,
-    expanded_domain=True,
-    photo_real=True,
-    photo_real_version="v2",
-    photo_real_strength=0.5,
-    prompt_magic=True,
-    prompt_magic_version="v3",
-    prompt_magic_strength=0.4,
-    high_contrast=True,
-    high_resolution=True,
-    enhance_prompt=True,
-    enhance_prompt_instruction="more dramatic light",
-)
-PROMPT = "a lighthouse on a cliff at dusk, volumetric fog"
+# The shared every-field case (tests/vectors/every_field.json), as every core benchmark uses it.
+with open(Path(__file__).resolve().parents[1] / "tests" / "vectors" / "every_field.json", encoding="utf-8") as f:
+    CASE: Dict[str, Any] = json.load(f)
+PROMPT: str = CASE["sdk"]["prompt"]
+FIELDS: Dict[str, Any] = {k: v for k, v in CASE["sdk"].items() if k != "prompt"}
 
 
 def sdk() -> str:
@@ -77,28 +53,9 @@ def sdk_from_dict() -> Any:
 
 
 def hand() -> str:
-    body = {
-        "type": "IMAGE_GENERATOR",
-        "model": MODEL_ID,
-        "promptObject": {
-            "prompt": PROMPT,
-            "negativePrompt": "blurry, low quality", "size": "1024x768", "n": 4,
-            "leonardo_guidance_scale": 12, "leonardo_num_inference_steps": 45,
-            "leonardo_seed": 9_999_999_998, "leonardo_tilling": False,
-            "leonardo_transparency": "disabled", "leonardo_preset_style": "CINEMATIC",
-            "leonardo_image_prompts": ["asset-1", "asset-2"],
-            "leonardo_init_image_id": "asset-0", "leonardo_init_strength": 0.4,
-            "leonardo_fantasy_avatar": False, "leonardo_alchemy": True,
-            "leonardo_contrast_ratio": 0.5, "leonardo_expanded_domain": True,
-            "leonardo_photo_real": True, "leonardo_photo_real_version": "v2",
-            "leonardo_photo_real_strength": 0.5, "leonardo_prompt_magic": True,
-            "leonardo_prompt_magic_version": "v3", "leonardo_prompt_magic_strength": 0.4,
-            "leonardo_hight_constrast": True, "leonardo_hight_resolution": True,
-            "leonardo_enhance_prompt": True,
-            "leonardo_enhance_prompt_instruction": "more dramatic light",
-        },
-        "async": False,
-    }
+    # The case's wire object copied into a body (what building the dict literal costs), then
+    # serialised: no validation.
+    body = {"type": "IMAGE_GENERATOR", "model": MODEL_ID, "promptObject": dict(CASE["wire"]), "async": False}
     return json.dumps(body)
 
 

@@ -10,7 +10,11 @@
  *       vxl_request_to_json_dup, in the same body; API-KEY header; one easy handle reused, so
  *       the connection is kept alive; the whole answer read into memory; status 200 checked);
  *   (c) with no network: building a request (vxl_request_new + 3 setters), validating and
- *       serialising it (vxl_request_to_json_dup) and freeing it, in ns per call.
+ *       serialising it (vxl_request_to_json_dup) and freeing it, in ns per call;
+ *   (c') the same for the every-field request of tests/vectors/every_field.json (shared with
+ *       the other languages' core benchmarks; C has no setter by name, so it is parsed from the
+ *       case's wire JSON with vxl_request_from_json and validated with vxl_validate), next to
+ *       the same body written with snprintf around that JSON (no validation).
  * With --threads T (default 8; 0 skips it) the same comparison again with T threads, each with
  * its own client and its own curl handle.
  *
@@ -34,6 +38,8 @@
 
 #include <visionxl.h>
 
+#include "minijson.h" /* tests/c: reads tests/vectors */
+
 #define PROMPT "a benchmark of lighthouses"
 #define SIZE "1024x768"
 #define N_IMAGES 2
@@ -49,6 +55,7 @@ struct settings {
     int thread_rounds;
     int per_thread;   /* requests per thread, side and round */
     long build_iters; /* (c) */
+    const char *every_field; /* tests/vectors/every_field.json, for (c') */
 };
 
 static double now_s(void) {
@@ -104,63 +111,57 @@ static vxl_request *make_request(void) {
     return req;
 }
 
-/* The request of crates/visionxl-core/benches/request.rs: every field set. */
-static vxl_request *make_full_request(void) {
-    static const char *const prompts[] = {"asset-1", "asset-2"};
+/* The every-field request (tests/vectors/every_field.json, shared with the Rust, Python and
+ * Node benchmarks): its `wire` promptObject as compact JSON, set once by load_every_field. */
+static char *every_field_wire;
+
+/* Reads the case's `wire` object and keeps it as the SDK serialises it (compact). */
+static void load_every_field(const char *path) {
+    size_t len = 0;
+    char *text = mj_read_file(path, &len), *raw = NULL;
+    mj_value *doc = text != NULL ? mj_parse(text, len) : NULL;
+    const mj_value *wire = mj_get(doc, "wire");
     vxl_request *req = NULL;
     vxl_error *err = NULL;
-    if (vxl_request_new("a lighthouse on a cliff at dusk, volumetric fog", &req, &err) != VXL_OK ||
-        vxl_request_set_negative_prompt(req, "blurry, low quality", &err) != VXL_OK ||
-        vxl_request_set_size(req, "1024x768", &err) != VXL_OK ||
-        vxl_request_set_n(req, 4, &err) != VXL_OK ||
-        vxl_request_set_guidance_scale(req, 12, &err) != VXL_OK ||
-        vxl_request_set_num_inference_steps(req, 45, &err) != VXL_OK ||
-        vxl_request_set_seed(req, 9999999998ULL, &err) != VXL_OK ||
-        vxl_request_set_tiling(req, false, &err) != VXL_OK ||
-        vxl_request_set_transparency(req, "disabled", &err) != VXL_OK ||
-        vxl_request_set_preset_style(req, "cinematic", &err) != VXL_OK ||
-        vxl_request_set_image_prompts(req, prompts, 2, &err) != VXL_OK ||
-        vxl_request_set_init_image_id(req, "asset-0", &err) != VXL_OK ||
-        vxl_request_set_init_strength(req, 0.4, &err) != VXL_OK ||
-        vxl_request_set_fantasy_avatar(req, false, &err) != VXL_OK ||
-        vxl_request_set_alchemy(req, true, &err) != VXL_OK ||
-        vxl_request_set_contrast_ratio(req, 0.5, &err) != VXL_OK ||
-        vxl_request_set_expanded_domain(req, true, &err) != VXL_OK ||
-        vxl_request_set_photo_real(req, true, &err) != VXL_OK ||
-        vxl_request_set_photo_real_version(req, "v2", &err) != VXL_OK ||
-        vxl_request_set_photo_real_strength(req, 0.5, &err) != VXL_OK ||
-        vxl_request_set_prompt_magic(req, true, &err) != VXL_OK ||
-        vxl_request_set_prompt_magic_version(req, "v3", &err) != VXL_OK ||
-        vxl_request_set_prompt_magic_strength(req, 0.4, &err) != VXL_OK ||
-        vxl_request_set_high_contrast(req, true, &err) != VXL_OK ||
-        vxl_request_set_high_resolution(req, true, &err) != VXL_OK ||
-        vxl_request_set_enhance_prompt(req, true, &err) != VXL_OK ||
-        vxl_request_set_enhance_prompt_instruction(req, "more dramatic light", &err) != VXL_OK) {
+    if (wire == NULL || wire->type != MJ_OBJ || (raw = mj_raw_dup(wire)) == NULL) {
+        fprintf(stderr, "bench_c: cannot read the \"wire\" object of %s\n", path);
+        exit(2);
+    }
+    if (vxl_request_from_json(raw, &req, &err) != VXL_OK ||
+        vxl_request_to_json_dup(req, &every_field_wire, &err) != VXL_OK) {
+        die_vxl("reading every_field.json", err);
+    }
+    vxl_request_free(req);
+    free(raw);
+    mj_free(doc);
+    free(text);
+}
+
+/* Every field set: parsed from the case's wire JSON and validated (refused unless valid). */
+static vxl_request *make_full_request(void) {
+    vxl_request *req = NULL;
+    vxl_report *report = NULL;
+    vxl_error *err = NULL;
+    if (vxl_request_from_json(every_field_wire, &req, &err) != VXL_OK ||
+        vxl_validate(req, &report, &err) != VXL_OK) {
         die_vxl("building the full request", err);
     }
+    if (!vxl_report_is_valid(report)) {
+        fprintf(stderr, "bench_c: every_field.json is not a valid request\n");
+        exit(1);
+    }
+    vxl_report_free(report);
     return req;
 }
 
-/* The same promptObject written by hand with snprintf: no validation (the C baseline). */
-static size_t hand_written_body(char *buf, size_t cap, const char *prompt) {
-    int n = snprintf(
-        buf, cap,
-        "{\"type\":\"IMAGE_GENERATOR\",\"model\":\"5c232a9e-9061-4777-980a-ddc8e65647c6\","
-        "\"promptObject\":{\"prompt\":\"%s\",\"negativePrompt\":\"%s\",\"size\":\"%s\",\"n\":%d,"
-        "\"leonardo_guidance_scale\":%d,\"leonardo_num_inference_steps\":%d,"
-        "\"leonardo_seed\":%llu,\"leonardo_tilling\":false,\"leonardo_transparency\":\"disabled\","
-        "\"leonardo_preset_style\":\"CINEMATIC\",\"leonardo_image_prompts\":[\"asset-1\",\"asset-2\"],"
-        "\"leonardo_init_image_id\":\"asset-0\",\"leonardo_init_strength\":%g,"
-        "\"leonardo_fantasy_avatar\":false,\"leonardo_alchemy\":true,\"leonardo_contrast_ratio\":%g,"
-        "\"leonardo_expanded_domain\":true,\"leonardo_photo_real\":true,"
-        "\"leonardo_photo_real_version\":\"v2\",\"leonardo_photo_real_strength\":%g,"
-        "\"leonardo_prompt_magic\":true,\"leonardo_prompt_magic_version\":\"v3\","
-        "\"leonardo_prompt_magic_strength\":%g,\"leonardo_hight_constrast\":true,"
-        "\"leonardo_hight_resolution\":true,\"leonardo_enhance_prompt\":true,"
-        "\"leonardo_enhance_prompt_instruction\":\"%s\"},\"async\":false}",
-        prompt, "blurry, low quality", "1024x768", 4, 12, 45, 9999999998ULL, 0.4, 0.5, 0.5, 0.4,
-        "more dramatic light");
-    return n < 0 ? 0 : (size_t)n;
+/* The same body written by hand with snprintf around the case's wire JSON: no validation (the
+ * C baseline). */
+static size_t hand_written_body(char *buf, size_t cap) {
+    int n = snprintf(buf, cap,
+                     "{\"type\":\"IMAGE_GENERATOR\",\"model\":\"%s\",\"promptObject\":%s,"
+                     "\"async\":false}",
+                     MODEL_ID, every_field_wire);
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
 static vxl_client *make_client(const struct settings *s) {
@@ -360,12 +361,13 @@ static void usage(void) {
     fprintf(stderr,
             "usage: bench_c [--url URL] [--key KEY] [--rounds R] [--per-round N] [--threads T]\n"
             "               [--thread-rounds R] [--per-thread N] [--build-iters N]\n"
+            "               [--every-field PATH (default tests/vectors/every_field.json)]\n"
             "URL and KEY default to ONEMIN_BASE_URL and ONEMIN_API_KEY; URL must be loopback.\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
-    struct settings s = {NULL, NULL, 30, 500, 8, 10, 200, 500000};
+    struct settings s = {NULL, NULL, 30, 500, 8, 10, 200, 500000, "tests/vectors/every_field.json"};
     vxl_request *req;
     vxl_client *client;
     struct bare bare;
@@ -399,6 +401,8 @@ int main(int argc, char **argv) {
             s.per_thread = atoi(v);
         } else if (strcmp(a, "--build-iters") == 0) {
             s.build_iters = atol(v);
+        } else if (strcmp(a, "--every-field") == 0) {
+            s.every_field = v;
         } else {
             usage();
         }
@@ -418,6 +422,7 @@ int main(int argc, char **argv) {
     }
     printf("visionxl %s, %s\n", vxl_version(), curl_version());
 
+    load_every_field(s.every_field);
     req = make_request();
     body = request_body(req);
     printf("body (%zu bytes): %s\n", strlen(body), body);
@@ -481,7 +486,7 @@ int main(int argc, char **argv) {
             t0 = now_s();
             for (k = 0; k < full_iters; k++) {
                 char *copy;
-                size_t len = hand_written_body(buf, sizeof buf, "a lighthouse on a cliff at dusk, volumetric fog");
+                size_t len = hand_written_body(buf, sizeof buf);
                 copy = malloc(len + 1); /* what to_json_dup hands over: an owned string */
                 if (copy == NULL) {
                     return 1;

@@ -12,6 +12,8 @@ import pytest
 import visionxl
 from visionxl import GenerateRequest, ValidationError
 
+from conftest import load_vectors
+
 
 def violation_pairs(exc: ValidationError) -> set[tuple[str, str]]:
     return {(v.field, v.code) for v in exc.violations}
@@ -38,44 +40,17 @@ def test_every_sdk_name_is_a_keyword_and_reads_back() -> None:
         if p.name == "prompt":
             continue
         assert p.kind in values, p
-    # A request that sets every parameter to a valid value, by its SDK name.
-    full = dict(
-        negative_prompt="blurry",
-        size="768x1024",
-        n=3,
-        guidance_scale=9,
-        num_inference_steps=30,
-        seed=9_999_999_998,
-        tiling=True,
-        transparency="foreground_only",
-        preset_style="cinematic",
-        image_prompts=["asset/a.png"],
-        init_image_id="asset/init.png",
-        init_strength=0.4,
-        fantasy_avatar=True,
-        alchemy=True,
-        contrast_ratio=0.5,
-        expanded_domain=False,
-        photo_real=True,
-        photo_real_version="v2",
-        photo_real_strength=0.5,
-        prompt_magic=True,
-        prompt_magic_version="v3",
-        prompt_magic_strength=0.5,
-        high_contrast=True,
-        high_resolution=True,
-        enhance_prompt=True,
-        enhance_prompt_instruction="more fog",
-    )
-    # The table and this list agree: no parameter can be forgotten by the binding's tests.
+    # A request that sets every parameter to a valid value, by its SDK name (the shared case).
+    case = load_vectors("every_field.json")
+    full = {k: v for k, v in case["sdk"].items() if k != "prompt"}
+    # The table and the case agree: no parameter can be forgotten by the binding's tests.
     assert set(full) | {"prompt"} == set(visionxl.PARAMETER_NAMES)
-    req = GenerateRequest("a castle", **full)
+    req = GenerateRequest(case["sdk"]["prompt"], **full)
     wire = req.to_dict()
+    assert wire == case["wire"]
     by_name = {p.name: p for p in visionxl.PARAMETERS}
-    for name, value in full.items():
-        expected = value.upper() if name == "preset_style" else value
-        assert getattr(req, name) == expected, name
-        assert wire[by_name[name].wire] == expected, name
+    for name in full:
+        assert getattr(req, name) == case["wire"][by_name[name].wire], name
     assert wire["leonardo_tilling"] is True  # the service's spelling
     assert wire["leonardo_hight_constrast"] is True
     assert wire["leonardo_hight_resolution"] is True

@@ -5,7 +5,7 @@ use napi::Result;
 use napi::bindgen_prelude::Unknown;
 use napi_derive::napi;
 use serde_json::{Map, Value, json};
-use visionxl_core::spec::{self, Kind, PARAMS};
+use visionxl_core::spec::{self, PARAMS};
 use visionxl_core::{
     Checked, Error, ErrorCode, GenerateRequest, Naming, ParamValue, Preset, Report, Size,
     Violation, ViolationCode,
@@ -306,16 +306,6 @@ fn request_text(req: &GenerateRequest, warnings: &[Violation]) -> String {
     serde_json::to_string(&answer).unwrap_or_default()
 }
 
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::String => "string",
-        Kind::Integer => "integer",
-        Kind::Float => "number",
-        Kind::Bool => "boolean",
-        Kind::StringList => "string_list",
-    }
-}
-
 /// The parameter table: `[{name, sdk, wire, kind, required, default, allowed, description}]`,
 /// `name` being the camelCase name the Node API uses.
 #[napi(js_name = "paramSpecs", catch_unwind)]
@@ -328,7 +318,7 @@ pub fn param_specs() -> Value {
                     "name": p.camel(),
                     "sdk": p.sdk,
                     "wire": p.wire,
-                    "kind": kind_name(p.kind),
+                    "kind": p.kind.name(),
                     "required": p.required,
                     "default": p.default,
                     "allowed": p.allowed(),
@@ -345,7 +335,7 @@ pub fn constants() -> Value {
     json!({
         "errorCodes": ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         "sizes": spec::SIZES,
-        "presetStyles": visionxl_core::style::PRESET_STYLES,
+        "presetStyles": visionxl_core::preset_style::PRESET_STYLES,
         "presets": Preset::ALL.iter().map(|p| json!({"name": p.name(), "description": p.description()})).collect::<Vec<_>>(),
         "defaultBaseUrl": visionxl_core::wire::DEFAULT_BASE_URL,
         "modelId": visionxl_core::wire::MODEL_ID,

@@ -4,7 +4,7 @@
 use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
-use visionxl_core::spec::{self, Kind, Naming, PARAMS, ParamSpec};
+use visionxl_core::spec::{self, Naming, PARAMS, ParamSpec};
 use visionxl_core::{
     Checked, GenerateRequest, ParamValue, Preset, Report, Violation, ViolationCode,
     estimate_credits_str, plan_batches_str,
@@ -135,7 +135,7 @@ impl PyParameter {
     /// The JSON type: `string`, `integer`, `number`, `boolean` or `string_list`.
     #[getter]
     fn kind(&self) -> &'static str {
-        kind_name(self.spec.kind)
+        self.spec.kind.name()
     }
     /// Whether a request is invalid without it (only `prompt`).
     #[getter]
@@ -162,18 +162,8 @@ impl PyParameter {
             "Parameter(name={}, wire={}, kind={})",
             repr_str(py, self.spec.sdk),
             repr_str(py, self.spec.wire),
-            repr_str(py, kind_name(self.spec.kind))
+            repr_str(py, self.spec.kind.name())
         )
-    }
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::String => "string",
-        Kind::Integer => "integer",
-        Kind::Float => "number",
-        Kind::Bool => "boolean",
-        Kind::StringList => "string_list",
     }
 }
 
@@ -547,7 +537,7 @@ pub fn add_constants(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SIZES", PyTuple::new(py, spec::SIZES)?)?;
     m.add(
         "PRESET_STYLES",
-        PyTuple::new(py, visionxl_core::style::PRESET_STYLES)?,
+        PyTuple::new(py, visionxl_core::preset_style::PRESET_STYLES)?,
     )?;
     m.add(
         "PRESETS",

@@ -15,15 +15,9 @@ pub const KINDS: [Kind; 5] = [
     Kind::StringList,
 ];
 
-/// The one spelling of a kind in every binding (mirrors `visionxl_core::spec::Kind::name`).
+/// The one spelling of a kind in every binding ([`Kind::name`]).
 pub fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::String => "string",
-        Kind::Integer => "integer",
-        Kind::Float => "number",
-        Kind::Bool => "boolean",
-        Kind::StringList => "string_list",
-    }
+    kind.name()
 }
 
 /// A parameter as the generated surfaces see it.

@@ -1,47 +1,49 @@
 //! Build + validate + serialise a request with every field set: the per-call cost of the core.
 //! Run: `cargo bench -p visionxl-core --bench request`.
 //!
-//! Besides criterion's figures it prints a `RESULT` line next to a baseline measured in the
-//! same run: the same body written by hand as a `serde_json::json!` value and serialised, with
-//! no validation — what a caller without the SDK would do.
+//! The request is the shared case `tests/vectors/every_field.json` (the same in the Python, Node
+//! and C benchmarks), built from its SDK names with [`GenerateRequest::from_params`] (the path
+//! every binding takes). Besides criterion's figures it prints a `RESULT` line next to a
+//! baseline measured in the same run: the case's wire JSON copied into a request body and
+//! serialised, with no validation — what a caller without the SDK would do.
 
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use visionxl_core::{
-    GenerateRequest, PhotoRealVersion, PromptMagicVersion, Size, Transparency, wire,
-};
+use serde_json::Value;
+use visionxl_core::{GenerateRequest, Naming, ParamValue, wire};
+
+/// `tests/vectors/every_field.json`.
+fn case() -> &'static Value {
+    static CASE: OnceLock<Value> = OnceLock::new();
+    CASE.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/vectors/every_field.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+/// The case's parameters by SDK name, converted once.
+fn params() -> &'static [(String, ParamValue)] {
+    static PARAMS: OnceLock<Vec<(String, ParamValue)>> = OnceLock::new();
+    PARAMS.get_or_init(|| {
+        case()["sdk"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), ParamValue::from(v)))
+            .collect()
+    })
+}
 
 fn full_request() -> Result<GenerateRequest, visionxl_core::Error> {
-    GenerateRequest::builder(black_box("a lighthouse on a cliff at dusk, volumetric fog"))
-        .negative_prompt("blurry, low quality")
-        .size(Size::S1024x768)
-        .n(4)
-        .guidance_scale(12)
-        .num_inference_steps(45)
-        .seed(9_999_999_998)
-        .tiling(false)
-        .transparency(Transparency::Disabled)
-        .preset_style("cinematic".parse().unwrap())
-        .image_prompts(vec!["asset-1".into(), "asset-2".into()])
-        .init_image_id("asset-0")
-        .init_strength(0.4)
-        .fantasy_avatar(false)
-        .alchemy(true)
-        .contrast_ratio(0.5)
-        .expanded_domain(true)
-        .photo_real(true)
-        .photo_real_version(PhotoRealVersion::V2)
-        .photo_real_strength(0.5)
-        .prompt_magic(true)
-        .prompt_magic_version(PromptMagicVersion::V3)
-        .prompt_magic_strength(0.4)
-        .high_contrast(true)
-        .high_resolution(true)
-        .enhance_prompt(true)
-        .enhance_prompt_instruction("more dramatic light")
-        .build()
+    let params = black_box(params()).iter().cloned();
+    GenerateRequest::from_params(params, Naming::Sdk, None).map(|(req, _)| req)
 }
 
 fn bench(c: &mut Criterion) {
@@ -53,33 +55,23 @@ fn bench(c: &mut Criterion) {
         })
     });
     let json = full_request().unwrap().to_wire();
+    assert_eq!(
+        json,
+        case()["wire"],
+        "every_field.json: the SDK sends its wire JSON"
+    );
     c.bench_function("parse+validate wire JSON (every field)", |b| {
         b.iter(|| black_box(GenerateRequest::from_wire_json(black_box(&json)).unwrap()))
     });
 }
 
-/// The same body, written by hand (no validation, no defaults, no typed fields).
+/// The same body without the SDK: the case's wire JSON copied into a body and serialised (no
+/// validation, no defaults, no typed fields).
 fn hand_written_body() -> Vec<u8> {
     let body = serde_json::json!({
         "type": "IMAGE_GENERATOR",
         "model": "5c232a9e-9061-4777-980a-ddc8e65647c6",
-        "promptObject": {
-            "prompt": black_box("a lighthouse on a cliff at dusk, volumetric fog"),
-            "negativePrompt": "blurry, low quality", "size": "1024x768", "n": 4,
-            "leonardo_guidance_scale": 12, "leonardo_num_inference_steps": 45,
-            "leonardo_seed": 9_999_999_998u64, "leonardo_tilling": false,
-            "leonardo_transparency": "disabled", "leonardo_preset_style": "CINEMATIC",
-            "leonardo_image_prompts": ["asset-1", "asset-2"],
-            "leonardo_init_image_id": "asset-0", "leonardo_init_strength": 0.4,
-            "leonardo_fantasy_avatar": false, "leonardo_alchemy": true,
-            "leonardo_contrast_ratio": 0.5, "leonardo_expanded_domain": true,
-            "leonardo_photo_real": true, "leonardo_photo_real_version": "v2",
-            "leonardo_photo_real_strength": 0.5, "leonardo_prompt_magic": true,
-            "leonardo_prompt_magic_version": "v3", "leonardo_prompt_magic_strength": 0.4,
-            "leonardo_hight_constrast": true, "leonardo_hight_resolution": true,
-            "leonardo_enhance_prompt": true,
-            "leonardo_enhance_prompt_instruction": "more dramatic light"
-        },
+        "promptObject": black_box(&case()["wire"]).clone(),
         "async": false
     });
     serde_json::to_vec(&body).unwrap()

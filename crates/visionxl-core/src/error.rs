@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The stable error codes (DESIGN §3). The same strings are used in Rust, Python, Node and C.
+/// The stable error codes (`docs/ARCHITECTURE.md`, "Error codes"). The same strings are used in
+/// Rust, Python, Node and C.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {

@@ -19,7 +19,21 @@
 //! ```
 #![warn(missing_docs)]
 
+// Layers, bottom up (no module uses one above it; `scripts/check-module-cycles.py` checks):
+// - leaves: error, suggest, value, params (the parameter table), preset_style, choices
+// - spec (the table as data), check (per-value checks), size, pricing, param_type
+// - request (the typed request, generated from the table)
+// - presets, validate (cross-field rules), wire, builder, parse
+// - response, retry: independent of requests
+mod check;
+mod choices;
+mod param_type;
+mod params;
+
+pub mod builder;
 pub mod error;
+pub mod parse;
+pub mod preset_style;
 pub mod presets;
 pub mod pricing;
 pub mod request;
@@ -27,20 +41,19 @@ pub mod response;
 pub mod retry;
 pub mod size;
 pub mod spec;
-pub mod style;
 pub mod suggest;
 pub mod validate;
 pub mod value;
 pub mod wire;
 
+pub use builder::GenerateRequestBuilder;
 pub use error::{Error, ErrorCode, Report, Violation, ViolationCode};
 pub use presets::Preset;
 pub use pricing::{
     BatchPlan, estimate_credits, estimate_credits_str, plan_batches, plan_batches_str, price_hint,
 };
 pub use request::{
-    Checked, GenerateRequest, GenerateRequestBuilder, PhotoRealVersion, PresetStyle,
-    PromptMagicVersion, Transparency,
+    Checked, GenerateRequest, PhotoRealVersion, PresetStyle, PromptMagicVersion, Transparency,
 };
 pub use response::{Answer, Endpoint, ImageRef, Record, Status};
 pub use retry::{RetryPolicy, parse_retry_after};

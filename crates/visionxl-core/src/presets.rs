@@ -1,4 +1,6 @@
-//! Presets: named bundles of settings from the documentation. Explicit values always win.
+//! Presets: the SDK's named bundles of settings from the documentation (`max_detail`,
+//! `defaults`). Explicit values always win. Leonardo's own preset *styles* (`CINEMATIC`, ...)
+//! are a parameter, in `preset_style.rs`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -76,6 +78,13 @@ impl Preset {
                 fill(&mut req.enhance_prompt, false);
             }
         }
+    }
+}
+
+impl GenerateRequest {
+    /// Fills the fields the preset sets and this request leaves unset (explicit values win).
+    pub fn apply_preset(&mut self, preset: Preset) {
+        preset.apply(self);
     }
 }
 

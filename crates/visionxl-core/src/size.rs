@@ -89,7 +89,7 @@ impl FromStr for Size {
                 Violation::new(
                     "size",
                     ViolationCode::NotAllowedValue,
-                    crate::validate::not_allowed_message(spec, s, crate::spec::SIZES),
+                    crate::check::not_allowed_message(spec, s, crate::spec::SIZES),
                 )
             })
     }

@@ -1,7 +1,9 @@
 //! The parameter table: every `promptObject` parameter of Leonardo Vision XL, as data.
 //!
-//! Validation, serialisation, the CLI flags, the emulator and the bindings all read [`PARAMS`]
-//! instead of repeating it.
+//! Validation, serialisation, the CLI flags, the emulator, the bindings and the code generator
+//! all read [`PARAMS`] instead of repeating it. [`Field`] and [`PARAMS`] are generated from the
+//! one declaration of each parameter in `params.rs` (`docs/ARCHITECTURE.md`, "The one-table
+//! rule").
 //!
 //! ```
 //! let p = visionxl_core::spec::by_sdk("tiling").unwrap();
@@ -10,7 +12,8 @@
 
 use std::sync::OnceLock;
 
-use crate::style::PRESET_STYLES;
+use crate::params::with_params;
+use crate::preset_style::PRESET_STYLES;
 
 /// The JSON type a parameter takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +31,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The one spelling of the kind for machines: `string`, `integer`, `number`, `boolean` or
+    /// `string_list`. Every binding and generated file uses exactly these names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::Integer => "integer",
+            Kind::Float => "number",
+            Kind::Bool => "boolean",
+            Kind::StringList => "string_list",
+        }
+    }
+
     /// A short name for messages: "a string", "an integer", ...
     pub fn describe(self) -> &'static str {
         match self {
@@ -59,65 +74,6 @@ pub enum Rule {
     FloatOneOf(&'static [f64]),
     /// A list of at most this many non-blank strings.
     MaxItems(usize),
-}
-
-/// Names every parameter, so typed code can refer to one without a string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
-    /// `prompt` (wire: `prompt`).
-    Prompt,
-    /// `negative_prompt` (wire: `negativePrompt`).
-    NegativePrompt,
-    /// `size` (wire: `size`).
-    Size,
-    /// `n` (wire: `n`).
-    N,
-    /// `guidance_scale` (wire: `leonardo_guidance_scale`).
-    GuidanceScale,
-    /// `num_inference_steps` (wire: `leonardo_num_inference_steps`).
-    NumInferenceSteps,
-    /// `seed` (wire: `leonardo_seed`).
-    Seed,
-    /// `tiling` (wire: `leonardo_tilling`).
-    Tiling,
-    /// `transparency` (wire: `leonardo_transparency`).
-    Transparency,
-    /// `preset_style` (wire: `leonardo_preset_style`).
-    PresetStyle,
-    /// `image_prompts` (wire: `leonardo_image_prompts`).
-    ImagePrompts,
-    /// `init_image_id` (wire: `leonardo_init_image_id`).
-    InitImageId,
-    /// `init_strength` (wire: `leonardo_init_strength`).
-    InitStrength,
-    /// `fantasy_avatar` (wire: `leonardo_fantasy_avatar`).
-    FantasyAvatar,
-    /// `alchemy` (wire: `leonardo_alchemy`).
-    Alchemy,
-    /// `contrast_ratio` (wire: `leonardo_contrast_ratio`).
-    ContrastRatio,
-    /// `expanded_domain` (wire: `leonardo_expanded_domain`).
-    ExpandedDomain,
-    /// `photo_real` (wire: `leonardo_photo_real`).
-    PhotoReal,
-    /// `photo_real_version` (wire: `leonardo_photo_real_version`).
-    PhotoRealVersion,
-    /// `photo_real_strength` (wire: `leonardo_photo_real_strength`).
-    PhotoRealStrength,
-    /// `prompt_magic` (wire: `leonardo_prompt_magic`).
-    PromptMagic,
-    /// `prompt_magic_version` (wire: `leonardo_prompt_magic_version`).
-    PromptMagicVersion,
-    /// `prompt_magic_strength` (wire: `leonardo_prompt_magic_strength`).
-    PromptMagicStrength,
-    /// `high_contrast` (wire: `leonardo_hight_constrast`).
-    HighContrast,
-    /// `high_resolution` (wire: `leonardo_hight_resolution`).
-    HighResolution,
-    /// `enhance_prompt` (wire: `leonardo_enhance_prompt`).
-    EnhancePrompt,
-    /// `enhance_prompt_instruction` (wire: `leonardo_enhance_prompt_instruction`).
-    EnhancePromptInstruction,
 }
 
 /// One row of the parameter table.
@@ -198,294 +154,50 @@ pub fn to_camel(snake: &str) -> String {
 /// The four image sizes Vision XL accepts.
 pub const SIZES: &[&str] = &["512x512", "1024x768", "768x1024", "1024x1024"];
 
-macro_rules! p {
-    ($field:ident, $wire:literal, $sdk:literal, $kind:ident, $rule:expr, $req:literal, $default:expr, $desc:literal) => {
-        ParamSpec {
-            field: Field::$field,
-            wire: $wire,
-            sdk: $sdk,
-            kind: Kind::$kind,
-            rule: $rule,
-            required: $req,
-            default: $default,
-            description: $desc,
+/// Makes [`Field`] and [`PARAMS`] from the parameter table (`params.rs`).
+macro_rules! spec_table {
+    ($({
+        $variant:ident $sdk:ident $docs:tt $ty:tt ($presence:ident $($init:expr)?) $send:tt
+        $arg:tt ($wire:literal $kind:ident ($rule:expr) ($shown:expr) $help:literal)
+    })+) => {
+        /// Names every parameter, so typed code can refer to one without a string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Field {
+            $(
+                #[doc = concat!("`", stringify!($sdk), "` (wire: `", $wire, "`).")]
+                $variant,
+            )+
         }
+
+        const COUNT: usize = [$(stringify!($variant)),+].len();
+
+        /// Every `promptObject` parameter, in the documentation's order.
+        pub static PARAMS: [ParamSpec; COUNT] = [$(
+            ParamSpec {
+                field: Field::$variant,
+                wire: $wire,
+                sdk: stringify!($sdk),
+                kind: Kind::$kind,
+                rule: $rule,
+                required: is_required!($presence),
+                default: $shown,
+                description: $help,
+            },
+        )+];
     };
 }
 
-/// Every `promptObject` parameter, in the documentation's order.
-pub static PARAMS: [ParamSpec; 27] = [
-    p!(
-        Prompt,
-        "prompt",
-        "prompt",
-        String,
-        Rule::NotBlank,
-        true,
-        None,
-        "Text description of the image to generate"
-    ),
-    p!(
-        NegativePrompt,
-        "negativePrompt",
-        "negative_prompt",
-        String,
-        Rule::Any,
-        false,
-        None,
-        "What you do not want in the image"
-    ),
-    p!(
-        Size,
-        "size",
-        "size",
-        String,
-        Rule::OneOf(SIZES),
-        false,
-        Some("1024x1024"),
-        "Image dimensions (width x height)"
-    ),
-    p!(
-        N,
-        "n",
-        "n",
-        Integer,
-        Rule::IntRange(1, 4),
-        false,
-        Some("1"),
-        "Number of images to generate"
-    ),
-    p!(
-        GuidanceScale,
-        "leonardo_guidance_scale",
-        "guidance_scale",
-        Integer,
-        Rule::IntRange(1, 20),
-        false,
-        Some("7"),
-        "How strongly the generation follows the prompt"
-    ),
-    p!(
-        NumInferenceSteps,
-        "leonardo_num_inference_steps",
-        "num_inference_steps",
-        Integer,
-        Rule::IntRange(10, 60),
-        false,
-        Some("15"),
-        "Number of inference steps"
-    ),
-    p!(
-        Seed,
-        "leonardo_seed",
-        "seed",
-        Integer,
-        Rule::IntRange(0, 9_999_999_998),
-        false,
-        Some("random"),
-        "Fixed seed for reproducible generations"
-    ),
-    p!(
-        Tiling,
-        "leonardo_tilling",
-        "tiling",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "Make images tile on all axes"
-    ),
-    p!(
-        Transparency,
-        "leonardo_transparency",
-        "transparency",
-        String,
-        Rule::OneOf(&["disabled", "foreground_only"]),
-        false,
-        None,
-        "Transparency mode"
-    ),
-    p!(
-        PresetStyle,
-        "leonardo_preset_style",
-        "preset_style",
-        String,
-        Rule::OneOfIgnoreCase(PRESET_STYLES),
-        false,
-        Some("DYNAMIC with Alchemy, LEONARDO without"),
-        "Leonardo style preset"
-    ),
-    p!(
-        ImagePrompts,
-        "leonardo_image_prompts",
-        "image_prompts",
-        StringList,
-        Rule::MaxItems(4),
-        false,
-        None,
-        "Uploaded images to use as image prompts"
-    ),
-    p!(
-        InitImageId,
-        "leonardo_init_image_id",
-        "init_image_id",
-        String,
-        Rule::NotBlank,
-        false,
-        None,
-        "Init image that influences the generation (required by Fantasy Avatar)"
-    ),
-    p!(
-        InitStrength,
-        "leonardo_init_strength",
-        "init_strength",
-        Float,
-        Rule::FloatRange(0.1, 0.9),
-        false,
-        None,
-        "How strongly the images follow the init image"
-    ),
-    p!(
-        FantasyAvatar,
-        "leonardo_fantasy_avatar",
-        "fantasy_avatar",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "Fantasy Avatar mode (needs an init image)"
-    ),
-    p!(
-        Alchemy,
-        "leonardo_alchemy",
-        "alchemy",
-        Bool,
-        Rule::Any,
-        false,
-        Some("true"),
-        "Alchemy enhancement"
-    ),
-    p!(
-        ContrastRatio,
-        "leonardo_contrast_ratio",
-        "contrast_ratio",
-        Float,
-        Rule::FloatRange(0.0, 1.0),
-        false,
-        None,
-        "Contrast ratio"
-    ),
-    p!(
-        ExpandedDomain,
-        "leonardo_expanded_domain",
-        "expanded_domain",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "Expanded domain"
-    ),
-    p!(
-        PhotoReal,
-        "leonardo_photo_real",
-        "photo_real",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "PhotoReal pipeline (requires Alchemy)"
-    ),
-    p!(
-        PhotoRealVersion,
-        "leonardo_photo_real_version",
-        "photo_real_version",
-        String,
-        Rule::OneOf(&["v2"]),
-        false,
-        Some("v2"),
-        "PhotoReal version"
-    ),
-    p!(
-        PhotoRealStrength,
-        "leonardo_photo_real_strength",
-        "photo_real_strength",
-        Float,
-        Rule::FloatOneOf(&[0.45, 0.5, 0.55]),
-        false,
-        Some("0.55"),
-        "PhotoReal strength (documented for v1 only)"
-    ),
-    p!(
-        PromptMagic,
-        "leonardo_prompt_magic",
-        "prompt_magic",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "Prompt Magic"
-    ),
-    p!(
-        PromptMagicVersion,
-        "leonardo_prompt_magic_version",
-        "prompt_magic_version",
-        String,
-        Rule::OneOf(&["v2", "v3"]),
-        false,
-        Some("v3"),
-        "Prompt Magic version"
-    ),
-    p!(
-        PromptMagicStrength,
-        "leonardo_prompt_magic_strength",
-        "prompt_magic_strength",
-        Float,
-        Rule::FloatRange(0.1, 1.0),
-        false,
-        None,
-        "Prompt Magic strength"
-    ),
-    p!(
-        HighContrast,
-        "leonardo_hight_constrast",
-        "high_contrast",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "High contrast (controls RAW mode)"
-    ),
-    p!(
-        HighResolution,
-        "leonardo_hight_resolution",
-        "high_resolution",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "High resolution"
-    ),
-    p!(
-        EnhancePrompt,
-        "leonardo_enhance_prompt",
-        "enhance_prompt",
-        Bool,
-        Rule::Any,
-        false,
-        Some("false"),
-        "Let the service rewrite the prompt"
-    ),
-    p!(
-        EnhancePromptInstruction,
-        "leonardo_enhance_prompt_instruction",
-        "enhance_prompt_instruction",
-        String,
-        Rule::Any,
-        false,
-        None,
-        "Instruction for prompt enhancement (only with enhance_prompt)"
-    ),
-];
+/// `required` rows are the ones a request is invalid without.
+macro_rules! is_required {
+    (required) => {
+        true
+    };
+    ($other:ident) => {
+        false
+    };
+}
+
+with_params!(spec_table);
 
 /// How names are spelled in a parameter map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -540,19 +252,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_has_27_unique_rows_and_every_field_once() {
+    fn table_has_unique_rows_and_every_field_once() {
+        assert!(
+            PARAMS.len() >= 27,
+            "the documented parameters are all there"
+        );
         let mut wires: Vec<_> = PARAMS.iter().map(|p| p.wire).collect();
         wires.sort();
         wires.dedup();
-        assert_eq!(wires.len(), 27);
+        assert_eq!(wires.len(), PARAMS.len());
         let mut sdks: Vec<_> = PARAMS.iter().map(|p| p.sdk).collect();
         sdks.sort();
         sdks.dedup();
-        assert_eq!(sdks.len(), 27);
+        assert_eq!(sdks.len(), PARAMS.len());
         for (i, p) in PARAMS.iter().enumerate() {
             assert_eq!(p.field as usize, i, "PARAMS must follow Field's order");
             assert_eq!(by_field(p.field).wire, p.wire);
         }
+    }
+
+    #[test]
+    fn kind_names_are_the_one_spelling() {
+        let kinds = [
+            Kind::String,
+            Kind::Integer,
+            Kind::Float,
+            Kind::Bool,
+            Kind::StringList,
+        ];
+        assert_eq!(
+            kinds.map(Kind::name),
+            ["string", "integer", "number", "boolean", "string_list"]
+        );
     }
 
     #[test]

@@ -201,6 +201,36 @@ fn wire_vectors() {
     }
 }
 
+/// The every-field request: all parameters, set by SDK name, give exactly `wire`; `get` reads
+/// every value back; `wire` parses back to the same request; the warnings are the listed ones.
+#[test]
+fn every_field_vector() {
+    use visionxl_core::spec::PARAMS;
+    let case = load("every_field.json");
+    let sdk = case["sdk"].as_object().unwrap();
+    let names: BTreeSet<_> = sdk.keys().map(String::as_str).collect();
+    let all: BTreeSet<_> = PARAMS.iter().map(|p| p.sdk).collect();
+    assert_eq!(names, all, "every_field.json must set every parameter");
+    let params = sdk.iter().map(|(k, v)| (k.clone(), ParamValue::from(v)));
+    let (req, warnings) = GenerateRequest::from_params(params, Naming::Sdk, None).unwrap();
+    assert_eq!(req.to_wire(), case["wire"]);
+    for p in &PARAMS {
+        assert_eq!(
+            req.get(p.field).to_json(),
+            case["wire"][p.wire],
+            "get({})",
+            p.sdk
+        );
+    }
+    let got: BTreeSet<_> = warnings
+        .iter()
+        .map(|v| (v.field.clone(), v.code.as_str().to_string()))
+        .collect();
+    assert_eq!(got, pairs(&case["warnings"]));
+    let (back, _) = GenerateRequest::from_wire_json(&case["wire"]).unwrap();
+    assert_eq!(back, req);
+}
+
 #[test]
 fn response_vectors() {
     let doc = load("responses.json");

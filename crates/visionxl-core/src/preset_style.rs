@@ -1,4 +1,9 @@
-//! Leonardo's preset styles and the sets Leonardo documents for each Alchemy/PhotoReal setting.
+//! Leonardo's preset styles (`leonardo_preset_style`, e.g. `CINEMATIC`): the list, the sets
+//! Leonardo documents for each Alchemy/PhotoReal setting, and the typed [`PresetStyle`].
+//! Not to be confused with [`crate::presets`], the SDK's named bundles of settings.
+
+use std::fmt;
+use std::str::FromStr;
 
 /// Every preset style Leonardo knows, upper-case as sent on the wire.
 pub const PRESET_STYLES: &[&str] = &[
@@ -96,4 +101,35 @@ pub fn canonical(style: &str) -> Option<&'static str> {
         .iter()
         .copied()
         .find(|s| s.eq_ignore_ascii_case(style))
+}
+
+/// One of Leonardo's preset styles, accepted case-insensitively and sent upper-case.
+///
+/// ```
+/// let s: visionxl_core::PresetStyle = "cinematic".parse().unwrap();
+/// assert_eq!(s.as_str(), "CINEMATIC");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PresetStyle(&'static str);
+
+impl PresetStyle {
+    /// The upper-case wire spelling.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl FromStr for PresetStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        canonical(s)
+            .map(PresetStyle)
+            .ok_or_else(|| format!("unknown preset style {s:?}"))
+    }
+}
+
+impl fmt::Display for PresetStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
 }
