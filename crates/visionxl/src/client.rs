@@ -19,7 +19,7 @@ use visionxl_core::wire::{self, API_KEY_HEADER, ASSETS_PATH, FEATURES_PATH, RESU
 use visionxl_core::{Error, ErrorCode, GenerateRequest, Status, Violation, ViolationCode};
 
 use crate::budget::{Budget, Reservation};
-use crate::cancel::{CancelToken, cancelled_error, run_cancellable};
+use crate::cancel::{CancelToken, cancelled_error, run_cancellable_with};
 use crate::config::{ClientBuilder, Config, is_loopback};
 use crate::generation::Generation;
 use crate::pacing::Pacer;
@@ -270,7 +270,7 @@ impl Client {
     ) -> Result<Generation, Error> {
         let state = CallState::default();
         let fut = self.generate_inner(req, &opts, &state, hook);
-        run_cancellable(opts.cancel.as_ref(), fut, || state.cancelled_error()).await
+        run_cancellable_with(opts.cancel.as_ref(), fut, || state.cancelled_error()).await
     }
 
     async fn generate_inner(
@@ -764,14 +764,6 @@ impl Client {
             .push(id);
         Ok(url)
     }
-}
-
-/// A cancellable future for bindings: runs `fut` unless `token` fires first.
-pub(crate) async fn cancellable<T>(
-    token: Option<&CancelToken>,
-    fut: impl std::future::Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    run_cancellable(token, fut, cancelled_error).await
 }
 
 fn interpret_features(raw: &RawAnswer) -> Result<Record, Error> {

@@ -11,8 +11,9 @@ use visionxl_core::{Error, GenerateRequest, Record, Status, Violation};
 
 use crate::Client;
 use crate::cancel::CancelToken;
-use crate::client::cancellable;
-use crate::save::{self, Existing};
+use crate::cancel::run_cancellable;
+use crate::fs::Existing;
+use crate::save;
 
 /// One result image: its position, storage path, download URL and the file name it is saved
 /// under.
@@ -263,7 +264,7 @@ impl Generation {
             Existing::Refuse
         };
         let dir = dir.as_ref().to_path_buf();
-        cancellable(
+        run_cancellable(
             opts.cancel.as_ref(),
             self.save_all_inner(&dir, existing, opts.sidecar, opts.on_progress.as_ref()),
         )
@@ -277,7 +278,7 @@ impl Generation {
         sidecar: bool,
         on_progress: Option<&DownloadProgressFn>,
     ) -> Result<Vec<PathBuf>, Error> {
-        save::ensure_dir(dir).await?;
+        crate::fs::ensure_dir(dir).await?;
         let jobs = self.images.iter().map(|img| {
             save::save_image(
                 self,
@@ -319,7 +320,7 @@ impl Generation {
             Existing::Refuse
         };
         let fut = async {
-            save::ensure_dir(&dir).await?;
+            crate::fs::ensure_dir(&dir).await?;
             save::save_image(
                 self,
                 img,
@@ -331,7 +332,7 @@ impl Generation {
             )
             .await
         };
-        cancellable(opts.cancel.as_ref(), fut).await
+        run_cancellable(opts.cancel.as_ref(), fut).await
     }
 
     /// The bytes of image `index` (checked to be an image, at most `max_image_bytes`), for
@@ -348,7 +349,7 @@ impl Generation {
         cancel: &CancelToken,
     ) -> Result<Bytes, Error> {
         let img = self.image(index)?;
-        cancellable(Some(cancel), save::download_bytes(self, img)).await
+        run_cancellable(Some(cancel), save::download_bytes(self, img)).await
     }
 
     fn image(&self, index: usize) -> Result<&GeneratedImage, Error> {

@@ -55,18 +55,21 @@ mod budget;
 mod cancel;
 mod client;
 mod config;
+mod fs;
 mod generation;
+pub mod manifest;
 mod pacing;
 mod redact;
 pub mod save;
+mod time;
 mod transport;
 
 /// The pure core (spec, validation, pricing, wire, responses, retry policy).
 pub use visionxl_core as core;
 pub use visionxl_core::*;
 
-pub use batch::{BatchItem, BatchOptions, BatchStream, Progress, ProgressFn, manifest_key};
-pub use cancel::CancelToken;
+pub use batch::{BatchItem, BatchOptions, BatchStream, Progress, ProgressFn, not_run_error};
+pub use cancel::{CancelToken, cancelled_error, run_cancellable, run_cancellable_with};
 pub use client::{Asset, Client, GenerateOptions};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DOWNLOAD_TIMEOUT, DEFAULT_MAX_IMAGE_BYTES,
@@ -77,6 +80,7 @@ pub use config::{
 pub use generation::{
     DownloadProgress, DownloadProgressFn, GeneratedImage, Generation, SaveOptions,
 };
+pub use manifest::manifest_key;
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::RETRY_AFTER;
@@ -13,19 +13,10 @@ use tracing::Instrument;
 use url::Url;
 use visionxl_core::{Error, ErrorCode, parse_retry_after};
 
+use crate::fs::{Existing, exists_error, io_err, part_file, persist, write_file_atomic};
 use crate::generation::{GeneratedImage, Generation};
+use crate::time::utc_now;
 use crate::transport::chain;
-
-/// What to do when the target file exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Existing {
-    /// Fail with `io_error` naming the file.
-    Refuse,
-    /// Replace it.
-    Overwrite,
-    /// Keep it when its sidecar names the same record and index (batch resume); else refuse.
-    KeepSameRecord,
-}
 
 const MAX_NAME: usize = 120;
 const SNIFF: usize = 64;
@@ -158,30 +149,6 @@ pub(crate) fn split_target(path: &Path) -> Result<(PathBuf, String), Error> {
     Ok((dir, name))
 }
 
-pub(crate) async fn ensure_dir(dir: &Path) -> Result<(), Error> {
-    tokio::fs::create_dir_all(dir).await.map_err(|e| {
-        Error::new(
-            ErrorCode::IoError,
-            format!("cannot create the directory {}: {e}", dir.display()),
-        )
-        .with_source(e)
-    })
-}
-
-fn io_err(what: String, e: std::io::Error) -> Error {
-    Error::new(ErrorCode::IoError, format!("{what}: {e}")).with_source(e)
-}
-
-fn exists_error(path: &Path) -> Error {
-    Error::new(
-        ErrorCode::IoError,
-        format!(
-            "refusing to overwrite {} (it exists; turn the overwrite option on to replace it)",
-            path.display()
-        ),
-    )
-}
-
 /// The sidecar file of an image file.
 pub(crate) fn sidecar_path(image: &Path) -> PathBuf {
     let mut s = image.as_os_str().to_owned();
@@ -230,36 +197,6 @@ fn redact_queries(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Now as RFC 3339 UTC, e.g. `2025-01-15T10:50:00Z`.
-pub(crate) fn utc_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    rfc3339(secs)
-}
-
-fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
 }
 
 /// Where downloaded bytes go.
@@ -723,23 +660,7 @@ async fn save_image_inner(
     {
         return Err(exists_error(&sidecar_file));
     }
-    let persisted = if existing == Existing::Overwrite {
-        tmp_path.persist(&target).map_err(|e| e.error)
-    } else {
-        tmp_path.persist_noclobber(&target).map_err(|e| e.error)
-    };
-    match persisted {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(exists_error(&target));
-        }
-        Err(e) => {
-            return Err(io_err(
-                format!("cannot move the download to {}", target.display()),
-                e,
-            ));
-        }
-    }
+    persist(tmp_path, &target, existing, "cannot move the download to")?;
     if sidecar {
         write_sidecar(generation, img, &sidecar_file, &final_name, &done, existing).await?;
     }
@@ -780,77 +701,8 @@ async fn write_sidecar(
     .await
 }
 
-/// Writes `data` to `path` through a temporary file and a rename.
-pub(crate) async fn write_file_atomic(
-    path: &Path,
-    data: &[u8],
-    existing: Existing,
-) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = part_file(dir, &name).map_err(|e| {
-        io_err(
-            format!("cannot create a temporary file in {}", dir.display()),
-            e,
-        )
-    })?;
-    let (std_file, tmp_path) = tmp.into_parts();
-    let mut file = tokio::fs::File::from_std(std_file);
-    let w = async {
-        file.write_all(data).await?;
-        file.flush().await?;
-        file.sync_all().await
-    };
-    w.await
-        .map_err(|e| io_err(format!("cannot write {}", path.display()), e))?;
-    drop(file);
-    let persisted = if existing == Existing::Overwrite {
-        tmp_path.persist(path).map_err(|e| e.error)
-    } else {
-        tmp_path.persist_noclobber(path).map_err(|e| e.error)
-    };
-    match persisted {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists_error(path)),
-        Err(e) => Err(io_err(format!("cannot write {}", path.display()), e)),
-    }
-}
-
-/// A `.NAME.XXXX.part` file in `dir`, created with the usual `0666 & !umask` permissions (0644
-/// for most users) rather than a temporary file's 0600, so the renamed image is readable as any
-/// other file the user saves.
-fn part_file(dir: &Path, name: &str) -> std::io::Result<tempfile::NamedTempFile> {
-    let prefix = format!(".{name}.");
-    let mut b = tempfile::Builder::new();
-    b.prefix(&prefix).suffix(".part");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    b.tempfile_in(dir)
-}
-
 #[cfg(test)]
 mod tests {
-
-    #[cfg(unix)]
-    #[test]
-    fn saved_files_get_the_permissions_of_any_new_file() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let part = part_file(dir.path(), "img.webp").unwrap();
-        let plain = dir.path().join("plain");
-        std::fs::File::create(&plain).unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(part.path()), mode(&plain), "0666 & !umask, not 0600");
-    }
 
     use super::*;
 
@@ -936,10 +788,7 @@ mod tests {
     }
 
     #[test]
-    fn times_and_urls() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_736_938_200), "2025-01-15T10:50:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    fn urls() {
         assert_eq!(
             strip_query("https://x.s3.amazonaws.com/a/b.webp?X-Amz-Signature=zzz#f"),
             "https://x.s3.amazonaws.com/a/b.webp"
