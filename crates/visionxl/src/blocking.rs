@@ -237,6 +237,21 @@ impl Client {
             client: self.clone(),
         })
     }
+
+    /// See [`crate::Client::generate_all`]: every item in input order, `on_item` called (on
+    /// the runtime's thread) as each finishes; [`ControlFlow::Break`](std::ops::ControlFlow)
+    /// stops the batch.
+    pub fn generate_all<F>(
+        &self,
+        requests: Vec<GenerateRequest>,
+        opts: BatchOptions,
+        on_item: F,
+    ) -> Result<Vec<BatchItem>, Error>
+    where
+        F: FnMut(&BatchItem) -> std::ops::ControlFlow<()> + Send,
+    {
+        self.run(self.inner.generate_all(requests, opts, on_item))
+    }
 }
 
 /// The items of a blocking batch, in completion order.

@@ -22,6 +22,14 @@ fn requests(n: usize) -> Vec<GenerateRequest> {
         .collect()
 }
 
+/// The manifest lines of one event kind, in order.
+fn events(path: &std::path::Path, event: &str) -> Vec<serde_json::Value> {
+    manifest_lines(path)
+        .into_iter()
+        .filter(|l| l["event"] == event)
+        .collect()
+}
+
 fn manifest_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -138,19 +146,16 @@ async fn generate_many_saves_everything_in_completion_order_with_progress() {
     assert_eq!(emu.ledger().charges.len(), 12);
 
     // A rerun pays nothing and does nothing.
-    let items: Vec<BatchItem> = client
-        .generate_many(
-            reqs,
-            BatchOptions {
-                manifest: Some(manifest.clone()),
-                out_dir: Some(dir.path().join("out")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(
+        &client,
+        &reqs,
+        BatchOptions {
+            manifest: Some(manifest.clone()),
+            out_dir: Some(dir.path().join("out")),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed));
     assert_eq!(emu.ledger().charges.len(), 12);
 }
@@ -185,12 +190,7 @@ async fn resume_after_a_crash_mid_batch_never_pays_twice() {
     std::io::Write::write_all(&mut m, b"{\"v\":1,\"event\":\"gener").unwrap();
     drop(m);
 
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert_eq!(items.len(), 6);
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| i.resumed).count(), 3);
@@ -203,12 +203,7 @@ async fn resume_after_a_crash_mid_batch_never_pays_twice() {
     }
     // The first line run 2 appended was not glued to the torn one: a third run knows every
     // item and pays nothing.
-    let items: Vec<BatchItem> = client
-        .generate_many(requests(6), opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &requests(6), opts()).await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     assert_eq!(emu.ledger().charges.len(), 6, "run 3 paid nothing");
 }
@@ -223,19 +218,16 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
     // Run 1: every download fails hard (the disk is "full": out_dir is a file).
     let blocker = dir.path().join("out");
     std::fs::write(&blocker, "not a directory").unwrap();
-    let items: Vec<BatchItem> = client
-        .generate_many(
-            reqs.clone(),
-            BatchOptions {
-                manifest: Some(manifest.clone()),
-                out_dir: Some(blocker.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(
+        &client,
+        &reqs,
+        BatchOptions {
+            manifest: Some(manifest.clone()),
+            out_dir: Some(blocker.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(
         items
             .iter()
@@ -245,19 +237,16 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
     // Run 2: the images are fetched again (fresh URLs when needed), nothing is paid.
     std::fs::remove_file(&blocker).unwrap();
     emu.inject(Fault::new(FaultKind::ExpiredAsset));
-    let items: Vec<BatchItem> = client
-        .generate_many(
-            reqs,
-            BatchOptions {
-                manifest: Some(manifest.clone()),
-                out_dir: Some(blocker.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(
+        &client,
+        &reqs,
+        BatchOptions {
+            manifest: Some(manifest.clone()),
+            out_dir: Some(blocker.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     assert_eq!(emu.ledger().charges.len(), 4);
     assert_eq!(items.iter().map(|i| i.files.len()).sum::<usize>(), 2 + 4);
@@ -307,26 +296,13 @@ async fn failures_that_charged_nothing_are_sent_again_on_rerun() {
         manifest: Some(manifest.clone()),
         ..Default::default()
     };
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 4);
-    let failed: Vec<_> = manifest_lines(&manifest)
-        .into_iter()
-        .filter(|l| l["event"] == "failed")
-        .collect();
+    let failed: Vec<_> = events(&manifest, "failed");
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["code"], "generation_failed");
     assert_eq!(failed[0]["may_have_been_charged"], false);
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| !i.resumed).count(), 1);
     assert_eq!(emu.ledger().charges.len(), 5);
@@ -350,28 +326,15 @@ async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
         retry_ambiguous,
         ..Default::default()
     };
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
-    let failed: Vec<_> = manifest_lines(&manifest)
-        .into_iter()
-        .filter(|l| l["event"] == "failed")
-        .collect();
+    let failed: Vec<_> = events(&manifest, "failed");
     assert_eq!(failed.len(), 2);
     assert_eq!(failed[0]["code"], "server_error");
     assert_eq!(failed[0]["may_have_been_charged"], true);
 
     // A plain rerun: a 5xx may have been processed, so those two are not sent again.
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert_eq!(items.iter().filter(|i| i.is_ok() && i.resumed).count(), 3);
     let refused: Vec<_> = items
         .iter()
@@ -387,12 +350,7 @@ async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
     assert_eq!(emu.ledger().charges.len(), 3, "nothing sent");
 
     // Opting in sends them again.
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts(true))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(true)).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| !i.resumed).count(), 2);
     assert_eq!(emu.ledger().charges.len(), 5);
@@ -414,12 +372,7 @@ async fn drop_after_charge_is_never_paid_twice_on_rerun() {
         ..Default::default()
     };
     emu.inject(Fault::new(FaultKind::DropAfterCharge).on_path("/api/features"));
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 7);
     let lost = items.iter().find(|i| !i.is_ok()).unwrap();
     let e = lost.result.as_ref().unwrap_err();
@@ -428,12 +381,7 @@ async fn drop_after_charge_is_never_paid_twice_on_rerun() {
 
     // Reruns (twice) send nothing: the lost item may have been paid for.
     for _ in 0..2 {
-        let items: Vec<BatchItem> = client
-            .generate_many(reqs.clone(), opts(false))
-            .await
-            .unwrap()
-            .collect()
-            .await;
+        let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
         assert_eq!(items.iter().filter(|i| i.is_ok() && i.resumed).count(), 7);
         let again = items.iter().find(|i| i.index == lost.index).unwrap();
         let e2 = again.result.as_ref().unwrap_err();
@@ -450,24 +398,14 @@ async fn drop_after_charge_is_never_paid_twice_on_rerun() {
     }
 
     // Opting in sends it again (and pays a second time for that prompt, knowingly).
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(true))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(true)).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| !i.resumed).count(), 1);
     assert_eq!(emu.ledger().charges.len(), 9);
     let per = charges_per_prompt(&emu, &client).await;
     assert_eq!(per[&format!("tile number {}", lost.index)], 2);
     // And from then on it is done.
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     assert_eq!(emu.ledger().charges.len(), 9);
 }
@@ -559,12 +497,7 @@ async fn a_lost_answer_with_a_known_record_is_read_not_repaid() {
         async_mode: true,
         ..Default::default()
     };
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     let e = items[0].result.as_ref().unwrap_err();
     assert_eq!(e.code(), visionxl::ErrorCode::Timeout);
     let id = e.record_id().unwrap().to_string();
@@ -592,12 +525,7 @@ async fn batch_respects_the_budget() {
                 .unwrap()
         })
         .collect();
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, BatchOptions::default())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, BatchOptions::default()).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
     assert!(
         items
@@ -974,4 +902,94 @@ async fn an_image_left_without_its_sidecar_is_finished_on_rerun_only_when_its_by
     );
     assert_eq!(std::fs::read(&image).unwrap(), b"RIFF\x04\x00\x00\x00WEBP");
     assert_eq!(emu.ledger().charges.len(), 2, "nothing paid twice");
+}
+
+#[tokio::test]
+async fn generate_all_returns_every_item_in_input_order_and_calls_back_for_each() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let reqs = requests(6);
+    let mut seen = Vec::new();
+    let items = client
+        .generate_all(
+            reqs.clone(),
+            BatchOptions {
+                concurrency: 3,
+                ..Default::default()
+            },
+            |item| {
+                seen.push(item.index);
+                std::ops::ControlFlow::Continue(())
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 6);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item.index, i);
+        assert_eq!(item.key, visionxl::manifest_key(i, &reqs[i]));
+        assert!(item.is_ok(), "{item:?}");
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..6).collect::<Vec<_>>());
+    assert_eq!(emu.ledger().charges.len(), 6);
+}
+
+#[tokio::test]
+async fn generate_all_stops_when_the_callback_says_so_and_fills_every_slot() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let dir = tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    let reqs = requests(6);
+    let mut calls = 0;
+    let items = client
+        .generate_all(
+            reqs.clone(),
+            BatchOptions {
+                concurrency: 1,
+                manifest: Some(manifest.clone()),
+                ..Default::default()
+            },
+            |_| {
+                calls += 1;
+                std::ops::ControlFlow::Break(())
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(calls, 1, "not called again after a stop");
+    assert_eq!(items.len(), 6);
+    assert!(items[0].is_ok(), "{:?}", items[0]);
+    for (i, item) in items.iter().enumerate().skip(1) {
+        assert_eq!(item.index, i);
+        let e = item.result.as_ref().unwrap_err();
+        assert_eq!(e.code(), visionxl::ErrorCode::Cancelled, "{e}");
+        assert!(!e.may_have_been_charged(), "{e}");
+    }
+    assert_eq!(emu.ledger().charges.len(), 1, "nothing sent after the stop");
+    assert_eq!(events(&manifest, "sending").len(), 1);
+    // The rerun finishes the batch without paying for the first item again.
+    let items = client
+        .generate_all(
+            reqs,
+            BatchOptions {
+                manifest: Some(manifest.clone()),
+                ..Default::default()
+            },
+            |_| std::ops::ControlFlow::Continue(()),
+        )
+        .await
+        .unwrap();
+    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
+    assert!(items[0].resumed);
+    assert_eq!(emu.ledger().charges.len(), 6);
+}
+
+#[test]
+fn not_run_items_say_nothing_was_sent() {
+    let e = visionxl::not_run_error();
+    assert_eq!(e.code(), visionxl::ErrorCode::Cancelled);
+    assert!(!e.may_have_been_charged());
+    assert!(e.message().contains("nothing was sent"), "{e}");
 }
