@@ -165,7 +165,6 @@ impl Client {
     }
 
     pub(crate) fn from_config(config: Config) -> Result<Client, Error> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut key_header =
             HeaderValue::from_str(config.api_key.expose_secret()).map_err(|_| {
                 Error::new(
@@ -183,7 +182,9 @@ impl Client {
                 ),
             )
         };
+        let tls = crate::transport::tls_config()?;
         let mut api = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls.clone())
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
@@ -193,6 +194,7 @@ impl Client {
         }
         let api = api.build().map_err(|e| build_err("API", e))?;
         let mut downloads = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::limited(5))
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
