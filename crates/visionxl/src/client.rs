@@ -21,6 +21,7 @@ use visionxl_core::{Error, ErrorCode, GenerateRequest, Status, Violation, Violat
 use crate::budget::{Budget, Reservation};
 use crate::cancel::{CancelToken, cancelled_error, run_cancellable_with};
 use crate::config::{ClientBuilder, Config, is_loopback};
+use crate::download::Downloader;
 use crate::generation::Generation;
 use crate::pacing::Pacer;
 use crate::redact::Redactor;
@@ -74,7 +75,7 @@ pub(crate) struct Inner {
     features_url: Url,
     assets_url: Url,
     api: reqwest::Client,
-    pub(crate) downloads: reqwest::Client,
+    downloader: Downloader,
     key_header: HeaderValue,
     pacer: Pacer,
     budget: Option<Budget>,
@@ -217,12 +218,23 @@ impl Client {
                 pacer: Pacer::new(config.requests_per_minute, config.pacing_burst),
                 budget: config.budget.map(Budget::new),
                 redactor: Redactor::new(&config.api_key),
+                downloader: Downloader {
+                    http: downloads,
+                    timeout: config.download_timeout,
+                    max_image_bytes: config.max_image_bytes,
+                    retry: config.retry,
+                    redactor: Redactor::new(&config.api_key),
+                },
                 config,
                 api,
-                downloads,
                 key_header,
             }),
         })
+    }
+
+    /// What downloads need of this client (its download HTTP client and settings).
+    pub(crate) fn downloader(&self) -> &Downloader {
+        &self.inner.downloader
     }
 
     /// The API base URL in use.
@@ -678,7 +690,7 @@ impl Client {
                 "{file_name} is not an image (PNG, JPEG, WebP, ...) according to its first bytes"
             )));
         };
-        let file_name = crate::save::sanitize_file_name(file_name, "asset");
+        let file_name = crate::names::sanitize_file_name(file_name, "asset");
         let url = &self.inner.assets_url;
         let mut retries = 0u32;
         loop {

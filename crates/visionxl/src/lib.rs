@@ -49,18 +49,22 @@
 //! Everything of the pure core ([`visionxl_core`]) is re-exported here.
 #![warn(missing_docs)]
 
+mod adopt;
 mod batch;
 pub mod blocking;
 mod budget;
 mod cancel;
 mod client;
 mod config;
+mod download;
 mod fs;
 mod generation;
 pub mod manifest;
+mod names;
 mod pacing;
 mod redact;
 pub mod save;
+mod sidecar;
 mod time;
 mod transport;
 
@@ -77,9 +81,8 @@ pub use config::{
     DEFAULT_POLL_TIMEOUT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_TIMEOUT, ENV_API_KEY,
     ENV_ASSET_BASE_URL, ENV_BASE_URL,
 };
-pub use generation::{
-    DownloadProgress, DownloadProgressFn, GeneratedImage, Generation, SaveOptions,
-};
+pub use download::{DownloadProgress, DownloadProgressFn};
+pub use generation::{GeneratedImage, Generation, SaveOptions};
 pub use manifest::manifest_key;
 
 #[cfg(test)]
