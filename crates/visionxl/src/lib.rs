@@ -58,6 +58,7 @@ mod client;
 mod config;
 mod download;
 mod fs;
+mod generate;
 mod generation;
 pub mod manifest;
 mod names;
