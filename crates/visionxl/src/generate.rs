@@ -59,7 +59,7 @@ impl CallState {
 impl Client {
     /// Generates images: validates (no request leaves with a known violation), checks the
     /// budget, paces, sends, and polls a PROCESSING record until it is final. Uses async mode
-    /// when the client was built with [`ClientBuilder::async_mode`].
+    /// when the client was built with [`ClientBuilder::async_mode`](crate::ClientBuilder::async_mode).
     pub async fn generate(&self, req: &GenerateRequest) -> Result<Generation, Error> {
         self.generate_with(
             req,
