@@ -277,18 +277,21 @@ async fn download_once(
             retryable,
         ));
     }
-    if resp
-        .content_length()
-        .is_some_and(|n| n > dl.max_image_bytes)
-    {
-        return Err((
+    let too_large = || {
+        (
             base(format!(
                 "image {index} of record {record_id} is larger than the limit of {} bytes (max_image_bytes)",
                 dl.max_image_bytes
             ))
             .with_status(status),
             false,
-        ));
+        )
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > dl.max_image_bytes)
+    {
+        return Err(too_large());
     }
     let mut head = BytesMut::new();
     let mut kind: Option<infer::Type> = None;
@@ -333,14 +336,7 @@ async fn download_once(
         sink.report(total, announced);
         keep_ends(&mut first, &mut tail, &chunk);
         if total > dl.max_image_bytes {
-            return Err((
-                base(format!(
-                    "image {index} of record {record_id} is larger than the limit of {} bytes (max_image_bytes)",
-                    dl.max_image_bytes
-                ))
-                .with_status(status),
-                false,
-            ));
+            return Err(too_large());
         }
         if kind.is_none() {
             head.extend_from_slice(&chunk);

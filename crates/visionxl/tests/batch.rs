@@ -218,16 +218,12 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
     // Run 1: every download fails hard (the disk is "full": out_dir is a file).
     let blocker = dir.path().join("out");
     std::fs::write(&blocker, "not a directory").unwrap();
-    let items: Vec<BatchItem> = run_batch(
-        &client,
-        &reqs,
-        BatchOptions {
-            manifest: Some(manifest.clone()),
-            out_dir: Some(blocker.clone()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let opts = || BatchOptions {
+        manifest: Some(manifest.clone()),
+        out_dir: Some(blocker.clone()),
+        ..Default::default()
+    };
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert!(
         items
             .iter()
@@ -237,16 +233,7 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
     // Run 2: the images are fetched again (fresh URLs when needed), nothing is paid.
     std::fs::remove_file(&blocker).unwrap();
     emu.inject(Fault::new(FaultKind::ExpiredAsset));
-    let items: Vec<BatchItem> = run_batch(
-        &client,
-        &reqs,
-        BatchOptions {
-            manifest: Some(manifest.clone()),
-            out_dir: Some(blocker.clone()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     assert_eq!(emu.ledger().charges.len(), 4);
     assert_eq!(items.iter().map(|i| i.files.len()).sum::<usize>(), 2 + 4);
