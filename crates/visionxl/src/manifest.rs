@@ -580,6 +580,60 @@ mod tests {
         assert!(Line::parse(br#"{"v":1,"event":"sen"#).is_err());
     }
 
+    #[tokio::test]
+    async fn the_reader_numbers_lines_and_tells_blank_unreadable_and_torn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        assert!(ManifestReader::open(&path).await.unwrap().is_none());
+        let saved = Line::now(
+            "k",
+            0,
+            Event::Saved {
+                record_id: "r".into(),
+                files: vec![],
+            },
+        );
+        let text = format!("{}\n\n{{\"v\":1,\"ev\n{}", saved.to_json(), saved.to_json());
+        std::fs::write(&path, text).unwrap();
+        let mut reader = ManifestReader::open(&path).await.unwrap().unwrap();
+        let mut seen = Vec::new();
+        while let Some((n, entry)) = reader.next().await.unwrap() {
+            seen.push((n, entry));
+        }
+        assert_eq!(seen.len(), 4);
+        assert_eq!(seen[0], (1, Entry::Line(Box::new(saved.clone()))));
+        assert_eq!(seen[1], (2, Entry::Blank));
+        assert!(matches!(seen[2], (3, Entry::Unreadable(_))));
+        assert_eq!(seen[3], (4, Entry::Line(Box::new(saved))));
+        assert!(reader.ends_torn(), "the last line has no newline");
+    }
+
+    #[tokio::test]
+    async fn the_writer_starts_a_fresh_line_after_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("m.jsonl");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\"v\":1,\"eve").unwrap();
+        let line = Line::now(
+            "k",
+            1,
+            Event::Sending {
+                attempt: 1,
+                credits: None,
+                request: Value::Null,
+            },
+        );
+        let w = ManifestWriter::open(&path, true).await.unwrap();
+        w.append(&line).await.unwrap();
+        w.append(&line).await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(Line::parse(lines[1].as_bytes()).unwrap(), line);
+        assert_eq!(Line::parse(lines[2].as_bytes()).unwrap(), line);
+        assert!(text.ends_with('\n'));
+    }
+
     #[test]
     fn keys_are_stable_and_positional() {
         let a = GenerateRequest::new("a fox");
