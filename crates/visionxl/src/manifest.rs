@@ -78,7 +78,7 @@ pub enum Event {
     /// outcome means the run stopped while the request was in flight (it may have been
     /// charged).
     Sending {
-        /// The attempt within one call, from 1.
+        /// The attempt within one call, from 1 (0 when a line read back lacks it).
         attempt: u32,
         /// The request's price in credits, when known.
         credits: Option<u32>,
@@ -238,15 +238,16 @@ struct RawLine {
 impl<'de> Deserialize<'de> for Line {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Line, D::Error> {
         let r = RawLine::deserialize(d)?;
-        let missing = |field: &str| D::Error::custom(format!("a {} line without {field}", r.event));
         let event = match r.event.as_str() {
             "sending" => Event::Sending {
-                attempt: r.attempt.ok_or_else(|| missing("attempt"))?,
+                // Read without it, the line still says a request was in flight.
+                attempt: r.attempt.unwrap_or(0),
                 credits: r.credits,
                 request: r.request,
             },
             "generated" => Event::Generated {
-                record_id: r.record_id.ok_or_else(|| missing("record_id"))?,
+                // The record holds its id too: a line without the field still resumes.
+                record_id: r.record_id.unwrap_or_default(),
                 status: r.status.unwrap_or_default(),
                 credits: r.credits,
                 request: r.request,
@@ -576,6 +577,8 @@ mod tests {
                 ..
             }
         ));
+        let l = Line::parse(br#"{"v":1,"event":"sending","key":"k","index":0}"#).unwrap();
+        assert!(matches!(l.event, Event::Sending { attempt: 0, .. }));
         assert!(Line::parse(br#"{"v":1,"event":"later","key":"k","index":0}"#).is_err());
         assert!(Line::parse(br#"{"v":1,"event":"sen"#).is_err());
     }

@@ -79,7 +79,7 @@ impl Prior {
             Event::Sending { attempt, .. } => {
                 self.interrupted = Some(Interrupted {
                     at: line.at,
-                    attempt: Some(attempt),
+                    attempt: (attempt > 0).then_some(attempt),
                 });
             }
             Event::Generated {
