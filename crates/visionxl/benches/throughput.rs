@@ -52,6 +52,8 @@ fn setup() -> Setup {
         .requests_per_minute(0)
         .build()
         .unwrap();
+    // The bare client needs a TLS provider of its own: visionxl installs none.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let bare = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -22,7 +22,8 @@ use futures_util::StreamExt;
 use visionxl_core::{Error, ErrorCode, GenerateRequest};
 
 pub use crate::cancel::CancelToken;
-use crate::client::{Asset, GenerateOptions, cancellable};
+use crate::cancel::run_cancellable;
+use crate::client::{Asset, GenerateOptions};
 use crate::{BatchItem, BatchOptions, BatchStream, ClientBuilder, SaveOptions};
 
 /// Owns the runtime; shuts it down in the background so dropping the last handle never
@@ -179,7 +180,7 @@ impl Client {
         id: &str,
         cancel: &CancelToken,
     ) -> Result<Generation, Error> {
-        self.run(cancellable(Some(cancel), self.inner.get_generation(id)))
+        self.run(run_cancellable(Some(cancel), self.inner.get_generation(id)))
             .map(|g| self.wrap(g))
     }
 
@@ -195,7 +196,7 @@ impl Client {
         id: &str,
         cancel: &CancelToken,
     ) -> Result<Generation, Error> {
-        self.run(cancellable(
+        self.run(run_cancellable(
             Some(cancel),
             self.inner.wait_for_generation(id),
         ))
@@ -215,7 +216,7 @@ impl Client {
         cancel: &CancelToken,
     ) -> Result<Asset, Error> {
         let path = path.as_ref().to_path_buf();
-        self.run(cancellable(Some(cancel), self.inner.upload_asset(path)))
+        self.run(run_cancellable(Some(cancel), self.inner.upload_asset(path)))
     }
 
     /// See [`crate::Client::upload_asset_bytes`].
@@ -235,6 +236,21 @@ impl Client {
             stream,
             client: self.clone(),
         })
+    }
+
+    /// See [`crate::Client::generate_all`]: every item in input order, `on_item` called (on
+    /// the runtime's thread) as each finishes; [`ControlFlow::Break`](std::ops::ControlFlow)
+    /// stops the batch.
+    pub fn generate_all<F>(
+        &self,
+        requests: Vec<GenerateRequest>,
+        opts: BatchOptions,
+        on_item: F,
+    ) -> Result<Vec<BatchItem>, Error>
+    where
+        F: FnMut(&BatchItem) -> std::ops::ControlFlow<()> + Send,
+    {
+        self.run(self.inner.generate_all(requests, opts, on_item))
     }
 }
 

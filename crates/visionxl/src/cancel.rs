@@ -76,13 +76,45 @@ impl CancelToken {
     }
 }
 
-/// The `cancelled` error.
-pub(crate) fn cancelled_error() -> Error {
+/// The `cancelled` error of a call stopped by its [`CancelToken`] ("the call was cancelled").
+pub fn cancelled_error() -> Error {
     Error::new(ErrorCode::Cancelled, "the call was cancelled")
 }
 
-/// Runs `fut` unless `token` fires first; `on_cancel` builds the error then.
-pub(crate) async fn run_cancellable<T, F>(
+/// Runs `fut` unless `token` fires first: then `fut` is dropped (its connections close) and
+/// the result is the `cancelled` error ([`cancelled_error`]). A token already cancelled stops
+/// the call before `fut` is polled. With no token, this is `fut.await`.
+///
+/// Bindings use it to stop any client call from another thread (a JavaScript `AbortSignal`,
+/// Ctrl-C in Python):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use visionxl::{CancelToken, ErrorCode, run_cancellable};
+/// let token = CancelToken::new();
+/// let stopper = token.clone();
+/// let slow = async {
+///     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+///     Ok::<_, visionxl::Error>(42)
+/// };
+/// stopper.cancel();
+/// let err = run_cancellable(Some(&token), slow).await.unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::Cancelled);
+/// let quick = async { Ok::<_, visionxl::Error>(7) };
+/// assert_eq!(run_cancellable(None, quick).await.unwrap(), 7);
+/// # }
+/// ```
+pub async fn run_cancellable<T, F>(token: Option<&CancelToken>, fut: F) -> Result<T, Error>
+where
+    F: Future<Output = Result<T, Error>>,
+{
+    run_cancellable_with(token, fut, cancelled_error).await
+}
+
+/// [`run_cancellable`] with the error of a cancellation made by `on_cancel` (for example one
+/// that says whether a request had already been sent).
+pub async fn run_cancellable_with<T, F>(
     token: Option<&CancelToken>,
     fut: F,
     on_cancel: impl FnOnce() -> Error,

@@ -11,8 +11,12 @@ use visionxl_core::{Error, GenerateRequest, Record, Status, Violation};
 
 use crate::Client;
 use crate::cancel::CancelToken;
-use crate::client::cancellable;
-use crate::save::{self, Existing};
+use crate::cancel::run_cancellable;
+use crate::download::{self, DownloadProgressFn, ImageSource};
+use crate::fs::Existing;
+use crate::names;
+use crate::save::{self, SaveTarget};
+use crate::sidecar::RecordInfo;
 
 /// One result image: its position, storage path, download URL and the file name it is saved
 /// under.
@@ -44,20 +48,6 @@ impl GeneratedImage {
         &self.file_name
     }
 }
-
-/// How far the download of one image is ([`SaveOptions::on_progress`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DownloadProgress {
-    /// The image's position in the record.
-    pub index: usize,
-    /// Bytes received so far (back to 0 when a download is retried).
-    pub received: u64,
-    /// The size the server announced (`Content-Length`), when it did.
-    pub total: Option<u64>,
-}
-
-/// A download progress callback, called from the download task as bytes arrive.
-pub type DownloadProgressFn = std::sync::Arc<dyn Fn(DownloadProgress) + Send + Sync>;
 
 /// Options of [`Generation::save_all_with`] and [`Generation::save_with`].
 #[derive(Clone)]
@@ -152,11 +142,11 @@ impl Generation {
             .into_iter()
             .map(|r| {
                 let fallback = format!("{}_{}", record.id, r.index);
-                let mut name = save::sanitize_file_name(&r.path, &fallback);
+                let mut name = names::sanitize_file_name(&r.path, &fallback);
                 // Unique by stem: the extension may change to the real image type on saving.
-                let stem = |n: &str| save::stem(n).to_ascii_lowercase();
+                let stem = |n: &str| names::stem(n).to_ascii_lowercase();
                 if taken.contains(&stem(&name)) {
-                    name = save::with_suffix(&name, &format!("_{}", r.index));
+                    name = names::with_suffix(&name, &format!("_{}", r.index));
                 }
                 taken.push(stem(&name));
                 GeneratedImage {
@@ -263,7 +253,7 @@ impl Generation {
             Existing::Refuse
         };
         let dir = dir.as_ref().to_path_buf();
-        cancellable(
+        run_cancellable(
             opts.cancel.as_ref(),
             self.save_all_inner(&dir, existing, opts.sidecar, opts.on_progress.as_ref()),
         )
@@ -277,17 +267,18 @@ impl Generation {
         sidecar: bool,
         on_progress: Option<&DownloadProgressFn>,
     ) -> Result<Vec<PathBuf>, Error> {
-        save::ensure_dir(dir).await?;
+        crate::fs::ensure_dir(dir).await?;
+        let info = sidecar.then(|| self.record_info());
+        let dl = self.client.downloader();
         let jobs = self.images.iter().map(|img| {
-            save::save_image(
-                self,
-                img,
+            let to = SaveTarget {
                 dir,
-                &img.file_name,
+                name: &img.file_name,
                 existing,
-                sidecar,
+                sidecar: info.as_ref(),
                 on_progress,
-            )
+            };
+            async move { save::save_image(dl, &self.source(img), &to).await }
         });
         // Every image runs to its end even when another fails: dropping a save half way could
         // leave an image without its sidecar. The first error (in image order) is returned.
@@ -295,6 +286,27 @@ impl Generation {
             .await
             .into_iter()
             .collect()
+    }
+
+    /// What the download of `img` needs to know.
+    fn source<'a>(&'a self, img: &'a GeneratedImage) -> ImageSource<'a> {
+        ImageSource {
+            record_id: &self.record.id,
+            index: img.index,
+            url: &img.url,
+            storage_path: &img.path,
+        }
+    }
+
+    /// What the sidecars of this generation's images say of it.
+    fn record_info(&self) -> RecordInfo {
+        RecordInfo {
+            credits: self.credits,
+            status: self.status().as_str().to_string(),
+            created_at: self.created_at().map(str::to_string),
+            emulated: self.is_emulated(),
+            request: self.request_wire(),
+        }
     }
 
     /// Downloads image `index` to `path` (its extension is corrected to the real image type;
@@ -312,33 +324,32 @@ impl Generation {
     ) -> Result<PathBuf, Error> {
         let img = self.image(index)?;
         let path = path.as_ref();
-        let (dir, name) = save::split_target(path)?;
+        let (dir, name) = names::split_target(path)?;
         let existing = if opts.overwrite {
             Existing::Overwrite
         } else {
             Existing::Refuse
         };
-        let fut = async {
-            save::ensure_dir(&dir).await?;
-            save::save_image(
-                self,
-                img,
-                &dir,
-                &name,
-                existing,
-                opts.sidecar,
-                opts.on_progress.as_ref(),
-            )
-            .await
+        let info = opts.sidecar.then(|| self.record_info());
+        let to = SaveTarget {
+            dir: &dir,
+            name: &name,
+            existing,
+            sidecar: info.as_ref(),
+            on_progress: opts.on_progress.as_ref(),
         };
-        cancellable(opts.cancel.as_ref(), fut).await
+        let fut = async {
+            crate::fs::ensure_dir(&dir).await?;
+            save::save_image(self.client.downloader(), &self.source(img), &to).await
+        };
+        run_cancellable(opts.cancel.as_ref(), fut).await
     }
 
     /// The bytes of image `index` (checked to be an image, at most `max_image_bytes`), for
     /// callers that want them in memory (a Node `Buffer`, a Python `bytes` for PIL).
     pub async fn image_bytes(&self, index: usize) -> Result<Bytes, Error> {
         let img = self.image(index)?;
-        save::download_bytes(self, img).await
+        download::download_bytes(self.client.downloader(), &self.source(img)).await
     }
 
     /// [`image_bytes`](Self::image_bytes), stopped by `cancel`.
@@ -348,7 +359,11 @@ impl Generation {
         cancel: &CancelToken,
     ) -> Result<Bytes, Error> {
         let img = self.image(index)?;
-        cancellable(Some(cancel), save::download_bytes(self, img)).await
+        run_cancellable(
+            Some(cancel),
+            download::download_bytes(self.client.downloader(), &self.source(img)),
+        )
+        .await
     }
 
     fn image(&self, index: usize) -> Result<&GeneratedImage, Error> {

@@ -21,7 +21,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## What the client does for you (DESIGN §3)
+//! ## What the client does for you
+//!
+//! The rules behind this list (what is retried, what is never sent again, what the manifest
+//! promises) are set out in `docs/ARCHITECTURE.md` in the repository.
+//!
 //! - **Validation first**: no request leaves with a known violation (`validation_error` lists
 //!   every problem); warnings are returned on the [`Generation`].
 //! - **Budget**: [`ClientBuilder::budget`] refuses a request whose price exceeds what is left
@@ -39,34 +43,53 @@
 //!   separate HTTP client that never carries the key; answers and images are size-capped.
 //! - **Saving**: streamed to `*.part` then renamed, names sanitised, no silent overwrite, magic
 //!   bytes checked, a sidecar `NAME.json` per image ([`Generation::save_all`]).
-//! - **Batches** with a resumable JSONL manifest ([`Client::generate_many`]).
-//! - **Cancellation**: drop the future, or use a [`CancelToken`] (the [`blocking`] client).
+//! - **Batches** with a resumable JSONL manifest ([`Client::generate_many`], or
+//!   [`Client::generate_all`] for every item in input order); the manifest's lines are typed in
+//!   [`manifest`].
+//! - **Cancellation**: drop the future, or use a [`CancelToken`] (the [`blocking`] client);
+//!   [`run_cancellable`] stops any future with one.
 //!
 //! The asset base URL (where result paths are downloaded from) defaults to
 //! `https://asset.1min.ai`, except when the base URL points at a loopback host (the visionxl
 //! emulator): then it is `<base_url>/asset`.
 //!
 //! Everything of the pure core ([`visionxl_core`]) is re-exported here.
+//!
+//! ## Inside (module dependencies point one way)
+//! `client` (setup, shared state, record reads, assets) sits on `config`, `transport`,
+//! `pacing`, `budget`, `redact` and `download`. `generate` (generating and polling) and
+//! `generation` (a finished record and saving it) build on `client`; `save` puts together
+//! `names`, `download`, `adopt`, `sidecar` and `fs`, and knows nothing of clients or
+//! generations. `batch` (types, resume, item, run) sits on top with `manifest`; `blocking`
+//! wraps it all.
 #![warn(missing_docs)]
 
+mod adopt;
 mod batch;
 pub mod blocking;
 mod budget;
 mod cancel;
 mod client;
 mod config;
+mod download;
+mod fs;
+mod generate;
 mod generation;
+pub mod manifest;
+mod names;
 mod pacing;
 mod redact;
 pub mod save;
+mod sidecar;
+mod time;
 mod transport;
 
 /// The pure core (spec, validation, pricing, wire, responses, retry policy).
 pub use visionxl_core as core;
 pub use visionxl_core::*;
 
-pub use batch::{BatchItem, BatchOptions, BatchStream, Progress, ProgressFn, manifest_key};
-pub use cancel::CancelToken;
+pub use batch::{BatchItem, BatchOptions, BatchStream, Progress, ProgressFn, not_run_error};
+pub use cancel::{CancelToken, cancelled_error, run_cancellable, run_cancellable_with};
 pub use client::{Asset, Client, GenerateOptions};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DOWNLOAD_TIMEOUT, DEFAULT_MAX_IMAGE_BYTES,
@@ -74,9 +97,9 @@ pub use config::{
     DEFAULT_POLL_TIMEOUT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_TIMEOUT, ENV_API_KEY,
     ENV_ASSET_BASE_URL, ENV_BASE_URL,
 };
-pub use generation::{
-    DownloadProgress, DownloadProgressFn, GeneratedImage, Generation, SaveOptions,
-};
+pub use download::{DownloadProgress, DownloadProgressFn};
+pub use generation::{GeneratedImage, Generation, SaveOptions};
+pub use manifest::manifest_key;
 
 #[cfg(test)]
 mod tests {

@@ -113,6 +113,29 @@ impl Failure {
     }
 }
 
+/// The TLS settings of both HTTP clients: rustls with the `ring` provider passed explicitly and
+/// the platform's certificate verifier. Nothing process-wide is installed
+/// (`CryptoProvider::install_default` would change the TLS of the user's whole program).
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig, Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let fail = |e: rustls::Error| {
+        Error::new(
+            ErrorCode::ConnectionError,
+            format!("could not set up TLS: {e}"),
+        )
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(fail)?
+        .with_platform_verifier()
+        .map_err(fail)?
+        .with_no_client_auth();
+    // What reqwest offers when it builds the config itself (HTTP/2 and HTTP/1.1).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// The error and its causes on one line (reqwest's Display alone hides the interesting part).
 pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
@@ -267,6 +290,21 @@ mod tests {
         assert_eq!(salvage_record_id(br#"{"aiRecord":{"uuid":"0b1c-2"#), None);
         assert_eq!(salvage_record_id(br#"{"aiRecord":{"uuid":"a\"b"}}"#), None);
         assert_eq!(salvage_record_id(b"<html>"), None);
+    }
+
+    /// Building a client leaves the process-wide TLS provider alone (nothing in this test
+    /// binary installs one).
+    #[test]
+    fn no_process_wide_tls_provider() {
+        let client = crate::Client::builder()
+            .ignore_env()
+            .api_key("k-0123456789")
+            .build()
+            .unwrap();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+        let tls = tls_config().unwrap();
+        assert_eq!(tls.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+        drop(client);
     }
 }
 

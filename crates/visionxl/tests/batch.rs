@@ -1,34 +1,15 @@
-//! Concurrency, batches, manifests and resume without paying twice.
+//! Concurrency, batches, resume without paying twice, and generate_all (the manifest's own
+//! rules through whole batches are in tests/manifest.rs).
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use common::*;
 use futures_util::StreamExt;
 use visionxl::{BatchItem, BatchOptions, GenerateRequest, Progress, Size};
 use visionxl_emulator::{Fault, FaultKind};
-
-fn requests(n: usize) -> Vec<GenerateRequest> {
-    (0..n)
-        .map(|i| {
-            GenerateRequest::builder(format!("tile number {i}"))
-                .size(Size::S512x512)
-                .n(1 + (i % 2) as u32)
-                .build()
-                .unwrap()
-        })
-        .collect()
-}
-
-fn manifest_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_parallel_generations_all_saved_one_charge_each() {
@@ -138,19 +119,16 @@ async fn generate_many_saves_everything_in_completion_order_with_progress() {
     assert_eq!(emu.ledger().charges.len(), 12);
 
     // A rerun pays nothing and does nothing.
-    let items: Vec<BatchItem> = client
-        .generate_many(
-            reqs,
-            BatchOptions {
-                manifest: Some(manifest.clone()),
-                out_dir: Some(dir.path().join("out")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(
+        &client,
+        &reqs,
+        BatchOptions {
+            manifest: Some(manifest.clone()),
+            out_dir: Some(dir.path().join("out")),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed));
     assert_eq!(emu.ledger().charges.len(), 12);
 }
@@ -185,12 +163,7 @@ async fn resume_after_a_crash_mid_batch_never_pays_twice() {
     std::io::Write::write_all(&mut m, b"{\"v\":1,\"event\":\"gener").unwrap();
     drop(m);
 
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert_eq!(items.len(), 6);
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| i.resumed).count(), 3);
@@ -203,12 +176,7 @@ async fn resume_after_a_crash_mid_batch_never_pays_twice() {
     }
     // The first line run 2 appended was not glued to the torn one: a third run knows every
     // item and pays nothing.
-    let items: Vec<BatchItem> = client
-        .generate_many(requests(6), opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &requests(6), opts()).await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     assert_eq!(emu.ledger().charges.len(), 6, "run 3 paid nothing");
 }
@@ -223,19 +191,12 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
     // Run 1: every download fails hard (the disk is "full": out_dir is a file).
     let blocker = dir.path().join("out");
     std::fs::write(&blocker, "not a directory").unwrap();
-    let items: Vec<BatchItem> = client
-        .generate_many(
-            reqs.clone(),
-            BatchOptions {
-                manifest: Some(manifest.clone()),
-                out_dir: Some(blocker.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let opts = || BatchOptions {
+        manifest: Some(manifest.clone()),
+        out_dir: Some(blocker.clone()),
+        ..Default::default()
+    };
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert!(
         items
             .iter()
@@ -245,51 +206,10 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
     // Run 2: the images are fetched again (fresh URLs when needed), nothing is paid.
     std::fs::remove_file(&blocker).unwrap();
     emu.inject(Fault::new(FaultKind::ExpiredAsset));
-    let items: Vec<BatchItem> = client
-        .generate_many(
-            reqs,
-            BatchOptions {
-                manifest: Some(manifest.clone()),
-                out_dir: Some(blocker.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     assert_eq!(emu.ledger().charges.len(), 4);
     assert_eq!(items.iter().map(|i| i.files.len()).sum::<usize>(), 2 + 4);
-}
-
-/// How many times each prompt was charged, read back from the records the ledger names.
-async fn charges_per_prompt(
-    emu: &visionxl_emulator::Emulator,
-    client: &visionxl::Client,
-) -> HashMap<String, usize> {
-    let mut per = HashMap::new();
-    for c in emu.ledger().charges {
-        let g = client.get_generation(&c.record_id).await.unwrap();
-        let prompt = g.raw()["aiRecord"]["aiRecordDetail"]["promptObject"]["prompt"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        *per.entry(prompt).or_insert(0) += 1;
-    }
-    per
-}
-
-fn assert_each_charged_at_most_once(
-    ledger: &visionxl_emulator::Ledger,
-    per_prompt: &HashMap<String, usize>,
-) {
-    for c in &ledger.charges {
-        assert!(ledger.charges_for(&c.record_id) <= 1, "{}", c.record_id);
-    }
-    for (prompt, n) in per_prompt {
-        assert!(*n <= 1, "{prompt:?} was paid {n} times");
-    }
 }
 
 #[tokio::test]
@@ -307,26 +227,13 @@ async fn failures_that_charged_nothing_are_sent_again_on_rerun() {
         manifest: Some(manifest.clone()),
         ..Default::default()
     };
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 4);
-    let failed: Vec<_> = manifest_lines(&manifest)
-        .into_iter()
-        .filter(|l| l["event"] == "failed")
-        .collect();
+    let failed: Vec<_> = events(&manifest, "failed");
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["code"], "generation_failed");
     assert_eq!(failed[0]["may_have_been_charged"], false);
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| !i.resumed).count(), 1);
     assert_eq!(emu.ledger().charges.len(), 5);
@@ -350,28 +257,15 @@ async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
         retry_ambiguous,
         ..Default::default()
     };
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
-    let failed: Vec<_> = manifest_lines(&manifest)
-        .into_iter()
-        .filter(|l| l["event"] == "failed")
-        .collect();
+    let failed: Vec<_> = events(&manifest, "failed");
     assert_eq!(failed.len(), 2);
     assert_eq!(failed[0]["code"], "server_error");
     assert_eq!(failed[0]["may_have_been_charged"], true);
 
     // A plain rerun: a 5xx may have been processed, so those two are not sent again.
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert_eq!(items.iter().filter(|i| i.is_ok() && i.resumed).count(), 3);
     let refused: Vec<_> = items
         .iter()
@@ -387,12 +281,7 @@ async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
     assert_eq!(emu.ledger().charges.len(), 3, "nothing sent");
 
     // Opting in sends them again.
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts(true))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(true)).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| !i.resumed).count(), 2);
     assert_eq!(emu.ledger().charges.len(), 5);
@@ -414,12 +303,7 @@ async fn drop_after_charge_is_never_paid_twice_on_rerun() {
         ..Default::default()
     };
     emu.inject(Fault::new(FaultKind::DropAfterCharge).on_path("/api/features"));
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 7);
     let lost = items.iter().find(|i| !i.is_ok()).unwrap();
     let e = lost.result.as_ref().unwrap_err();
@@ -428,12 +312,7 @@ async fn drop_after_charge_is_never_paid_twice_on_rerun() {
 
     // Reruns (twice) send nothing: the lost item may have been paid for.
     for _ in 0..2 {
-        let items: Vec<BatchItem> = client
-            .generate_many(reqs.clone(), opts(false))
-            .await
-            .unwrap()
-            .collect()
-            .await;
+        let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
         assert_eq!(items.iter().filter(|i| i.is_ok() && i.resumed).count(), 7);
         let again = items.iter().find(|i| i.index == lost.index).unwrap();
         let e2 = again.result.as_ref().unwrap_err();
@@ -450,24 +329,14 @@ async fn drop_after_charge_is_never_paid_twice_on_rerun() {
     }
 
     // Opting in sends it again (and pays a second time for that prompt, knowingly).
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts(true))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(true)).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| !i.resumed).count(), 1);
     assert_eq!(emu.ledger().charges.len(), 9);
     let per = charges_per_prompt(&emu, &client).await;
     assert_eq!(per[&format!("tile number {}", lost.index)], 2);
     // And from then on it is done.
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     assert_eq!(emu.ledger().charges.len(), 9);
 }
@@ -559,12 +428,7 @@ async fn a_lost_answer_with_a_known_record_is_read_not_repaid() {
         async_mode: true,
         ..Default::default()
     };
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs.clone(), opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     let e = items[0].result.as_ref().unwrap_err();
     assert_eq!(e.code(), visionxl::ErrorCode::Timeout);
     let id = e.record_id().unwrap().to_string();
@@ -592,12 +456,7 @@ async fn batch_respects_the_budget() {
                 .unwrap()
         })
         .collect();
-    let items: Vec<BatchItem> = client
-        .generate_many(reqs, BatchOptions::default())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&client, &reqs, BatchOptions::default()).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
     assert!(
         items
@@ -608,370 +467,92 @@ async fn batch_respects_the_budget() {
     assert_eq!(emu.ledger().charges.len(), 3);
 }
 
-/// A batch run to the end (collected).
-async fn run_batch(
-    client: &visionxl::Client,
-    reqs: &[GenerateRequest],
-    opts: BatchOptions,
-) -> Vec<BatchItem> {
-    let mut items: Vec<BatchItem> = client
-        .generate_many(reqs.to_vec(), opts)
+#[tokio::test]
+async fn generate_all_returns_every_item_in_input_order_and_calls_back_for_each() {
+    let emu = emulator(0).await;
+    let client = client(&emu);
+    let reqs = requests(6);
+    let mut seen = Vec::new();
+    let items = client
+        .generate_all(
+            reqs.clone(),
+            BatchOptions {
+                concurrency: 3,
+                ..Default::default()
+            },
+            |item| {
+                seen.push(item.index);
+                std::ops::ControlFlow::Continue(())
+            },
+        )
         .await
-        .unwrap()
-        .collect()
-        .await;
-    items.sort_by_key(|i| i.index);
-    items
-}
-
-fn append_raw(path: &std::path::Path, text: &str) {
-    let mut m = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
         .unwrap();
-    std::io::Write::write_all(&mut m, text.as_bytes()).unwrap();
-}
-
-/// The events of one item, in order.
-fn events_of(path: &std::path::Path, key: &str) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|l| l["key"] == key)
-        .collect()
+    assert_eq!(items.len(), 6);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item.index, i);
+        assert_eq!(item.key, visionxl::manifest_key(i, &reqs[i]));
+        assert!(item.is_ok(), "{item:?}");
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..6).collect::<Vec<_>>());
+    assert_eq!(emu.ledger().charges.len(), 6);
 }
 
 #[tokio::test]
-async fn a_sending_line_precedes_every_generation_post() {
+async fn generate_all_stops_when_the_callback_says_so_and_fills_every_slot() {
     let emu = emulator(0).await;
     let client = client(&emu);
     let dir = tempdir();
     let manifest = dir.path().join("m.jsonl");
-    let reqs = requests(3);
-    let items = run_batch(
-        &client,
-        &reqs,
-        BatchOptions {
-            manifest: Some(manifest.clone()),
-            ..Default::default()
-        },
-    )
-    .await;
-    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
-    for (i, req) in reqs.iter().enumerate() {
-        let key = visionxl::manifest_key(i, req);
-        let events = events_of(&manifest, &key);
-        let names: Vec<_> = events.iter().map(|l| l["event"].clone()).collect();
-        assert_eq!(names, ["sending", "generated"], "item {i}: {events:?}");
-        let sending = &events[0];
-        assert_eq!(sending["v"], 1);
-        assert_eq!(sending["index"], i);
-        assert_eq!(sending["attempt"], 1);
-        assert_eq!(sending["credits"], req.credits().unwrap());
-        assert_eq!(sending["request"], req.to_wire());
-        assert!(sending["at"].as_str().unwrap().ends_with('Z'));
-    }
-}
-
-#[tokio::test]
-async fn a_run_killed_mid_request_is_not_sent_again_unless_opted_in() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
-    let reqs = requests(3);
-    let opts = |retry_ambiguous| BatchOptions {
-        concurrency: 1,
-        manifest: Some(manifest.clone()),
-        retry_ambiguous,
-        ..Default::default()
-    };
-    // What a run killed (SIGKILL, power loss) while item 1's POST was in flight leaves: item 0
-    // finished, item 1's `sending` line and nothing after it, then a torn half line.
-    let items = run_batch(&client, &reqs[..1], opts(false)).await;
-    assert!(items[0].is_ok());
-    let key1 = visionxl::manifest_key(1, &reqs[1]);
-    append_raw(
-        &manifest,
-        &format!(
-            "{}\n{{\"v\":1,\"event\":\"sen",
-            serde_json::json!({
-                "v": 1, "event": "sending", "key": key1, "index": 1, "attempt": 1,
-                "credits": reqs[1].credits().unwrap(), "request": reqs[1].to_wire(),
-                "at": "2025-01-15T10:50:00Z",
-            })
-        ),
-    );
-    assert_eq!(emu.ledger().charges.len(), 1);
-
-    // Reruns (twice: holding back writes nothing that would release it) send no POST for it.
-    for _ in 0..2 {
-        let items = run_batch(&client, &reqs, opts(false)).await;
-        assert!(items[0].is_ok() && items[0].resumed, "{:?}", items[0]);
-        assert!(items[2].is_ok(), "{:?}", items[2]);
-        let e = items[1].result.as_ref().unwrap_err();
-        assert!(e.may_have_been_charged(), "{e}");
-        assert_eq!(e.code(), visionxl::ErrorCode::Cancelled, "{e}");
-        assert!(
-            e.message()
-                .contains("previous run was interrupted while this request was in flight"),
-            "{e}"
-        );
-        assert!(e.message().contains("2025-01-15T10:50:00Z"), "{e}");
-        assert!(e.message().contains("1min.ai history"), "{e}");
-        assert!(e.message().contains("the retry_ambiguous option on"), "{e}");
-        assert_eq!(emu.ledger().charges.len(), 2, "items 0 and 2 only");
-        assert_eq!(
-            events_of(&manifest, &key1).last().unwrap()["event"],
-            "sending"
-        );
-    }
-
-    // Opting in sends it, once.
-    let items = run_batch(&client, &reqs, opts(true)).await;
-    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
-    assert!(!items[1].resumed);
-    assert_eq!(emu.ledger().charges.len(), 3);
-    let per = charges_per_prompt(&emu, &client).await;
-    assert_eq!(per["tile number 1"], 1);
-    // From then on it is done: a plain rerun pays nothing.
-    let items = run_batch(&client, &reqs, opts(false)).await;
-    assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
-    assert_eq!(emu.ledger().charges.len(), 3);
-}
-
-#[tokio::test]
-async fn a_batch_dropped_mid_request_leaves_a_sending_line_that_holds_the_item_back() {
-    // The closest a test gets to SIGKILL: the batch future is dropped while the POST is in
-    // flight, so no outcome is ever written.
-    let emu = emulator(1_000).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
-    let reqs = requests(1);
-    let opts = || BatchOptions {
-        manifest: Some(manifest.clone()),
-        ..Default::default()
-    };
-    {
-        let mut stream = client.generate_many(reqs.clone(), opts()).await.unwrap();
-        let next = tokio::time::timeout(std::time::Duration::from_millis(300), stream.next());
-        assert!(next.await.is_err(), "still in flight");
-    }
-    let key = visionxl::manifest_key(0, &reqs[0]);
-    let events = events_of(&manifest, &key);
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0]["event"], "sending");
-    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
-    let charged = emu.ledger().charges.len();
-    assert_eq!(charged, 1, "the service got (and charged) the request");
-    let items = run_batch(&client, &reqs, opts()).await;
-    let e = items[0].result.as_ref().unwrap_err();
-    assert!(e.may_have_been_charged(), "{e}");
-    assert!(e.message().contains("interrupted"), "{e}");
-    assert_eq!(emu.ledger().charges.len(), charged, "not paid twice");
-}
-
-#[tokio::test]
-async fn a_batch_cancelled_during_a_post_records_it_and_the_rerun_holds_it_back() {
-    let emu = emulator(1_000).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
-    let reqs = requests(1);
-    let token = visionxl::CancelToken::new();
-    let opts = |cancel: Option<visionxl::CancelToken>, retry_ambiguous| BatchOptions {
-        manifest: Some(manifest.clone()),
-        cancel,
-        retry_ambiguous,
-        ..Default::default()
-    };
-    let canceller = {
-        let token = token.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            token.cancel();
-        })
-    };
-    let items = run_batch(&client, &reqs, opts(Some(token), false)).await;
-    canceller.await.unwrap();
-    let e = items[0].result.as_ref().unwrap_err();
-    assert_eq!(e.code(), visionxl::ErrorCode::Cancelled, "{e}");
-    assert!(e.may_have_been_charged(), "{e}");
-    // The manifest says so: `sending`, then a `failed` line that may have been charged.
-    let key = visionxl::manifest_key(0, &reqs[0]);
-    let events = events_of(&manifest, &key);
-    let names: Vec<_> = events.iter().map(|l| l["event"].clone()).collect();
-    assert_eq!(names, ["sending", "failed"], "{events:?}");
-    assert_eq!(events[1]["code"], "cancelled");
-    assert_eq!(events[1]["may_have_been_charged"], true);
-    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
-    let charged = emu.ledger().charges.len();
-    assert_eq!(charged, 1, "the cancelled POST had reached the service");
-
-    // The rerun holds it back (it may have been charged) ...
-    let items = run_batch(&client, &reqs, opts(None, false)).await;
-    let e = items[0].result.as_ref().unwrap_err();
-    assert_eq!(e.code(), visionxl::ErrorCode::Cancelled, "code kept: {e}");
-    assert!(e.may_have_been_charged(), "{e}");
-    assert!(e.message().contains("may already have been charged"), "{e}");
-    assert_eq!(emu.ledger().charges.len(), charged, "no POST");
-    // ... unless opted in: then it is sent once.
-    let items = run_batch(&client, &reqs, opts(None, true)).await;
+    let reqs = requests(6);
+    let mut calls = 0;
+    let items = client
+        .generate_all(
+            reqs.clone(),
+            BatchOptions {
+                concurrency: 1,
+                manifest: Some(manifest.clone()),
+                ..Default::default()
+            },
+            |_| {
+                calls += 1;
+                std::ops::ControlFlow::Break(())
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(calls, 1, "not called again after a stop");
+    assert_eq!(items.len(), 6);
     assert!(items[0].is_ok(), "{:?}", items[0]);
-    assert_eq!(emu.ledger().charges.len(), charged + 1);
-}
-
-#[tokio::test]
-async fn a_batch_cancelled_before_sending_is_sent_on_rerun() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
-    let reqs = requests(2);
-    let token = visionxl::CancelToken::new();
-    token.cancel();
-    let opts = |cancel| BatchOptions {
-        manifest: Some(manifest.clone()),
-        cancel,
-        ..Default::default()
-    };
-    let items = run_batch(&client, &reqs, opts(Some(token))).await;
-    for i in &items {
-        let e = i.result.as_ref().unwrap_err();
-        assert_eq!(e.code(), visionxl::ErrorCode::Cancelled);
+    for (i, item) in items.iter().enumerate().skip(1) {
+        assert_eq!(item.index, i);
+        let e = item.result.as_ref().unwrap_err();
+        assert_eq!(e.code(), visionxl::ErrorCode::Cancelled, "{e}");
         assert!(!e.may_have_been_charged(), "{e}");
     }
-    assert!(
-        manifest_lines(&manifest)
-            .iter()
-            .all(|l| l["event"] == "failed" && l["may_have_been_charged"] == false)
-    );
-    let items = run_batch(&client, &reqs, opts(None)).await;
+    assert_eq!(emu.ledger().charges.len(), 1, "nothing sent after the stop");
+    assert_eq!(events(&manifest, "sending").len(), 1);
+    // The rerun finishes the batch without paying for the first item again.
+    let items = client
+        .generate_all(
+            reqs,
+            BatchOptions {
+                manifest: Some(manifest.clone()),
+                ..Default::default()
+            },
+            |_| std::ops::ControlFlow::Continue(()),
+        )
+        .await
+        .unwrap();
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
-    assert_eq!(emu.ledger().charges.len(), 2);
+    assert!(items[0].resumed);
+    assert_eq!(emu.ledger().charges.len(), 6);
 }
 
-#[tokio::test]
-async fn manifests_without_sending_lines_still_resume() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
-    let out = dir.path().join("out");
-    let reqs = requests(4);
-    let opts = || BatchOptions {
-        concurrency: 2,
-        manifest: Some(manifest.clone()),
-        out_dir: Some(out.clone()),
-        ..Default::default()
-    };
-    let items = run_batch(&client, &reqs[..3], opts()).await;
-    assert!(items.iter().all(BatchItem::is_ok));
-    // Rewrite the manifest as an older version wrote it: no `sending` lines, a torn tail.
-    let old: String = std::fs::read_to_string(&manifest)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.contains("\"event\":\"sending\""))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_eq!(old.lines().count(), 6, "3 generated + 3 saved: {old}");
-    std::fs::write(&manifest, format!("{old}{{\"v\":1,\"event\":\"gen")).unwrap();
-    let items = run_batch(&client, &reqs, opts()).await;
-    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
-    assert_eq!(items.iter().filter(|i| i.resumed).count(), 3);
-    assert_eq!(emu.ledger().charges.len(), 4);
-}
-
-#[tokio::test]
-async fn every_attempt_gets_its_own_sending_line() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
-    let reqs = requests(1);
-    // A 429 is retried (nothing was processed): two POSTs, two `sending` lines.
-    emu.inject(
-        Fault::new(FaultKind::RateLimit {
-            retry_after_secs: 0,
-        })
-        .on_path("/api/features"),
-    );
-    let items = run_batch(
-        &client,
-        &reqs,
-        BatchOptions {
-            manifest: Some(manifest.clone()),
-            ..Default::default()
-        },
-    )
-    .await;
-    assert!(items[0].is_ok(), "{:?}", items[0]);
-    let events = events_of(&manifest, &visionxl::manifest_key(0, &reqs[0]));
-    let seq: Vec<_> = events
-        .iter()
-        .map(|l| (l["event"].clone(), l["attempt"].clone()))
-        .collect();
-    assert_eq!(
-        seq,
-        [
-            ("sending".into(), 1.into()),
-            ("sending".into(), 2.into()),
-            ("generated".into(), serde_json::Value::Null),
-        ],
-        "{events:?}"
-    );
-}
-
-#[tokio::test]
-async fn an_image_left_without_its_sidecar_is_finished_on_rerun_only_when_its_bytes_match() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
-    let out = dir.path().join("out");
-    let reqs = requests(2);
-    let opts = || BatchOptions {
-        manifest: Some(manifest.clone()),
-        out_dir: Some(out.clone()),
-        ..Default::default()
-    };
-    let items = run_batch(&client, &reqs, opts()).await;
-    assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
-    // A run cut off between moving an image into place and writing its sidecar: the image is
-    // there, its sidecar and the manifest's `saved` line are not.
-    let forget_saves = || {
-        let kept: String = std::fs::read_to_string(&manifest)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.contains(r#""event":"saved""#))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        std::fs::write(&manifest, kept).unwrap();
-    };
-    let image = items[1].files[0].clone();
-    let sidecar = std::path::PathBuf::from(format!("{}.json", image.display()));
-    std::fs::remove_file(&sidecar).unwrap();
-    forget_saves();
-    let items = run_batch(&client, &reqs, opts()).await;
-    assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&sidecar).unwrap()).unwrap();
-    assert_eq!(meta["record_id"], items[1].result.as_ref().unwrap().id());
-    // Someone else's file under that name (other bytes, no sidecar) is never taken over.
-    std::fs::remove_file(&sidecar).unwrap();
-    std::fs::write(&image, b"RIFF\x04\x00\x00\x00WEBP").unwrap();
-    forget_saves();
-    let items = run_batch(&client, &reqs, opts()).await;
-    let err = items[1].save_error.as_ref().expect("refused");
-    assert_eq!(err.code(), visionxl::ErrorCode::IoError);
-    assert!(err.message().contains("refusing to overwrite"), "{err}");
-    assert_eq!(
-        err.record_id(),
-        Some(items[1].result.as_ref().unwrap().id())
-    );
-    assert_eq!(std::fs::read(&image).unwrap(), b"RIFF\x04\x00\x00\x00WEBP");
-    assert_eq!(emu.ledger().charges.len(), 2, "nothing paid twice");
+#[test]
+fn not_run_items_say_nothing_was_sent() {
+    let e = visionxl::not_run_error();
+    assert_eq!(e.code(), visionxl::ErrorCode::Cancelled);
+    assert!(!e.may_have_been_charged());
+    assert!(e.message().contains("nothing was sent"), "{e}");
 }

@@ -137,6 +137,26 @@ fn batch_iterator() {
     assert_eq!(emu.ledger().charges.len(), 5);
 }
 
+#[test]
+fn generate_all_in_input_order() {
+    let emu = emu(0);
+    let client = client(&emu);
+    let reqs: Vec<_> = (0..4)
+        .map(|i| GenerateRequest::new(format!("item {i}")))
+        .collect();
+    let mut finished = 0;
+    let items = client
+        .generate_all(reqs, BatchOptions::default(), |_| {
+            finished += 1;
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(finished, 4);
+    let order: Vec<_> = items.iter().map(|i| i.index).collect();
+    assert_eq!(order, [0, 1, 2, 3]);
+    assert!(items.iter().all(|i| i.is_ok()));
+}
+
 #[tokio::test]
 async fn usable_and_droppable_inside_an_async_context() {
     // Calling the blocking client from async code blocks that thread (the caller's choice); it

@@ -168,6 +168,8 @@ async fn get_generation_and_wait_for_generation() {
     let emu = emulator(200).await;
     let client = client(&emu);
     // Submit with a bare POST in async mode to get a PROCESSING record.
+    // A plain reqwest client needs a TLS provider; the visionxl client installs none.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let body = visionxl::wire::request_body(&GenerateRequest::new("a fox"), true);
     let v: serde_json::Value = http

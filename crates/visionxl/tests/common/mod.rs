@@ -280,3 +280,8 @@ impl tracing::Subscriber for Capture {
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
 }
+
+/// Helpers of the batch and manifest tests.
+pub mod batch;
+#[allow(unused_imports)]
+pub use batch::*;
