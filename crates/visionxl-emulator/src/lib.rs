@@ -27,6 +27,7 @@
 
 mod chaos;
 mod clock;
+pub mod foreground;
 pub mod log;
 mod render;
 mod server;
