@@ -27,262 +27,30 @@
 
 mod chaos;
 mod clock;
+mod config;
+mod fault;
 pub mod foreground;
+mod ledger;
 pub mod log;
 mod render;
 mod server;
 mod state;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 pub use crate::chaos::{Chaos, ChaosReport};
+pub use crate::config::{
+    ASSET_STORE_BYTES, ApiKey, DEFAULT_API_KEY, DEFAULT_CREDITS, EmulatorConfig, IMAGE_CACHE_BYTES,
+    MAX_ASSET_BYTES, MAX_JSON_BODY, MAX_LEDGER_CHARGES, MAX_RECORDS, redact_key,
+};
+pub use crate::fault::{Fault, FaultKind};
+pub use crate::ledger::{Charge, Ledger};
 use crate::state::Shared;
-
-/// The API key an emulator accepts when none is configured (`vxl-emulator-key`).
-pub const DEFAULT_API_KEY: &str = visionxl_core::wire::EMULATOR_API_KEY;
-/// The credits the default key holds.
-pub const DEFAULT_CREDITS: u64 = 100_000;
-/// The largest JSON request body accepted (1 MiB); larger bodies answer 413.
-pub const MAX_JSON_BODY: usize = 1 << 20;
-/// The largest uploaded asset accepted (20 MiB); larger uploads answer 413.
-pub const MAX_ASSET_BYTES: usize = 20 << 20;
-/// How many generation records are kept; the oldest are forgotten beyond this.
-pub const MAX_RECORDS: usize = 200_000;
-/// How many charges the ledger keeps; the oldest are dropped beyond this.
-pub const MAX_LEDGER_CHARGES: usize = 1_000_000;
-/// Bytes of encoded pictures kept in the download cache (64 MiB).
-pub const IMAGE_CACHE_BYTES: usize = 64 << 20;
-/// Bytes of uploaded assets kept (256 MiB); the oldest are forgotten beyond this.
-pub const ASSET_STORE_BYTES: usize = 256 << 20;
-
-/// An API key the emulator accepts, with its starting credit balance.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiKey {
-    /// The key, as sent in the `API-KEY` header.
-    pub key: String,
-    /// The starting balance in credits.
-    pub credits: u64,
-}
-
-impl ApiKey {
-    /// A key holding `credits`.
-    pub fn new(key: impl Into<String>, credits: u64) -> ApiKey {
-        ApiKey {
-            key: key.into(),
-            credits,
-        }
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiKey")
-            .field("key", &redact_key(&self.key))
-            .field("credits", &self.credits)
-            .finish()
-    }
-}
-
-/// How an [`Emulator`] starts.
-#[derive(Clone)]
-pub struct EmulatorConfig {
-    /// The port on 127.0.0.1; 0 picks a free one.
-    pub port: u16,
-    /// The accepted keys and their balances. Default: `vxl-emulator-key` with 100,000 credits.
-    /// A key listed twice keeps its first entry.
-    pub keys: Vec<ApiKey>,
-    /// How long a generation takes: a synchronous POST answers after it, an async record
-    /// becomes final after it. Default 0.
-    pub latency: Duration,
-    /// How long a signed `temporaryUrl` stays valid (whole seconds, as `X-Amz-Expires`).
-    /// Default 600 s.
-    pub temporary_url_ttl: Duration,
-    /// Bytes added to every PNG picture (transparency `foreground_only`) as a private
-    /// ancillary chunk that decoders skip, so a benchmark can download pictures as large as it
-    /// needs. Default 0.
-    pub picture_padding: usize,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        EmulatorConfig {
-            port: 0,
-            keys: vec![ApiKey::new(DEFAULT_API_KEY, DEFAULT_CREDITS)],
-            latency: Duration::ZERO,
-            temporary_url_ttl: Duration::from_secs(600),
-            picture_padding: 0,
-        }
-    }
-}
-
-impl fmt::Debug for EmulatorConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorConfig")
-            .field("port", &self.port)
-            .field("keys", &self.keys)
-            .field("latency", &self.latency)
-            .field("temporary_url_ttl", &self.temporary_url_ttl)
-            .field("picture_padding", &self.picture_padding)
-            .finish()
-    }
-}
-
-/// One credit charge: a generation that was paid for.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Charge {
-    /// The generation record's uuid.
-    pub record_id: String,
-    /// The key charged, redacted (`vxl-…-key`): never the whole key.
-    pub key: String,
-    /// Credits deducted.
-    pub credits: u64,
-    /// When, RFC 3339 UTC with milliseconds.
-    pub at: String,
-}
-
-/// Every charge so far and the balance of every key.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-pub struct Ledger {
-    /// Charges in the order they happened (at most [`MAX_LEDGER_CHARGES`], oldest dropped).
-    pub charges: Vec<Charge>,
-    /// Current balance per redacted key.
-    pub balances: BTreeMap<String, u64>,
-}
-
-impl Ledger {
-    /// How many times the record was charged (a correct client makes this 0 or 1).
-    pub fn charges_for(&self, record_id: &str) -> usize {
-        self.charges
-            .iter()
-            .filter(|c| c.record_id == record_id)
-            .count()
-    }
-
-    /// Credits charged in all.
-    pub fn total_charged(&self) -> u64 {
-        self.charges.iter().map(|c| c.credits).sum()
-    }
-
-    /// The balance of a key, given whole (it is redacted for the lookup) or already redacted.
-    pub fn balance(&self, key: &str) -> Option<u64> {
-        self.balances
-            .get(key)
-            .or_else(|| self.balances.get(&redact_key(key)))
-            .copied()
-    }
-}
-
-fn one() -> u32 {
-    1
-}
-
-/// A scripted failure: the next `count` requests (whose path starts with `path`, when set)
-/// answer as `kind` says. Requests to `/_emulator/...` are never affected.
-///
-/// As JSON (for `POST /_emulator/faults`) the kind's fields sit beside `count` and `path`:
-/// `{"kind":"rate_limit","retry_after_secs":2,"count":1,"path":"/api/features"}`.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Fault {
-    /// What happens.
-    #[serde(flatten)]
-    pub kind: FaultKind,
-    /// How many requests it applies to (default 1).
-    #[serde(default = "one")]
-    pub count: u32,
-    /// The path prefix it applies to, e.g. `/api/features`; `None`: any request.
-    #[serde(default)]
-    pub path: Option<String>,
-}
-
-impl Fault {
-    /// A fault for the next matching request.
-    pub fn new(kind: FaultKind) -> Fault {
-        Fault {
-            kind,
-            count: 1,
-            path: None,
-        }
-    }
-
-    /// Applies to the next `n` matching requests instead of one.
-    pub fn times(mut self, n: u32) -> Fault {
-        self.count = n;
-        self
-    }
-
-    /// Applies only to requests whose path starts with `prefix`.
-    pub fn on_path(mut self, prefix: &str) -> Fault {
-        self.path = Some(prefix.to_string());
-        self
-    }
-}
-
-/// What a [`Fault`] does.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FaultKind {
-    /// 429 with a `Retry-After: <secs>` header and a live-shaped JSON error body.
-    RateLimit {
-        /// The `Retry-After` value in seconds.
-        retry_after_secs: u64,
-    },
-    /// This HTTP status (500, 502, 503, ...) with a live-shaped JSON body; nothing is processed
-    /// or charged. An invalid status becomes 500.
-    Status {
-        /// The HTTP status.
-        status: u16,
-    },
-    /// 522 with a Cloudflare-style `text/html` page (it has a `<title>`); nothing charged.
-    Cloudflare,
-    /// Waits this long (capped at 10 minutes), then answers normally.
-    Delay {
-        /// Milliseconds to wait.
-        ms: u64,
-    },
-    /// Closes the connection without answering; nothing is processed or charged.
-    DropBeforeProcessing,
-    /// Processes the request and charges it (the record exists and the ledger shows it), then
-    /// closes the connection before the client can read any of the answer: the ambiguous case.
-    DropAfterCharge,
-    /// Processes and charges, sends the headers (with the content-length of the full body) and
-    /// only half of the body, then closes the connection.
-    TruncatedBody,
-    /// Processes and charges, then answers 200 with a body that is not valid JSON.
-    MalformedJson,
-    /// The next image download (`/asset/...` or `/temp/...`) answers 403 with the S3 XML
-    /// "Request has expired" body. Other requests do not consume it.
-    ExpiredAsset,
-    /// The next generation (`POST /api/features` that passes validation) ends as a FAILURE
-    /// record with `aiRecordDetail.errorMessage` = `message`; it is not charged. Other requests
-    /// do not consume it.
-    GenerationFailure {
-        /// The failure reason.
-        message: String,
-    },
-}
-
-/// `vxl-emulator-key` -> `vxl-…-key`: enough to tell keys apart in logs, never the whole key.
-pub fn redact_key(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    let n = chars.len();
-    if n >= 12 {
-        let head: String = chars[..4].iter().collect();
-        let tail: String = chars[n - 4..].iter().collect();
-        format!("{head}…{tail}")
-    } else if n >= 6 {
-        let head: String = chars[..2].iter().collect();
-        format!("{head}…")
-    } else {
-        "…".to_string()
-    }
-}
 
 enum Runner {
     /// Served by a task on the caller's runtime.
@@ -488,62 +256,5 @@ impl Drop for Emulator {
         {
             let _ = thread.join();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redaction_never_shows_the_whole_key() {
-        assert_eq!(redact_key("vxl-emulator-key"), "vxl-…-key");
-        assert_eq!(redact_key("abcdefg"), "ab…");
-        assert_eq!(redact_key("abc"), "…");
-        let k = ApiKey::new("sk-very-secret-123456", 5);
-        assert!(!format!("{k:?}").contains("secret"));
-    }
-
-    #[test]
-    fn fault_json_is_flat() {
-        let f: Fault = serde_json::from_str(
-            r#"{"kind":"rate_limit","retry_after_secs":2,"count":3,"path":"/api/features"}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            f,
-            Fault::new(FaultKind::RateLimit {
-                retry_after_secs: 2
-            })
-            .times(3)
-            .on_path("/api/features")
-        );
-        let f: Fault = serde_json::from_str(r#"{"kind":"cloudflare"}"#).unwrap();
-        assert_eq!(f, Fault::new(FaultKind::Cloudflare));
-        let v = serde_json::to_value(Fault::new(FaultKind::GenerationFailure {
-            message: "nsfw".into(),
-        }))
-        .unwrap();
-        assert_eq!(v["kind"], "generation_failure");
-        assert_eq!(v["message"], "nsfw");
-        assert_eq!(v["count"], 1);
-    }
-
-    #[test]
-    fn ledger_helpers() {
-        let mut l = Ledger::default();
-        for (id, c) in [("a", 10), ("b", 5), ("a", 1)] {
-            l.charges.push(Charge {
-                record_id: id.into(),
-                key: "k".into(),
-                credits: c,
-                at: String::new(),
-            });
-        }
-        l.balances.insert(redact_key(DEFAULT_API_KEY), 7);
-        assert_eq!(l.charges_for("a"), 2);
-        assert_eq!(l.charges_for("zz"), 0);
-        assert_eq!(l.total_charged(), 16);
-        assert_eq!(l.balance(DEFAULT_API_KEY), Some(7));
     }
 }
