@@ -54,36 +54,29 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export PIP_NO_INPUT=1
 
-# venv_supported / ensure_venv_support / make_venv / step (defines functions only).
-# shellcheck source=scripts/test-python.sh
-source "$root/scripts/test-python.sh"
+# step, venv_make, venv_install, emulator_start/emulator_stop (defines functions only).
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 
 SCHEMATHESIS_SPEC="schemathesis>=4.3,<5"
 python="${PYTHON:-python3}"
 venv="$CARGO_TARGET_DIR/venv-contract"
-stamp="$venv/.visionxl-contract-tools"
 max_examples="${CONTRACT_MAX_EXAMPLES:-100}"
 seed="${CONTRACT_SEED:-20261124}"
 workers="${CONTRACT_WORKERS:-1}"
 key=vxl-emulator-key
 
 step "contract: venv and $SCHEMATHESIS_SPEC"
-make_venv
+venv_make "$venv"
 vpy="$venv/bin/python"
-want="$("$vpy" -c 'import sys; print(sys.version)') $SCHEMATHESIS_SPEC"
-if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! [ -x "$venv/bin/st" ]; then
-  "$vpy" -m pip install --quiet --upgrade pip </dev/null
-  "$vpy" -m pip install --quiet "$SCHEMATHESIS_SPEC" </dev/null
-  printf '%s' "$want" >"$stamp"
-fi
+[ -x "$venv/bin/st" ] || rm -f "$venv/.visionxl-contract-tools"
+venv_install "$venv" contract-tools "$SCHEMATHESIS_SPEC"
 echo "  $("$venv/bin/st" --version)"
 
 step "contract: build the emulator (debug)"
 cargo build --locked -p visionxl-emulator
 emulator="$CARGO_TARGET_DIR/debug/visionxl-emulator"
 
-# emulator_start/emulator_stop
-. "$root/scripts/lib.sh"
 work=$(mktemp -d)
 cleanup() {
   emulator_stop

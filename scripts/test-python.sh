@@ -3,8 +3,8 @@
 # its tests: pytest python/tests, mypy --strict on the typed example, and mypy's stubtest (the
 # stubs against the built extension, python/stubtest-allowlist.txt listing what cannot match).
 #
-# Works on a fresh machine (CI=true, no stdin): it creates the venv (installing Debian/Ubuntu's
-# python3-venv with apt-get first when `python3 -m venv` cannot work) and installs maturin,
+# Works on a fresh machine (CI=true, no stdin): it creates the venv (scripts/lib.sh's venv_make:
+# installing Debian/Ubuntu's python3-venv with apt-get first when `python3 -m venv` cannot work) and installs maturin,
 # pytest, mypy and Pillow from PyPI the first time, and skips that on reruns. Under CI=true a
 # failed Pillow install fails the script (its tests would otherwise be skipped silently). The
 # extension is built with cargo's dev profile in the shared target dir, never as a release build
@@ -15,79 +15,21 @@
 # The steps are functions: `source scripts/test-python.sh` defines them without running anything.
 set -euo pipefail
 
-step() { printf '\n==> %s\n' "$*"; }
+# step, venv_make, venv_install (defines functions only).
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# True when the interpreter can make a virtualenv with pip in it (Debian and Ubuntu ship
-# `venv`/`ensurepip` separately, in python3-venv).
-venv_supported() {
-  "$python" -c 'import venv, ensurepip; ensurepip.version()' >/dev/null 2>&1
-}
-
-# Installs the apt package that provides venv/ensurepip for $python, non-interactively
-# (apt-get update first; never reads stdin). Fails with a clear message where that is impossible.
-ensure_venv_support() {
-  if venv_supported; then
+# Pillow enables the to_pil()/_repr_png_ tests (its absence is tested too). In CI its absence
+# would only skip those tests, so there a failed install is an error.
+install_pillow() {
+  if venv_install "$venv" pillow Pillow; then
     return 0
   fi
-  local ver
-  ver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "error: $python cannot create a virtualenv (no venv/ensurepip module); install your" \
-      "distribution's venv package for Python $ver and rerun" >&2
+  if [ "${CI:-}" = "true" ]; then
+    echo "error: Pillow could not be installed (CI=true: its tests must run, not be skipped)" >&2
     return 1
   fi
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-      echo "error: $python needs python3-venv (or python$ver-venv) and this user cannot" \
-        "install it: run 'apt-get install python3-venv' as root" >&2
-      return 1
-    fi
-    sudo=(sudo -n)
-  fi
-  step "python: installing python$ver-venv with apt-get (venv/ensurepip missing)"
-  export DEBIAN_FRONTEND=noninteractive
-  ${sudo[@]+"${sudo[@]}"} apt-get update -qq </dev/null
-  # The versioned package matches a non-default python3.X; python3-venv is the default's.
-  ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends "python$ver-venv" \
-    </dev/null \
-    || ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends python3-venv \
-      </dev/null
-  if ! venv_supported; then
-    echo "error: $python still cannot create a virtualenv after installing python3-venv" >&2
-    return 1
-  fi
-}
-
-# Creates the venv (again, when an earlier attempt left one without pip).
-make_venv() {
-  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
-    return 0
-  fi
-  ensure_venv_support
-  step "python: creating $venv"
-  "$python" -m venv --clear "$venv"
-}
-
-# Installs the tools into the venv unless the stamp says they are there.
-install_tools() {
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    return 0
-  fi
-  step "python: installing ${tools[*]} ${optional_tools[*]}"
-  "$vpy" -m pip install --quiet --upgrade pip
-  "$vpy" -m pip install --quiet "${tools[@]}"
-  # Pillow enables the to_pil()/_repr_png_ tests (its absence is tested too). In CI its absence
-  # would only skip those tests, so there a failed install is an error.
-  if ! "$vpy" -m pip install --quiet "${optional_tools[@]}"; then
-    if [ "${CI:-}" = "true" ]; then
-      echo "error: Pillow could not be installed (CI=true: its tests must run, not be skipped)" >&2
-      return 1
-    fi
-    echo "note: Pillow could not be installed; its tests will be skipped (retried next run)"
-    return 0 # no stamp: try again next time
-  fi
-  printf '%s' "$want" >"$stamp"
+  echo "note: Pillow could not be installed; its tests will be skipped (retried next run)"
 }
 
 main() {
@@ -100,18 +42,14 @@ main() {
   python="${PYTHON:-python3}"
   venv="${VISIONXL_VENV:-$CARGO_TARGET_DIR/venv-python}"
 
-  # The tools the tests need, pinned loosely; the stamp makes reruns skip pip entirely.
-  tools=("maturin>=1.9.4,<2" "pytest>=7" "mypy>=1.8")
-  optional_tools=("Pillow")
-  stamp="$venv/.visionxl-tools"
-  want="$("$python" -c 'import sys; print(sys.version)') ${tools[*]} ${optional_tools[*]}"
-
-  make_venv
+  venv_make "$venv"
   vpy="$venv/bin/python"
   # As `activate` would: the maturin build backend runs the venv's `maturin` from PATH.
   export VIRTUAL_ENV="$venv"
   export PATH="$venv/bin:$PATH"
-  install_tools
+  # The tools the tests need, pinned loosely; the stamp makes reruns skip pip entirely.
+  venv_install "$venv" tools "maturin>=1.9.4,<2" "pytest>=7" "mypy>=1.8"
+  install_pillow
 
   step "python: building and installing the package (pip install ./python, cargo dev profile)"
   # --no-build-isolation: use the venv's maturin (no download per run); the dev profile keeps the
