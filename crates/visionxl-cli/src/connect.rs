@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::ArgMatches;
-use visionxl::{Client, Error, ErrorCode};
+use visionxl::{Client, ClientBuilder, Error, ErrorCode};
 use visionxl_emulator::foreground::{self, Foreground};
 use visionxl_emulator::{Emulator, EmulatorConfig};
 
@@ -23,23 +23,31 @@ impl Connection {
     }
 }
 
+/// Starts the embedded emulator (`--emulator`) and points `builder` at it, environment
+/// ignored; the key is the caller's choice.
+pub async fn embedded_emulator(builder: ClientBuilder) -> Result<(Emulator, ClientBuilder), Error> {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::IoError,
+                format!("cannot start the embedded emulator: {e}"),
+            )
+        })?;
+    let builder = builder
+        .ignore_env()
+        .base_url(emu.base_url())
+        .asset_base_url(emu.asset_base_url());
+    Ok((emu, builder))
+}
+
 /// Builds the client for `generate` / `get`; `budget` caps what it may spend.
 pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, Error> {
     let mut builder = Client::builder();
     let emulator = if m.get_flag("emulator") {
-        let emu = Emulator::start(EmulatorConfig::default())
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorCode::IoError,
-                    format!("cannot start the embedded emulator: {e}"),
-                )
-            })?;
-        builder = builder
-            .ignore_env()
-            .api_key(emu.api_key())
-            .base_url(emu.base_url())
-            .asset_base_url(emu.asset_base_url());
+        let emu;
+        (emu, builder) = embedded_emulator(builder).await?;
+        builder = builder.api_key(emu.api_key());
         Some(emu)
     } else {
         if let Some(key) = m.get_one::<String>("api_key") {

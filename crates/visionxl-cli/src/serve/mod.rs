@@ -23,7 +23,6 @@ use std::time::Duration;
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use visionxl::{Client, Error, ErrorCode};
 use visionxl_emulator::foreground::shutdown_signal;
-use visionxl_emulator::{Emulator, EmulatorConfig};
 
 use auth::Auth;
 use routes::AppState;
@@ -129,18 +128,8 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
         template = template.budget(*b);
     }
     let emulator = if m.get_flag("emulator") {
-        let emu = Emulator::start(EmulatorConfig::default())
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorCode::IoError,
-                    format!("cannot start the embedded emulator: {e}"),
-                )
-            })?;
-        template = template
-            .ignore_env()
-            .base_url(emu.base_url())
-            .asset_base_url(emu.asset_base_url());
+        let emu;
+        (emu, template) = crate::connect::embedded_emulator(template).await?;
         Some(emu)
     } else {
         if let Some(url) = m.get_one::<String>("base_url") {

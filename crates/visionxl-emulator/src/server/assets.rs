@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +28,19 @@ fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
         }
         _ => None,
     }
+}
+
+/// A multipart body that breaks off or is too large.
+fn multipart_failure(e: MultipartError) -> Response {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large_asset();
+    }
+    live_error(
+        StatusCode::BAD_REQUEST,
+        "UNKNOWN_ERROR",
+        "Malformed multipart body",
+        Some(e.body_text()),
+    )
 }
 
 pub(super) async fn upload(
@@ -53,15 +67,7 @@ pub(super) async fn upload(
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large_asset(),
-            Err(e) => {
-                return live_error(
-                    StatusCode::BAD_REQUEST,
-                    "UNKNOWN_ERROR",
-                    "Malformed multipart body",
-                    Some(e.body_text()),
-                );
-            }
+            Err(e) => return multipart_failure(e),
         };
         if field.name() != Some("asset") || file.is_some() {
             continue;
@@ -78,15 +84,7 @@ pub(super) async fn upload(
                     data.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large_asset(),
-                Err(e) => {
-                    return live_error(
-                        StatusCode::BAD_REQUEST,
-                        "UNKNOWN_ERROR",
-                        "Malformed multipart body",
-                        Some(e.body_text()),
-                    );
-                }
+                Err(e) => return multipart_failure(e),
             }
         }
         file = Some((name, data));
