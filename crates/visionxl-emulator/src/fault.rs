@@ -223,7 +223,7 @@ mod tests {
     fn every_kind_is_listed_with_its_fields() {
         let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name).collect();
         let mut seen = Vec::new();
-        for kind in crate::Chaos::every_kind() {
+        for kind in crate::chaos::Chaos::every_kind() {
             let v = serde_json::to_value(&kind).unwrap();
             let info = FaultKind::ALL
                 .iter()

@@ -12,7 +12,9 @@
 
 use std::io::{Read, Write};
 
-use crate::{Chaos, Emulator, EmulatorConfig};
+use crate::chaos::Chaos;
+use crate::config::EmulatorConfig;
+use crate::emulator::Emulator;
 
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM: resolves when either arrives. The one signal helper
 /// of the emulator binary, `visionxl emulator`, `visionxl serve` and the soak.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use visionxl_emulator::foreground::{self, Foreground};
 use visionxl_emulator::{ApiKey, EmulatorConfig};
 
-use crate::SoakError;
+use crate::error::SoakError;
 
 /// The API key of a spawned emulator.
 pub const SOAK_KEY: &str = "vxl-soak-key";
