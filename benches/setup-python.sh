@@ -14,16 +14,9 @@
 #              CARGO_TARGET_DIR (default: <repo>/target).
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-export PIP_NO_INPUT=1
-
-# step, venv_make, venv_install: every venv of the scripts is made the same way.
-# shellcheck source=../scripts/lib.sh
-. "$root/scripts/lib.sh"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+repo_setup
 
 python="${PYTHON:-python3}"
 venv="${VISIONXL_BENCH_VENV:-$CARGO_TARGET_DIR/venv-bench}"

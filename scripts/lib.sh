@@ -1,5 +1,10 @@
 # Shell helpers shared by the test and benchmark scripts. Source it; it runs nothing.
 #
+#   repo_setup                   cd to the repository root and set $root; CARGO_TARGET_DIR
+#                                (default $root/target), CARGO_TERM_COLOR (default never),
+#                                cargo's bin dir on PATH, pip quiet and non-interactive
+#   work_start                   $work: a temporary directory; on exit (or INT/TERM) the emulator
+#                                stops (emulator_stop) and $work is removed
 #   step TEXT                    prints a step heading (unless the caller defined step first)
 #   apt_install PKG...           Debian packages, non-interactive (apt-get update once per script;
 #                                sudo -n when not root)
@@ -28,6 +33,21 @@ apt_install() {
   fi
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null
+}
+
+repo_setup() {
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  root=$(pwd)
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+  export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+  export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+}
+
+work_start() {
+  work=$(mktemp -d)
+  trap 'emulator_stop; rm -rf "$work"' EXIT
+  trap 'exit 130' INT TERM
 }
 
 # The caller's own step(), when it has one.

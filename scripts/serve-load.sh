@@ -8,10 +8,9 @@
 #
 # Usage: scripts/serve-load.sh [--requests 5000] [--concurrency 16] [--n 1] [--format url]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_setup
 
 cargo build -p visionxl-cli --locked --bin visionxl --example serve_load
 cargo build -p visionxl-emulator --locked --bin visionxl-emulator
@@ -19,9 +18,6 @@ bin="$CARGO_TARGET_DIR/debug/visionxl"
 emulator="$CARGO_TARGET_DIR/debug/visionxl-emulator"
 load="$CARGO_TARGET_DIR/debug/examples/serve_load"
 
-# url_start/url_stop (defines functions only).
-# shellcheck source=scripts/lib.sh
-. "$root/scripts/lib.sh"
 work=$(mktemp -d)
 pids=()
 cleanup() {

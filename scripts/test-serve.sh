@@ -10,18 +10,11 @@
 # Usage: scripts/test-serve.sh [extra pytest arguments]
 # Environment: PYTHON (interpreter for the venv, default python3), VISIONXL_SERVE_VENV (venv path).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-export PIP_NO_INPUT=1
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_setup
 python="${PYTHON:-python3}"
 venv="${VISIONXL_SERVE_VENV:-$CARGO_TARGET_DIR/venv-serve}"
-
-# step, venv_make, venv_install, url_start/url_stop (defines functions only).
-# shellcheck source=scripts/lib.sh
-. "$root/scripts/lib.sh"
 
 venv_make "$venv"
 vpy="$venv/bin/python"
