@@ -20,31 +20,45 @@ pub(super) async fn add_faults(
     State(shared): State<Arc<Shared>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(rej) => return body_rejection(rej),
-    };
-    let faults: Result<Vec<Fault>, String> = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Array(items)) => items.into_iter().map(fault_from_json).collect(),
-        Ok(v) => fault_from_json(v).map(|f| vec![f]),
-        Err(e) => Err(e.to_string()),
-    };
-    match faults {
-        Ok(faults) => {
-            let n = faults.len();
-            for f in faults {
-                shared.inject(f);
-            }
-            json_response(
-                StatusCode::OK,
-                &json!({ "queued": n, "faults": shared.pending_faults() }),
-            )
+    let faults = read_body(body, "a fault", |body| {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Array(items)) => items.into_iter().map(fault_from_json).collect(),
+            Ok(v) => fault_from_json(v).map(|f| vec![f]),
+            Err(e) => Err(e.to_string()),
         }
-        Err(e) => json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({ "error": format!("not a fault: {e}") }),
-        ),
+    });
+    let faults: Vec<Fault> = match faults {
+        Ok(f) => f,
+        Err(answer) => return answer,
+    };
+    let n = faults.len();
+    for f in faults {
+        shared.inject(f);
     }
+    json_response(
+        StatusCode::OK,
+        &json!({ "queued": n, "faults": shared.pending_faults() }),
+    )
+}
+
+/// A control body read as `parse` says; the answer to send instead when it is unreadable
+/// (413, 400) or refused (400 `{"error": "not <what>: ..."}`).
+// The error is the answer itself, made once per refused request: its size does not matter.
+#[allow(clippy::result_large_err)]
+fn read_body<T>(
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+    parse: impl FnOnce(&Bytes) -> Result<T, String>,
+) -> Result<T, Response> {
+    let body = body.map_err(body_rejection)?;
+    parse(&body).map_err(|e| refused(what, e))
+}
+
+fn refused(what: &str, e: String) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "error": format!("not {what}: {e}") }),
+    )
 }
 
 /// One fault from JSON. `kind` must be a name: from a `Value`, serde also takes a variant's
@@ -77,23 +91,17 @@ pub(super) async fn set_chaos(
     State(shared): State<Arc<Shared>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(rej) => return body_rejection(rej),
-    };
-    let refused = |e: String| {
-        json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({ "error": format!("not chaos settings: {e}") }),
-        )
-    };
-    let chaos: Chaos = match serde_json::from_slice(&body) {
+    let what = "chaos settings";
+    let chaos = read_body(body, what, |body| {
+        serde_json::from_slice::<Chaos>(body).map_err(|e| e.to_string())
+    });
+    let chaos = match chaos {
         Ok(c) => c,
-        Err(e) => return refused(e.to_string()),
+        Err(answer) => return answer,
     };
     match shared.set_chaos(Some(chaos)) {
         Ok(()) => chaos_answer(&shared),
-        Err(e) => refused(e),
+        Err(e) => refused(what, e),
     }
 }
 
