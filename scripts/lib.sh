@@ -17,6 +17,7 @@
 #   emulator_start BIN [ARG...]  url_start of the emulator binary on a free loopback port with
 #                                ARGs; sets emu_pid and base_url
 #   emulator_stop                stops it (idempotent; call it from the caller's EXIT trap)
+#   ensure_venv_support          makes `$python -m venv` work (python3-venv with apt-get)
 #   venv_make VENV               a virtualenv with pip at VENV, made with $python (default
 #                                python3); installs python3-venv with apt first when needed
 #   venv_install VENV NAME PKG.. pip-installs PKGs into VENV unless the stamp VENV/.visionxl-NAME
@@ -106,27 +107,48 @@ venv_supported() {
   "${python:-python3}" -c 'import venv, ensurepip; ensurepip.version()' >/dev/null 2>&1
 }
 
+# Installs the apt package that provides venv/ensurepip for $python, non-interactively
+# (apt-get update first; never reads stdin). Fails with a clear message where that is impossible.
+ensure_venv_support() {
+  if venv_supported; then
+    return 0
+  fi
+  local ver python=${python:-python3}
+  ver=$("${python:-python3}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: $python cannot create a virtualenv (no venv/ensurepip module); install your" \
+      "distribution's venv package for Python $ver and rerun" >&2
+    return 1
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "error: $python needs python3-venv (or python$ver-venv) and this user cannot" \
+        "install it: run 'apt-get install python3-venv' as root" >&2
+      return 1
+    fi
+    sudo=(sudo -n)
+  fi
+  step "python: installing python$ver-venv with apt-get (venv/ensurepip missing)"
+  export DEBIAN_FRONTEND=noninteractive
+  ${sudo[@]+"${sudo[@]}"} apt-get update -qq </dev/null
+  # The versioned package matches a non-default python3.X; python3-venv is the default's.
+  ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends "python$ver-venv" \
+    </dev/null \
+    || ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends python3-venv \
+      </dev/null
+  if ! venv_supported; then
+    echo "error: $python still cannot create a virtualenv after installing python3-venv" >&2
+    return 1
+  fi
+}
+
 venv_make() {
   local venv=$1 python=${python:-python3}
   if [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
     return 0
   fi
-  if ! venv_supported; then
-    local ver
-    ver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    if ! command -v apt-get >/dev/null 2>&1; then
-      echo "error: $python cannot create a virtualenv (no venv/ensurepip module); install your" \
-        "distribution's venv package for Python $ver and rerun" >&2
-      return 1
-    fi
-    step "python: installing python$ver-venv with apt-get (venv/ensurepip missing)"
-    # The versioned package matches a non-default python3.X; python3-venv is the default's.
-    apt_install "python$ver-venv" || apt_install python3-venv || true
-    if ! venv_supported; then
-      echo "error: $python still cannot create a virtualenv: install python3-venv as root" >&2
-      return 1
-    fi
-  fi
+  ensure_venv_support
   step "python: creating $venv"
   "$python" -m venv --clear "$venv"
 }

@@ -15,41 +15,53 @@
 # The steps are functions: `source scripts/test-python.sh` defines them without running anything.
 set -euo pipefail
 
-# step, venv_make, venv_install (defines functions only).
+# step, ensure_venv_support, venv_make (defines functions only).
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Pillow enables the to_pil()/_repr_png_ tests (its absence is tested too). In CI its absence
-# would only skip those tests, so there a failed install is an error.
-install_pillow() {
-  if venv_install "$venv" pillow Pillow; then
+# The venv at $venv (scripts/lib.sh's venv_make).
+make_venv() {
+  venv_make "$venv"
+}
+
+# Installs the tools into the venv unless the stamp says they are there.
+install_tools() {
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
-  if [ "${CI:-}" = "true" ]; then
-    echo "error: Pillow could not be installed (CI=true: its tests must run, not be skipped)" >&2
-    return 1
+  step "python: installing ${tools[*]} ${optional_tools[*]}"
+  "$vpy" -m pip install --quiet --upgrade pip
+  "$vpy" -m pip install --quiet "${tools[@]}"
+  # Pillow enables the to_pil()/_repr_png_ tests (its absence is tested too). In CI its absence
+  # would only skip those tests, so there a failed install is an error.
+  if ! "$vpy" -m pip install --quiet "${optional_tools[@]}"; then
+    if [ "${CI:-}" = "true" ]; then
+      echo "error: Pillow could not be installed (CI=true: its tests must run, not be skipped)" >&2
+      return 1
+    fi
+    echo "note: Pillow could not be installed; its tests will be skipped (retried next run)"
+    return 0 # no stamp: try again next time
   fi
-  echo "note: Pillow could not be installed; its tests will be skipped (retried next run)"
+  printf '%s' "$want" >"$stamp"
 }
 
 main() {
-  cd "$(dirname "${BASH_SOURCE[0]}")/.."
-  root=$(pwd)
-  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-  export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-  export PIP_DISABLE_PIP_VERSION_CHECK=1
-  export PIP_NO_INPUT=1
+  repo_setup
   python="${PYTHON:-python3}"
   venv="${VISIONXL_VENV:-$CARGO_TARGET_DIR/venv-python}"
 
-  venv_make "$venv"
+  # The tools the tests need, pinned loosely; the stamp makes reruns skip pip entirely.
+  tools=("maturin>=1.9.4,<2" "pytest>=7" "mypy>=1.8")
+  optional_tools=("Pillow")
+  stamp="$venv/.visionxl-tools"
+  want="$("$python" -c 'import sys; print(sys.version)') ${tools[*]} ${optional_tools[*]}"
+
+  make_venv
   vpy="$venv/bin/python"
   # As `activate` would: the maturin build backend runs the venv's `maturin` from PATH.
   export VIRTUAL_ENV="$venv"
   export PATH="$venv/bin:$PATH"
-  # The tools the tests need, pinned loosely; the stamp makes reruns skip pip entirely.
-  venv_install "$venv" tools "maturin>=1.9.4,<2" "pytest>=7" "mypy>=1.8"
-  install_pillow
+  install_tools
 
   step "python: building and installing the package (pip install ./python, cargo dev profile)"
   # --no-build-isolation: use the venv's maturin (no download per run); the dev profile keeps the
