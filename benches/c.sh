@@ -14,11 +14,9 @@
 #                      --per-thread N --build-iters N]
 # Defaults take well under a minute on 2 cores. Numbers on a shared machine are preliminary.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+repo_setup
 # Nothing may leave the machine: no proxy for the client or curl.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
@@ -26,16 +24,7 @@ target=$CARGO_TARGET_DIR/release
 
 step() { printf '\n--> bench c: %s\n' "$*"; }
 
-# apt_install, emulator_start/emulator_stop
-. "$root/scripts/lib.sh"
-
-work=$(mktemp -d)
-cleanup() {
-  emulator_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_start
 
 step "tools"
 command -v cc >/dev/null 2>&1 || apt_install gcc

@@ -17,11 +17,9 @@
 #
 # Usage: benches/download-memory.sh [PADDING_BYTES ...]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+repo_setup
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY='*' no_proxy='*'
 target=$CARGO_TARGET_DIR/release
@@ -35,15 +33,7 @@ max_image_bytes=$((1 << 30))
 
 step() { printf '\n--> download memory: %s\n' "$*"; }
 
-# emulator_start/emulator_stop
-. "$root/scripts/lib.sh"
-work=$(mktemp -d)
-cleanup() {
-  emulator_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_start
 
 step "build the emulator and the Rust example (release)"
 cargo build --locked --release -p visionxl-emulator

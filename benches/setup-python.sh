@@ -14,37 +14,20 @@
 #              CARGO_TARGET_DIR (default: <repo>/target).
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-export PIP_NO_INPUT=1
-
-# venv_supported / ensure_venv_support / make_venv: the test script's, so both venvs are made
-# the same way (sourcing it defines its functions without running anything).
-# shellcheck source=../scripts/test-python.sh
-source "$root/scripts/test-python.sh"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+repo_setup
 
 python="${PYTHON:-python3}"
 venv="${VISIONXL_BENCH_VENV:-$CARGO_TARGET_DIR/venv-bench}"
 vpy="$venv/bin/python"
 
-packages=("maturin>=1.9.4,<2" "httpx>=0.27" "requests>=2.31" "openai>=1.0" "leonardo-ai-sdk")
-stamp="$venv/.visionxl-bench-packages"
-want="$("$python" -c 'import sys; print(sys.version)') ${packages[*]}"
-
 unset MATURIN_PEP517_ARGS
-make_venv
+venv_make "$venv"
 export VIRTUAL_ENV="$venv"
 export PATH="$venv/bin:$PATH"
-
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  step "bench venv: installing ${packages[*]}"
-  "$vpy" -m pip install --quiet --upgrade pip
-  "$vpy" -m pip install --quiet "${packages[@]}"
-  printf '%s' "$want" >"$stamp"
-fi
+venv_install "$venv" bench-packages \
+  "maturin>=1.9.4,<2" "httpx>=0.27" "requests>=2.31" "openai>=1.0" "leonardo-ai-sdk"
 
 # The sources the extension is built from; visionxl is reinstalled only when they change.
 sources_hash() {

@@ -8,10 +8,9 @@
 #
 # Usage: scripts/serve-load.sh [--requests 5000] [--concurrency 16] [--n 1] [--format url]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_setup
 
 cargo build -p visionxl-cli --locked --bin visionxl --example serve_load
 cargo build -p visionxl-emulator --locked --bin visionxl-emulator
@@ -23,33 +22,20 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    url_stop "$pid"
   done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-first_line() {
-  local file=$1 pid=$2 line=""
-  for _ in $(seq 200); do
-    line=$(head -n1 "$file" 2>/dev/null || true)
-    if [ -n "$line" ]; then printf '%s' "$line"; return 0; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "no URL from PID $pid" >&2
-  return 1
-}
-
 # The default key's 100,000 credits last ~400 requests: this run gets a key of its own.
 printf '[{"key": "vxl-load-test-key", "credits": 1000000000000}]' >"$work/keys.json"
-"$emulator" --port 0 --keys "$work/keys.json" >"$work/emu.out" 2>/dev/null &
-pids+=($!)
-emu_url=$(first_line "$work/emu.out" "${pids[-1]}")
-"$bin" serve --quiet --port 0 --base-url "$emu_url" --requests-per-minute 0 >"$work/serve.out" 2>"$work/serve.err" &
-pids+=($!)
-serve_url=$(first_line "$work/serve.out" "${pids[-1]}")
+url_start emu "$emulator" --port 0 --keys "$work/keys.json"
+pids+=("$started_pid")
+emu_url=$started_url
+url_start serve "$bin" serve --quiet --port 0 --base-url "$emu_url" --requests-per-minute 0
+pids+=("$started_pid")
+serve_url=$started_url
 
 echo "visionxl serve $serve_url -> emulator $emu_url (debug builds, $(nproc) cores)"
 "$load" --url "$serve_url" --key vxl-load-test-key "$@"

@@ -19,10 +19,9 @@
 #   --quick          a short run of every soak (the Python and Node soaks get --quick too)
 #   --seed S         seeds the Rust soak's random faults (default: the binary's)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_setup
 # Soaks never use a real key or the real service.
 unset ONEMIN_API_KEY ONEMIN_BASE_URL ONEMIN_ASSET_BASE_URL
 

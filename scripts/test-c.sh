@@ -15,20 +15,15 @@
 #     `pkg-config --cflags --libs visionxl` (and statically) and runs it against the emulator.
 # Ends with "C: N passed, M failed". Usage: ./scripts/test-c.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_setup
 # Pinned: the checked-in header is this version's output. (Debian bookworm's cbindgen is 0.24,
 # whose output differs, so it comes from crates.io.)
 CBINDGEN_VERSION=0.29.4
 target=$CARGO_TARGET_DIR
 
 step() { printf '\n--> C: %s\n' "$*"; }
-
-# apt_install, emulator_start/emulator_stop
-. "$root/scripts/lib.sh"
 
 step "tools"
 missing=()
@@ -68,12 +63,7 @@ failed=0
 pass() { passed=$((passed + 1)); echo "  ok   $*"; }
 fail() { failed=$((failed + 1)); echo "  FAIL $*"; }
 
-work=$(mktemp -d)
-cleanup() {
-  emulator_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
+work_start
 
 step "build libvisionxl and the emulator (debug)"
 # Separately: built together, features would be unified and `make install` would rebuild.

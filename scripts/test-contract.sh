@@ -46,51 +46,30 @@
 # Nothing is written into the repository (schemathesis runs in a temporary directory).
 # Ends with "contract: N operations, M test cases, F failures (seed S)"; exits 1 on failures.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-export PIP_NO_INPUT=1
-
-# venv_supported / ensure_venv_support / make_venv / step (defines functions only).
-# shellcheck source=scripts/test-python.sh
-source "$root/scripts/test-python.sh"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_setup
 
 SCHEMATHESIS_SPEC="schemathesis>=4.3,<5"
 python="${PYTHON:-python3}"
 venv="$CARGO_TARGET_DIR/venv-contract"
-stamp="$venv/.visionxl-contract-tools"
 max_examples="${CONTRACT_MAX_EXAMPLES:-100}"
 seed="${CONTRACT_SEED:-20261124}"
 workers="${CONTRACT_WORKERS:-1}"
 key=vxl-emulator-key
 
 step "contract: venv and $SCHEMATHESIS_SPEC"
-make_venv
+venv_make "$venv"
 vpy="$venv/bin/python"
-want="$("$vpy" -c 'import sys; print(sys.version)') $SCHEMATHESIS_SPEC"
-if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! [ -x "$venv/bin/st" ]; then
-  "$vpy" -m pip install --quiet --upgrade pip </dev/null
-  "$vpy" -m pip install --quiet "$SCHEMATHESIS_SPEC" </dev/null
-  printf '%s' "$want" >"$stamp"
-fi
+[ -x "$venv/bin/st" ] || rm -f "$venv/.visionxl-contract-tools"
+venv_install "$venv" contract-tools "$SCHEMATHESIS_SPEC"
 echo "  $("$venv/bin/st" --version)"
 
 step "contract: build the emulator (debug)"
 cargo build --locked -p visionxl-emulator
 emulator="$CARGO_TARGET_DIR/debug/visionxl-emulator"
 
-# emulator_start/emulator_stop
-. "$root/scripts/lib.sh"
-work=$(mktemp -d)
-cleanup() {
-  emulator_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_start
 
 # The default key, with credits enough for every generation the run makes (the default 100,000
 # would run out after ~250 successful generations and turn valid requests into 402s).
@@ -121,16 +100,13 @@ _WS = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
 }
 _REFS = os.environ.get("VXL_CONTRACT_ASSET_REFS", "").split()
 
-
 def _ref(value, i):
     """A real asset reference for a non-blank string; anything else unchanged."""
     if _REFS and isinstance(value, str) and any(ch not in _WS for ch in value):
         return _REFS[i % len(_REFS)]
     return value
 
-
 _BIG = 10**300
-
 
 def _json_numbers(value):
     """Numbers as the spec's description asks, recursively; no case changes its class.
@@ -153,7 +129,6 @@ def _json_numbers(value):
         return {k: _json_numbers(v) for k, v in value.items()}
     return value
 
-
 def _image_upload(case):
     """An upload's bytes must be an image, which the schema cannot say: a text `asset` part
     (valid by the schema, as before) gets a GIF signature in front, the magic bytes the emulator
@@ -163,11 +138,9 @@ def _image_upload(case):
         if not body["asset"].startswith(("GIF87a", "GIF89a")):
             case.body = {**body, "asset": "GIF89a" + body["asset"]}
 
-
 # (path, query) of the first signed temporary URLs the emulator answered.
 _SIGNED = []
 _signed_uses = [0]
-
 
 def _signed_download(case):
     """Every other schema-valid /temp download goes to a real signed URL (the schema cannot
@@ -183,7 +156,6 @@ def _signed_download(case):
         path, signed = _SIGNED[_signed_uses[0] % len(_SIGNED)]
         case.path_parameters = {**case.path_parameters, "path": path}
         case.query = dict(signed)
-
 
 @schemathesis.hook
 def after_call(context, case, response):
@@ -202,7 +174,6 @@ def after_call(context, case, response):
         # valid for 600 s, longer than a run).
         if len(_SIGNED) < 4:
             _SIGNED.append((path, dict(urllib.parse.parse_qsl(parts.query))))
-
 
 @schemathesis.hook
 def before_call(context, case, kwargs):

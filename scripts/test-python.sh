@@ -3,8 +3,8 @@
 # its tests: pytest python/tests, mypy --strict on the typed example, and mypy's stubtest (the
 # stubs against the built extension, python/stubtest-allowlist.txt listing what cannot match).
 #
-# Works on a fresh machine (CI=true, no stdin): it creates the venv (installing Debian/Ubuntu's
-# python3-venv with apt-get first when `python3 -m venv` cannot work) and installs maturin,
+# Works on a fresh machine (CI=true, no stdin): it creates the venv (scripts/lib.sh's venv_make:
+# installing Debian/Ubuntu's python3-venv with apt-get first when `python3 -m venv` cannot work) and installs maturin,
 # pytest, mypy and Pillow from PyPI the first time, and skips that on reruns. Under CI=true a
 # failed Pillow install fails the script (its tests would otherwise be skipped silently). The
 # extension is built with cargo's dev profile in the shared target dir, never as a release build
@@ -15,58 +15,13 @@
 # The steps are functions: `source scripts/test-python.sh` defines them without running anything.
 set -euo pipefail
 
-step() { printf '\n==> %s\n' "$*"; }
+# step, ensure_venv_support, venv_make (defines functions only).
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# True when the interpreter can make a virtualenv with pip in it (Debian and Ubuntu ship
-# `venv`/`ensurepip` separately, in python3-venv).
-venv_supported() {
-  "$python" -c 'import venv, ensurepip; ensurepip.version()' >/dev/null 2>&1
-}
-
-# Installs the apt package that provides venv/ensurepip for $python, non-interactively
-# (apt-get update first; never reads stdin). Fails with a clear message where that is impossible.
-ensure_venv_support() {
-  if venv_supported; then
-    return 0
-  fi
-  local ver
-  ver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "error: $python cannot create a virtualenv (no venv/ensurepip module); install your" \
-      "distribution's venv package for Python $ver and rerun" >&2
-    return 1
-  fi
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-      echo "error: $python needs python3-venv (or python$ver-venv) and this user cannot" \
-        "install it: run 'apt-get install python3-venv' as root" >&2
-      return 1
-    fi
-    sudo=(sudo -n)
-  fi
-  step "python: installing python$ver-venv with apt-get (venv/ensurepip missing)"
-  export DEBIAN_FRONTEND=noninteractive
-  ${sudo[@]+"${sudo[@]}"} apt-get update -qq </dev/null
-  # The versioned package matches a non-default python3.X; python3-venv is the default's.
-  ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends "python$ver-venv" \
-    </dev/null \
-    || ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends python3-venv \
-      </dev/null
-  if ! venv_supported; then
-    echo "error: $python still cannot create a virtualenv after installing python3-venv" >&2
-    return 1
-  fi
-}
-
-# Creates the venv (again, when an earlier attempt left one without pip).
+# The venv at $venv (scripts/lib.sh's venv_make).
 make_venv() {
-  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
-    return 0
-  fi
-  ensure_venv_support
-  step "python: creating $venv"
-  "$python" -m venv --clear "$venv"
+  venv_make "$venv"
 }
 
 # Installs the tools into the venv unless the stamp says they are there.
@@ -91,12 +46,7 @@ install_tools() {
 }
 
 main() {
-  cd "$(dirname "${BASH_SOURCE[0]}")/.."
-  root=$(pwd)
-  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-  export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-  export PIP_DISABLE_PIP_VERSION_CHECK=1
-  export PIP_NO_INPUT=1
+  repo_setup
   python="${PYTHON:-python3}"
   venv="${VISIONXL_VENV:-$CARGO_TARGET_DIR/venv-python}"
 

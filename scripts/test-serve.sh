@@ -4,36 +4,21 @@
 # `visionxl serve --port 0` in front of it (pass-through mode, pacing off), runs pytest, stops
 # both by PID (serve with SIGTERM: it must exit 0), and checks the key never reached the log.
 #
-# Works on a fresh machine: creates a venv under $CARGO_TARGET_DIR/venv-serve and installs
-# `openai` and `pytest` from PyPI the first time; reruns skip pip.
+# Works on a fresh machine: creates a venv under $CARGO_TARGET_DIR/venv-serve (scripts/lib.sh's
+# venv_make) and installs `openai` and `pytest` from PyPI the first time; reruns skip pip.
 #
 # Usage: scripts/test-serve.sh [extra pytest arguments]
 # Environment: PYTHON (interpreter for the venv, default python3), VISIONXL_SERVE_VENV (venv path).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-export PIP_NO_INPUT=1
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo_setup
 python="${PYTHON:-python3}"
 venv="${VISIONXL_SERVE_VENV:-$CARGO_TARGET_DIR/venv-serve}"
 
-step() { printf '\n==> %s\n' "$*"; }
-
-tools=("openai>=1.40,<3" "pytest>=7")
-stamp="$venv/.visionxl-serve-tools"
-want="$("$python" -c 'import sys; print(sys.version)') ${tools[*]}"
-if [ ! -x "$venv/bin/python" ]; then
-  step "serve: creating $venv"
-  "$python" -m venv "$venv"
-fi
+venv_make "$venv"
 vpy="$venv/bin/python"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  step "serve: installing ${tools[*]}"
-  "$vpy" -m pip install --quiet "${tools[@]}"
-  printf '%s' "$want" >"$stamp"
-fi
+venv_install "$venv" serve-tools "openai>=1.40,<3" "pytest>=7"
 
 step "serve: building the CLI (debug)"
 cargo build -p visionxl-cli --locked
@@ -44,38 +29,19 @@ emu_pid=""
 serve_pid=""
 cleanup() {
   for pid in $serve_pid $emu_pid; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    url_stop "$pid"
   done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# The first stdout line of a process started in the background (20 s at most).
-first_line() {
-  local file=$1 pid=$2 line=""
-  for _ in $(seq 200); do
-    line=$(head -n1 "$file" 2>/dev/null || true)
-    if [ -n "$line" ]; then
-      printf '%s' "$line"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "no URL on the first stdout line of PID $pid" >&2
-  cat "${file%.out}.err" >&2 || true
-  return 1
-}
-
 step "serve: starting the emulator and the server"
-"$bin" emulator --port 0 >"$work/emu.out" 2>"$work/emu.err" &
-emu_pid=$!
-emu_url=$(first_line "$work/emu.out" "$emu_pid")
-"$bin" serve --port 0 --base-url "$emu_url" --requests-per-minute 0 \
-  >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-serve_url=$(first_line "$work/serve.out" "$serve_pid")
+url_start emu "$bin" emulator --port 0
+emu_pid=$started_pid
+emu_url=$started_url
+url_start serve "$bin" serve --port 0 --base-url "$emu_url" --requests-per-minute 0
+serve_pid=$started_pid
+serve_url=$started_url
 echo "emulator $emu_url (PID $emu_pid), serve $serve_url (PID $serve_pid)"
 
 step "serve: pytest with the openai package"

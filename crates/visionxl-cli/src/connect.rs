@@ -1,10 +1,11 @@
 //! Choosing where requests go: the live service (key from flag or env) or the embedded emulator.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::ArgMatches;
-use visionxl::{Client, Error, ErrorCode};
+use visionxl::{Client, ClientBuilder, Error, ErrorCode};
+use visionxl_emulator::foreground::{self, Foreground};
 use visionxl_emulator::{Emulator, EmulatorConfig};
 
 /// A client and, with `--emulator`, the emulator it talks to (kept alive as long as the client).
@@ -22,23 +23,31 @@ impl Connection {
     }
 }
 
+/// Starts the embedded emulator (`--emulator`) and points `builder` at it, environment
+/// ignored; the key is the caller's choice.
+pub async fn embedded_emulator(builder: ClientBuilder) -> Result<(Emulator, ClientBuilder), Error> {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::IoError,
+                format!("cannot start the embedded emulator: {e}"),
+            )
+        })?;
+    let builder = builder
+        .ignore_env()
+        .base_url(emu.base_url())
+        .asset_base_url(emu.asset_base_url());
+    Ok((emu, builder))
+}
+
 /// Builds the client for `generate` / `get`; `budget` caps what it may spend.
 pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, Error> {
     let mut builder = Client::builder();
     let emulator = if m.get_flag("emulator") {
-        let emu = Emulator::start(EmulatorConfig::default())
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorCode::IoError,
-                    format!("cannot start the embedded emulator: {e}"),
-                )
-            })?;
-        builder = builder
-            .ignore_env()
-            .api_key(emu.api_key())
-            .base_url(emu.base_url())
-            .asset_base_url(emu.asset_base_url());
+        let emu;
+        (emu, builder) = embedded_emulator(builder).await?;
+        builder = builder.api_key(emu.api_key());
         Some(emu)
     } else {
         if let Some(key) = m.get_one::<String>("api_key") {
@@ -66,41 +75,28 @@ pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, 
     Ok(Connection { client, emulator })
 }
 
-/// `visionxl emulator`: runs until Ctrl-C, printing the base URL as the first line of stdout.
+/// `visionxl emulator`: runs until Ctrl-C or SIGTERM, printing the base URL as the first line
+/// of stdout.
 pub async fn run_emulator(m: &ArgMatches) -> Result<(), Error> {
     let config = EmulatorConfig {
         port: *m.get_one::<u16>("port").expect("has a default"),
         latency: Duration::from_millis(*m.get_one::<u64>("latency_ms").expect("has a default")),
         ..EmulatorConfig::default()
     };
-    let emu = Emulator::start(config).await.map_err(|e| {
+    foreground::run(Foreground::new(config), |emu| {
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "visionxl emulator: key {} with 100000 credits; assets at {}; Ctrl-C stops it",
+                emu.api_key(),
+                emu.asset_base_url()
+            );
+        }
+    })
+    .await
+    .map_err(|e| {
         Error::new(
             ErrorCode::IoError,
             format!("cannot start the emulator: {e}"),
         )
-    })?;
-    let mut out = std::io::stdout();
-    let _ = writeln!(out, "{}", emu.base_url());
-    let _ = out.flush();
-    if std::io::stderr().is_terminal() {
-        eprintln!(
-            "visionxl emulator: key {} with 100000 credits; assets at {}; Ctrl-C stops it",
-            emu.api_key(),
-            emu.asset_base_url()
-        );
-    }
-    // Runs until Ctrl-C or SIGTERM, then stops listening and exits 0.
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| Error::new(ErrorCode::IoError, format!("cannot watch SIGTERM: {e}")))?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    emu.shutdown().await;
-    Ok(())
+    })
 }

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use visionxl::{
     BatchOptions, CancelToken, Error, ErrorCode, GenerateOptions, GenerateRequest, Naming,
-    ParamValue, Preset, SaveOptions, plan_batches, wire,
+    ParamValue, Preset, plan_batches, wire,
 };
 
 use crate::args::param_values;
@@ -150,44 +150,23 @@ async fn run_single(
     out: &Path,
     run: &mut Run,
 ) -> Result<(), Error> {
-    let spin = output::spinner(quiet, "generating");
-    let generated = client
-        .generate_with(
+    let generation = output::behind_spinner(
+        quiet,
+        "generating",
+        client.generate_with(
             req,
             GenerateOptions {
                 async_mode: m.get_flag("async"),
                 cancel: Some(cancel.clone()),
                 ..GenerateOptions::default()
             },
-        )
-        .await;
-    let generation = match generated {
-        Ok(g) => g,
-        Err(e) => {
-            if let Some(s) = spin {
-                s.finish_and_clear();
-            }
-            return Err(e);
-        }
-    };
-    if let Some(s) = spin {
-        s.finish_and_clear();
-    }
-    let saved = generation
-        .save_all_with(
-            out,
-            SaveOptions {
-                overwrite: m.get_flag("overwrite"),
-                cancel: Some(cancel.clone()),
-                on_progress: output::download_bars(quiet, &generation),
-                ..SaveOptions::default()
-            },
-        )
-        .await;
+        ),
+    )
+    .await?;
+    let saved = output::save_images(&generation, out, m.get_flag("overwrite"), quiet, cancel).await;
     run.spent += u64::from(generation.credits().unwrap_or(0));
     run.emulated |= generation.is_emulated();
-    // Paid for: whatever happens to the files, the record id goes with the error.
-    let files = saved.map_err(|e| e.with_record_id(Some(generation.id().to_string())))?;
+    let files = saved?;
     run.results.push((
         output::generation_json(&generation),
         output::saved(&generation, &files),

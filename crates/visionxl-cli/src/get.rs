@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::ArgMatches;
-use visionxl::{CancelToken, Error, ErrorCode, SaveOptions};
+use visionxl::{CancelToken, Error, ErrorCode};
 
 use crate::connect::connect;
 use crate::output;
@@ -22,39 +22,20 @@ async fn fetch(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<(), 
     let id = m.get_one::<String>("id").expect("required");
     let out = PathBuf::from(m.get_one::<String>("out").expect("has a default"));
     let conn = connect(m, None).await?;
-    let spin = output::spinner(
+    // A record still PROCESSING is polled to its end, as a generation is.
+    let generation = output::behind_spinner(
         quiet,
         "reading the record (waiting while it is still processing)",
-    );
-    // A record still PROCESSING is polled to its end, as a generation is.
-    let generation = tokio::select! {
-        r = conn.client.wait_for_generation(id) => r,
-        _ = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, "cancelled while reading the record; nothing was charged")),
-    };
-    let generation = match generation {
-        Ok(g) => g,
-        Err(e) => {
-            if let Some(s) = spin {
-                s.finish_and_clear();
+        async {
+            tokio::select! {
+                r = conn.client.wait_for_generation(id) => r,
+                _ = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, "cancelled while reading the record; nothing was charged")),
             }
-            return Err(e);
-        }
-    };
-    if let Some(s) = spin {
-        s.finish_and_clear();
-    }
-    let files = generation
-        .save_all_with(
-            &out,
-            SaveOptions {
-                overwrite: m.get_flag("overwrite"),
-                cancel: Some(cancel.clone()),
-                on_progress: output::download_bars(quiet, &generation),
-                ..SaveOptions::default()
-            },
-        )
-        .await;
-    let files = files.map_err(|e| e.with_record_id(Some(generation.id().to_string())))?;
+        },
+    )
+    .await?;
+    let files =
+        output::save_images(&generation, &out, m.get_flag("overwrite"), quiet, cancel).await?;
     let saved = output::saved(&generation, &files);
     if m.get_flag("json") {
         let v = output::json_result(

@@ -30,6 +30,43 @@ pub fn spinner(quiet: bool, message: &str) -> Option<ProgressBar> {
     Some(pb)
 }
 
+/// Awaits `work` behind a spinner saying `message` (cleared whatever the outcome).
+pub async fn behind_spinner<T>(
+    quiet: bool,
+    message: &str,
+    work: impl std::future::Future<Output = Result<T, visionxl::Error>>,
+) -> Result<T, visionxl::Error> {
+    let spin = spinner(quiet, message);
+    let result = work.await;
+    if let Some(s) = spin {
+        s.finish_and_clear();
+    }
+    result
+}
+
+/// Saves every image of a paid generation into `out` with progress bars; a failure carries the
+/// record id (the credits are spent whatever happens to the files).
+pub async fn save_images(
+    generation: &Generation,
+    out: &Path,
+    overwrite: bool,
+    quiet: bool,
+    cancel: &visionxl::CancelToken,
+) -> Result<Vec<std::path::PathBuf>, visionxl::Error> {
+    generation
+        .save_all_with(
+            out,
+            visionxl::SaveOptions {
+                overwrite,
+                cancel: Some(cancel.clone()),
+                on_progress: download_bars(quiet, generation),
+                ..visionxl::SaveOptions::default()
+            },
+        )
+        .await
+        .map_err(|e| e.with_record_id(Some(generation.id().to_string())))
+}
+
 /// An overall bar for batches, or nothing off a terminal.
 pub fn bar(quiet: bool, total: u64) -> Option<ProgressBar> {
     if !interactive(quiet) {

@@ -45,17 +45,11 @@ pub fn run(m: &ArgMatches) -> Result<bool, Error> {
             .unwrap_or_default()
         );
     } else {
-        for v in &report.errors {
+        let lines = (report.errors.iter().map(|v| ("error", v)))
+            .chain(report.warnings.iter().map(|v| ("warning", v)));
+        for (level, v) in lines {
             println!(
-                "error   {:<36} {:<18} {}",
-                v.field,
-                v.code.as_str(),
-                v.message
-            );
-        }
-        for v in &report.warnings {
-            println!(
-                "warning {:<36} {:<18} {}",
+                "{level:<7} {:<36} {:<18} {}",
                 v.field,
                 v.code.as_str(),
                 v.message

@@ -5,18 +5,17 @@
 # twice: in-process (emulator and client share the cores, as in a test suite) and against the
 # release binary in its own process. Bounded in time; loopback only.
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+# shellcheck source=../../../scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib.sh"
+repo_setup
 cargo build --release -q -p visionxl-emulator --example loadgen --bin visionxl-emulator
-target="${CARGO_TARGET_DIR:-target}/release"
+target="$CARGO_TARGET_DIR/release"
 
 echo "in-process:"
 "$target/examples/loadgen" "$@"
 
 echo "separate process (release binary):"
-keys="$(mktemp)"
-trap 'rm -f "$keys"; [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null || true' EXIT
-printf '[{"key":"loadgen-key-0001","credits":1000000000000}]' > "$keys"
-coproc EMU { "$target/visionxl-emulator" --keys "$keys" 2>/dev/null; }
-pid=$EMU_PID
-read -r url <&"${EMU[0]}"
-"$target/examples/loadgen" --url "$url" --key loadgen-key-0001 "$@"
+work_start
+printf '[{"key":"loadgen-key-0001","credits":1000000000000}]' >"$work/keys.json"
+emulator_start "$target/visionxl-emulator" --keys "$work/keys.json"
+"$target/examples/loadgen" --url "$base_url" --key loadgen-key-0001 "$@"

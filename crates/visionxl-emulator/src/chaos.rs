@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::FaultKind;
+use crate::fault::FaultKind;
 
 /// Random faults: every request outside `/_emulator` that no queued [`Fault`](crate::Fault)
 /// answers meets a fault with probability `rate`, its kind drawn uniformly from the `kinds`
@@ -172,19 +172,8 @@ impl ChaosState {
         }
         let kind = candidates[self.rng.random_range(0..candidates.len())].clone();
         self.report.faults += 1;
-        *self.report.by_kind.entry(kind_name(&kind)).or_default() += 1;
+        *self.report.by_kind.entry(kind.report_name()).or_default() += 1;
         Some(kind)
-    }
-}
-
-/// The report's name of a kind: its JSON `kind`, with the status for `status`.
-fn kind_name(kind: &FaultKind) -> String {
-    match kind {
-        FaultKind::Status { status } => format!("status_{status}"),
-        other => serde_json::to_value(other)
-            .ok()
-            .and_then(|v| v["kind"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "unknown".into()),
     }
 }
 

@@ -1,6 +1,7 @@
-//! Wall-clock formatting without a date crate: RFC 3339, storage-path stamps and `X-Amz-Date`.
+//! Wall-clock stamps: RFC 3339 (formatted and parsed by `humantime`), and the two shapes the
+//! service derives from it, storage-path stamps and `X-Amz-Date`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch (0 if the clock is before 1970).
 pub(crate) fn now_ms() -> u64 {
@@ -10,112 +11,64 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// A broken-down UTC time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One instant, as its RFC 3339 UTC text with milliseconds (`2026-11-24T17:50:00.123Z`), from
+/// which the other stamps are cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Civil {
-    pub year: i64,
-    pub month: u32,
-    pub day: u32,
-    pub hour: u32,
-    pub minute: u32,
-    pub second: u32,
-    pub milli: u32,
-}
-
-/// Days since 1970-01-01 -> (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// (year, month, day) -> days since 1970-01-01.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    rfc3339: String,
 }
 
 impl Civil {
-    /// The civil time of a Unix timestamp in milliseconds.
+    /// The instant of a Unix timestamp in milliseconds.
     pub(crate) fn from_ms(ms: u64) -> Civil {
-        let secs = (ms / 1000) as i64;
-        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-        let rem = secs.rem_euclid(86_400);
+        let at = UNIX_EPOCH + Duration::from_millis(ms);
         Civil {
-            year,
-            month,
-            day,
-            hour: (rem / 3600) as u32,
-            minute: ((rem % 3600) / 60) as u32,
-            second: (rem % 60) as u32,
-            milli: (ms % 1000) as u32,
+            rfc3339: humantime::format_rfc3339_millis(at).to_string(),
         }
     }
 
     /// `2026-11-24T17:50:00.123Z`.
     pub(crate) fn rfc3339(&self) -> String {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second, self.milli
-        )
+        self.rfc3339.clone()
     }
 
     /// `2026_11_24_17_50_00_123`, as in the service's storage paths.
     pub(crate) fn path_stamp(&self) -> String {
-        format!(
-            "{:04}_{:02}_{:02}_{:02}_{:02}_{:02}_{:03}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second, self.milli
-        )
+        self.rfc3339
+            .trim_end_matches('Z')
+            .replace(['-', 'T', ':', '.'], "_")
     }
 
     /// `20261124T175000Z`, as in `X-Amz-Date`.
     pub(crate) fn amz(&self) -> String {
-        format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
+        let seconds = self.rfc3339.split('.').next().unwrap_or_default();
+        format!("{}Z", seconds.replace(['-', ':'], ""))
     }
 
     /// `20261124`, as in an `X-Amz-Credential` scope.
     pub(crate) fn amz_day(&self) -> String {
-        format!("{:04}{:02}{:02}", self.year, self.month, self.day)
+        self.rfc3339[..10].replace('-', "")
     }
 }
 
 /// Parses `20261124T175000Z` to Unix seconds; `None` for anything else.
 pub(crate) fn parse_amz(s: &str) -> Option<u64> {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = s.get(r)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let days = days_from_civil(i64::from(y), mo, d);
-    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + se);
-    u64::try_from(secs).ok()
+    let text = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &s[0..4],
+        &s[4..6],
+        &s[6..8],
+        &s[9..11],
+        &s[11..13],
+        &s[13..15]
+    );
+    let at = humantime::parse_rfc3339(&text).ok()?;
+    at.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -13,11 +13,13 @@ use tokio::sync::OnceCell;
 
 use crate::chaos::{Chaos, ChaosReport, ChaosState};
 use crate::clock::{self, Civil};
-use crate::render::ImageSpec;
-use crate::{
-    ASSET_STORE_BYTES, Charge, EmulatorConfig, Fault, FaultKind, IMAGE_CACHE_BYTES, Ledger,
-    MAX_LEDGER_CHARGES, MAX_RECORDS, redact_key,
+use crate::config::{
+    ASSET_STORE_BYTES, EmulatorConfig, IMAGE_CACHE_BYTES, MAX_LEDGER_CHARGES, MAX_RECORDS,
+    redact_key,
 };
+use crate::fault::{Fault, FaultKind};
+use crate::ledger::{Charge, Ledger};
+use crate::render::ImageSpec;
 
 /// A configured key.
 pub(crate) struct KeyInfo {
@@ -209,6 +211,16 @@ impl Shared {
     }
 
     /// The index of a configured key.
+    /// The index of the key in the request's `API-KEY` header, if it is configured.
+    pub(crate) fn caller(&self, headers: &axum::http::HeaderMap) -> Option<usize> {
+        let key = headers
+            .get(visionxl_core::wire::API_KEY_HEADER)?
+            .to_str()
+            .ok()?
+            .trim();
+        self.key(key)
+    }
+
     pub(crate) fn key(&self, key: &str) -> Option<usize> {
         self.key_index.get(key).copied()
     }

@@ -197,3 +197,21 @@ fn chaos_and_padding_flags() {
         assert!(out.stdout.is_empty(), "{bad:?}");
     }
 }
+
+#[test]
+fn stops_when_stdin_closes_if_asked() {
+    let mut child = Command::new(BIN)
+        .arg("--stop-on-stdin-eof")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("http://127.0.0.1:"), "{line}");
+    drop(child.stdin.take());
+    assert!(wait(&mut child).success());
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use visionxl_emulator::{ChaosReport, Ledger};
 
-use crate::SoakError;
+use crate::error::SoakError;
 
 /// A record as the emulator serves it, reduced to what the checks need.
 #[derive(Debug, Clone, PartialEq, Eq)]

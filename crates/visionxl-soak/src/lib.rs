@@ -1,6 +1,6 @@
 //! Soak test of the visionxl client against the emulator with random faults.
 //!
-//! [`run`] drives the public client API — [`visionxl::Client::generate_many`] with a JSONL
+//! [`run()`] drives the public client API — [`visionxl::Client::generate_many`] with a JSONL
 //! manifest and an `out_dir` — against an emulator given by base URL, over HTTP only (its
 //! control endpoints `/_emulator/chaos` and `/_emulator/ledger`, records and pictures), so the
 //! emulator may live in another process:
@@ -25,6 +25,8 @@
 
 pub mod config;
 pub mod control;
+mod error;
+pub mod evidence;
 pub mod manifest;
 pub mod panics;
 pub mod process;
@@ -34,38 +36,7 @@ pub mod run;
 pub mod verify;
 pub mod workload;
 
-use std::fmt;
-
 pub use config::SoakConfig;
+pub use error::SoakError;
 pub use report::{Check, SoakReport};
-
-/// Why a soak run could not be carried out (the emulator unreachable, a key without credits,
-/// an out dir in use, ...). A run that went through but broke a rule is not an error: it is
-/// a [`SoakReport`] whose [`passed`](SoakReport::passed) is false.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SoakError(String);
-
-impl SoakError {
-    /// An error with this message.
-    pub fn new(message: impl Into<String>) -> SoakError {
-        SoakError(message.into())
-    }
-}
-
-impl fmt::Display for SoakError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SoakError {}
-
-/// Runs a soak (both passes, then the checks) on a runtime of its own and returns its report.
-/// Call it outside any tokio runtime.
-pub fn run(config: SoakConfig) -> Result<SoakReport, SoakError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| SoakError::new(format!("cannot start a runtime: {e}")))?;
-    rt.block_on(run::run(config))
-}
+pub use run::run_blocking as run;

@@ -2,7 +2,7 @@
 //! binary runs itself again with a hidden subcommand ([`serve`]) that prints the base URL on
 //! the first line of stdout, like the `visionxl-emulator` binary.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig};
+use visionxl_emulator::foreground::{self, Foreground};
+use visionxl_emulator::{ApiKey, EmulatorConfig};
 
-use crate::SoakError;
+use crate::error::SoakError;
 
 /// The API key of a spawned emulator.
 pub const SOAK_KEY: &str = "vxl-soak-key";
@@ -22,63 +23,20 @@ pub const SOAK_KEY: &str = "vxl-soak-key";
 /// warnings and panics go to stderr.
 pub fn serve(credits: u64) -> ExitCode {
     visionxl_emulator::log::install(tracing::Level::WARN);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("visionxl-soak emulator: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    rt.block_on(async move {
-        let config = EmulatorConfig {
+    let run = Foreground {
+        stop_on_stdin_eof: true,
+        ..Foreground::new(EmulatorConfig {
             keys: vec![ApiKey::new(SOAK_KEY, credits)],
             ..EmulatorConfig::default()
-        };
-        let emu = match Emulator::start(config).await {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("visionxl-soak emulator: cannot listen: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", emu.base_url());
-            let _ = out.flush();
-        }
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        // Stdin at its end: the parent is gone (or done); stop rather than linger.
-        let _ = std::thread::Builder::new()
-            .name("stdin-watch".into())
-            .spawn(move || {
-                let mut sink = [0u8; 64];
-                let mut stdin = std::io::stdin();
-                while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-                let _ = tx.send(());
-            });
-        tokio::select! {
-            _ = rx => {}
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate() => {}
-        }
-        emu.shutdown().await;
-        ExitCode::SUCCESS
-    })
-}
-
-async fn terminate() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            term.recv().await;
-            return;
+        })
+    };
+    match foreground::run_blocking(run, |_| {}) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("visionxl-soak emulator: {e}");
+            ExitCode::FAILURE
         }
     }
-    std::future::pending::<()>().await
 }
 
 /// An emulator running in a child process (stopped on drop).

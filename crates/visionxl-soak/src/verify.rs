@@ -8,44 +8,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use visionxl_emulator::{Chaos, FaultKind};
 
 use crate::control::{Control, RecordInfo};
+use crate::error::SoakError;
+use crate::evidence::{Evidence, Outcome};
+pub use crate::report::Findings;
 use crate::report::{Check, FinalOutcome, ImageSummary, LedgerSummary, MemorySummary, SoakReport};
-use crate::run::{Evidence, Outcome};
-use crate::{SoakError, manifest, workload};
-
-/// Breaks of one rule: how many, and the first few, in words.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Findings {
-    /// How many breaks were found.
-    pub count: usize,
-    /// The first ten, described.
-    pub examples: Vec<String>,
-}
-
-impl Findings {
-    /// Records one break.
-    pub fn add(&mut self, what: String) {
-        self.count += 1;
-        if self.examples.len() < 10 {
-            self.examples.push(what);
-        }
-    }
-}
-
-/// The report's name of a fault kind, as the emulator's chaos report counts it.
-pub fn fault_kind_name(kind: &FaultKind) -> String {
-    match kind {
-        FaultKind::Status { status } => format!("status_{status}"),
-        other => serde_json::to_value(other)
-            .ok()
-            .and_then(|v| v["kind"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "unknown".into()),
-    }
-}
+use crate::{manifest, workload};
 
 /// A charge of this run, mapped to its item.
 #[derive(Debug, Clone)]
@@ -626,7 +597,10 @@ pub(crate) async fn verify(ev: Evidence, control: &Control) -> Result<SoakReport
     ));
 
     // --- Faults of every kind.
-    let every: Vec<String> = Chaos::every_kind().iter().map(fault_kind_name).collect();
+    let every: Vec<String> = Chaos::every_kind()
+        .iter()
+        .map(FaultKind::report_name)
+        .collect();
     let missing: Vec<&String> = every
         .iter()
         .filter(|k| ev.chaos.by_kind.get(*k).copied().unwrap_or(0) == 0)

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use visionxl::{Client, Error, ErrorCode};
-use visionxl_emulator::{Emulator, EmulatorConfig};
+use visionxl_emulator::foreground::shutdown_signal;
 
 use auth::Auth;
 use routes::AppState;
@@ -128,18 +128,8 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
         template = template.budget(*b);
     }
     let emulator = if m.get_flag("emulator") {
-        let emu = Emulator::start(EmulatorConfig::default())
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorCode::IoError,
-                    format!("cannot start the embedded emulator: {e}"),
-                )
-            })?;
-        template = template
-            .ignore_env()
-            .base_url(emu.base_url())
-            .asset_base_url(emu.asset_base_url());
+        let emu;
+        (emu, template) = crate::connect::embedded_emulator(template).await?;
         Some(emu)
     } else {
         if let Some(url) = m.get_one::<String>("base_url") {
@@ -219,13 +209,13 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
     let app = routes::router(Arc::new(AppState { auth }));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
-            wait_for_signal().await;
+            shutdown_signal().await;
             tracing::warn!(
                 target: "visionxl::serve",
                 "stopping: no new connections; finishing the requests in flight (a second signal quits at once)"
             );
             tokio::spawn(async {
-                wait_for_signal().await;
+                shutdown_signal().await;
                 std::process::exit(130);
             });
         })
@@ -235,29 +225,6 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
         emu.shutdown().await;
     }
     Ok(())
-}
-
-/// SIGINT or SIGTERM.
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]
