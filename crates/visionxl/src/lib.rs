@@ -56,6 +56,7 @@ mod cancel;
 mod client;
 mod config;
 mod generation;
+pub mod options;
 mod pacing;
 mod redact;
 pub mod save;
