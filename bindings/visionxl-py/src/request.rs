@@ -311,7 +311,7 @@ pub fn check_wire(obj: &Bound<'_, PyAny>) -> Checked {
 fn into_request(checked: Checked) -> PyResult<PyGenerateRequest> {
     match checked.into_request() {
         Ok((inner, warnings)) => Ok(PyGenerateRequest { inner, warnings }),
-        Err(e) => Err(to_py_err(&e, None)),
+        Err(e) => Err(to_py_err(&e)),
     }
 }
 
@@ -429,7 +429,7 @@ impl PyGenerateRequest {
     /// The price of this request in credits, from the documented table.
     #[getter]
     fn credits(&self) -> PyResult<u32> {
-        self.inner.credits().map_err(|e| to_py_err(&e, None))
+        self.inner.credits().map_err(|e| to_py_err(&e))
     }
 
     /// Remarks that do not block the request (`Violation`s with severity "warning").
@@ -516,7 +516,7 @@ pub const DEFAULT_N: u32 = 1;
 pub fn estimate_credits(size: Arg, n: Arg) -> PyResult<u32> {
     let size = size.string("size")?;
     let n = n.count("n", u32::MAX)?;
-    estimate_credits_str(&size, n).map_err(|e| to_py_err(&e, None))
+    estimate_credits_str(&size, n).map_err(|e| to_py_err(&e))
 }
 
 /// The cheapest way to get exactly `images` images of `size`: calls of 1 to 4 images, largest
@@ -525,7 +525,7 @@ pub fn estimate_credits(size: Arg, n: Arg) -> PyResult<u32> {
 pub fn plan_batches(size: Arg, images: Arg) -> PyResult<PyBatchPlan> {
     let size = size.string("size")?;
     let images = images.count("images", u32::MAX)?;
-    let plan = plan_batches_str(&size, images).map_err(|e| to_py_err(&e, None))?;
+    let plan = plan_batches_str(&size, images).map_err(|e| to_py_err(&e))?;
     Ok(PyBatchPlan {
         size: plan.size.as_str().to_string(),
         images: plan.images,
