@@ -238,6 +238,14 @@ impl Text {
         self
     }
 
+    /// `get_generation("<id>")`: the advice to read a record again, with the function's name
+    /// spelled per language (`getGeneration("<id>")` in Node).
+    pub fn get_generation(id: &str) -> Text {
+        Text::new()
+            .name(Name::snake("get_generation"))
+            .lit(format!("(\"{id}\")"))
+    }
+
     /// Appends another text.
     pub fn text(mut self, other: &Text) -> Self {
         for p in &other.parts {

@@ -12,6 +12,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use visionxl_core::error::Text;
 use visionxl_core::{Error, ErrorCode, GenerateRequest, Record};
 
 use crate::cancel::{CancelToken, run_cancellable};
@@ -876,12 +877,15 @@ fn interrupted_error(int: &Interrupted) -> Error {
 /// The error of an item whose earlier record could not be read back (still processing,
 /// unreachable, ...): it is not sent again, the record may hold the paid images.
 fn unrecovered_error(e: Error, id: &str) -> Error {
-    let msg = format!(
-        "{} (record {id}, from a previous run, may already have been charged: it was not sent \
-         again; read it later with get_generation(\"{id}\") or rerun with this manifest)",
-        e.message()
-    );
-    e.with_message(msg)
+    let msg = e
+        .text()
+        .lit(format!(
+            " (record {id}, from a previous run, may already have been charged: it was not sent \
+             again; read it later with "
+        ))
+        .text(&Text::get_generation(id))
+        .lit(" or rerun with this manifest)");
+    e.with_text(msg)
         .with_record_id(Some(id.to_string()))
         .with_may_have_been_charged(true)
 }
@@ -913,14 +917,17 @@ async fn append_generated(
         error = %e,
         "visionxl: a paid generation could not be recorded in the manifest"
     );
-    let msg = format!(
-        "{}; record {id} is paid for but not recorded: its images are saved all the same, but a \
-         rerun with this manifest would not know it and would pay for it again (read it with \
-         get_generation(\"{id}\"))",
-        e.message(),
-        id = g.id()
-    );
-    Some(e.with_message(msg).with_record_id(Some(g.id().to_string())))
+    let msg = e
+        .text()
+        .lit(format!(
+            "; record {id} is paid for but not recorded: its images are saved all the same, but \
+             a rerun with this manifest would not know it and would pay for it again (read it \
+             with ",
+            id = g.id()
+        ))
+        .text(&Text::get_generation(g.id()))
+        .lit(")");
+    Some(e.with_text(msg).with_record_id(Some(g.id().to_string())))
 }
 
 /// Saves every image; when a signed URL has expired, reads the record again for fresh URLs.

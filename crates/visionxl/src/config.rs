@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use url::{Host, Url};
-use visionxl_core::error::{Name, Text};
+use visionxl_core::error::Text;
 use visionxl_core::response::DEFAULT_ASSET_BASE_URL;
 use visionxl_core::wire::DEFAULT_BASE_URL;
 use visionxl_core::{Error, ErrorCode, RetryPolicy, Violation, ViolationCode};
@@ -377,7 +377,7 @@ impl ClientBuilder {
                          host): use https, or turn the ",
                         base_url.host_str().unwrap_or("?")
                     ))
-                    .name(opt_name("allow_insecure_http"))
+                    .name(options::option_name("allow_insecure_http"))
                     .lit(" option on if you really mean it"),
             ));
         }
@@ -414,7 +414,7 @@ impl ClientBuilder {
                                 "no API key: set the {ENV_API_KEY} environment variable or pass a \
                                  key (the "
                             ))
-                            .name(opt_name("api_key"))
+                            .name(options::option_name("api_key"))
                             .lit(" option)"),
                     )
                 })?,
@@ -455,16 +455,9 @@ impl ClientBuilder {
     }
 }
 
-/// The structured name of an option of the table.
-fn opt_name(name: &str) -> Name {
-    options::client_option(name)
-        .map(|o| o.sdk_name())
-        .unwrap_or_else(|| Name::snake(name.to_string()))
-}
-
 fn config_error(field: &str, message: Text) -> Error {
     Error::validation(vec![Violation::named(
-        opt_name(field),
+        options::option_name(field),
         ViolationCode::NotAllowedValue,
         message,
     )])
@@ -472,7 +465,7 @@ fn config_error(field: &str, message: Text) -> Error {
 
 /// `<field><rest>`: a message that starts with the option's name.
 fn about(field: &str, rest: String) -> Text {
-    Text::new().name(opt_name(field)).lit(rest)
+    Text::new().name(options::option_name(field)).lit(rest)
 }
 
 fn parse_base(field: &str, raw: &str) -> Result<Url, Error> {

@@ -382,6 +382,14 @@ pub fn client_option(name: &str) -> Option<&'static ClientOption> {
     CLIENT_OPTIONS.iter().find(|o| o.name == name)
 }
 
+/// The structured [`Name`] of an option of the table (snake_case and Node spelling), for
+/// messages that name it.
+pub fn option_name(name: &str) -> Name {
+    client_option(name)
+        .map(ClientOption::sdk_name)
+        .unwrap_or_else(|| Name::snake(name.to_string()))
+}
+
 /// The row of an option name spelled as `naming` says.
 pub fn client_option_in(name: &str, naming: Naming) -> Option<&'static ClientOption> {
     CLIENT_OPTIONS.iter().find(|o| o.name_in(naming) == name)
@@ -803,15 +811,39 @@ pub fn check_concurrency(concurrency: usize) -> Result<usize, Error> {
     if (min..=max).contains(&concurrency) {
         Ok(concurrency)
     } else {
-        let name = Name::snake("concurrency");
-        Err(Error::validation(vec![Violation::named(
-            name.clone(),
+        Err(concurrency_error(
             ViolationCode::OutOfRange,
-            Text::new().name(name).lit(format!(
-                " must be between {min} and {max}, got {concurrency}"
-            )),
-        )]))
+            format!(" must be between {min} and {max}, got {concurrency}"),
+        ))
     }
+}
+
+fn concurrency_error(code: ViolationCode, rest: String) -> Error {
+    let name = Name::snake("concurrency");
+    Error::validation(vec![Violation::named(
+        name.clone(),
+        code,
+        Text::new().name(name).lit(rest),
+    )])
+}
+
+/// The concurrency rule for a number as a binding has it (JavaScript's numbers): a whole
+/// number from 1 to 1000, else a `validation_error` on `concurrency`.
+pub fn concurrency_from(n: f64) -> Result<usize, Error> {
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(concurrency_error(
+            ViolationCode::WrongType,
+            format!(" must be a whole number, got {n}"),
+        ));
+    }
+    let (min, max) = CONCURRENCY_RANGE;
+    if n < min as f64 || n > max as f64 {
+        return Err(concurrency_error(
+            ViolationCode::OutOfRange,
+            format!(" must be between {min} and {max}, got {n}"),
+        ));
+    }
+    check_concurrency(n as usize)
 }
 
 #[cfg(test)]
