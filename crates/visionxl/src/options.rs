@@ -23,7 +23,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use secrecy::SecretString;
+pub use secrecy::SecretString;
 use visionxl_core::error::{Name, Text};
 use visionxl_core::suggest::did_you_mean;
 use visionxl_core::{Error, Naming, ParamValue, Violation, ViolationCode};
