@@ -9,6 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyList, PyString, PyTuple};
 use visionxl::{BatchOptions, CancelToken, Error, GenerateRequest, Progress, Violation};
 
+use visionxl::core::error::Text;
+
 use crate::convert::Arg;
 use crate::errors::to_py_err;
 use crate::request::PyGenerateRequest;
@@ -18,7 +20,6 @@ use crate::runtime;
 /// The requests of `generate_many`: each a `GenerateRequest`, a dict of `generate` keywords, or
 /// a prompt string. Every one is validated before anything is sent.
 fn collect_requests(requests: &Bound<'_, PyAny>) -> PyResult<Vec<GenerateRequest>> {
-    let py = requests.py();
     let mut out = Vec::new();
     for (i, item) in requests.try_iter()?.enumerate() {
         let item = item?;
@@ -34,11 +35,11 @@ fn collect_requests(requests: &Bound<'_, PyAny>) -> PyResult<Vec<GenerateRequest
             if preset.is_some() {
                 params.del_item("preset")?;
             }
-            PyGenerateRequest::from_call(prompt.as_ref(), preset.as_ref(), Some(&params))
+            PyGenerateRequest::request_from_call(prompt.as_ref(), preset.as_ref(), Some(&params))
         } else if item.is_instance_of::<PyString>() {
-            PyGenerateRequest::from_call(Some(&item), None, None)
+            PyGenerateRequest::request_from_call(Some(&item), None, None)
         } else {
-            Err(crate::errors::validation_err(vec![Violation::new(
+            Err(Error::validation(vec![Violation::new(
                 "requests",
                 visionxl::ViolationCode::WrongType,
                 format!(
@@ -50,15 +51,10 @@ fn collect_requests(requests: &Bound<'_, PyAny>) -> PyResult<Vec<GenerateRequest
         };
         match built {
             Ok(r) => out.push(r.inner),
+            // Say which request is wrong, in the message the exception is made from.
             Err(e) => {
-                // Say which request is wrong, keeping the exception's class and attributes.
-                let value = e.value(py);
-                if let Ok(msg) = value.getattr("message").and_then(|m| m.extract::<String>()) {
-                    let msg = format!("requests[{i}]: {msg}");
-                    let _ = value.setattr("message", &msg);
-                    let _ = value.setattr("args", (msg,));
-                }
-                return Err(e);
+                let said = Text::new().lit(format!("requests[{i}]: ")).text(&e.text());
+                return Err(to_py_err(&e.with_text(said)));
             }
         }
     }

@@ -11,7 +11,7 @@ use visionxl_core::{
 };
 
 use crate::convert::{Arg, json_to_py, param_to_py, repr_str, to_param, type_name};
-use crate::errors::{to_py_err, validation_err};
+use crate::errors::to_py_err;
 
 /// One problem (`severity == "error"`) or remark (`severity == "warning"`) found by validation.
 ///
@@ -349,6 +349,15 @@ impl PyGenerateRequest {
         preset: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyGenerateRequest> {
+        Self::request_from_call(prompt, preset, params).map_err(|e| to_py_err(&e))
+    }
+
+    /// [`from_call`](Self::from_call) with the core's error, for callers that add to it.
+    pub fn request_from_call(
+        prompt: Option<&Bound<'_, PyAny>>,
+        preset: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> Result<PyGenerateRequest, visionxl_core::Error> {
         if let Some(req) = prompt.and_then(|p| p.cast::<PyGenerateRequest>().ok()) {
             let extra: Vec<String> = params
                 .map(|d| d.keys().iter().map(|k| k.to_string()).collect())
@@ -356,7 +365,7 @@ impl PyGenerateRequest {
             if extra.is_empty() && preset.is_none_or(|p| p.is_none()) {
                 return Ok(req.get().clone());
             }
-            return Err(validation_err(vec![Violation::new(
+            return Err(visionxl_core::Error::validation(vec![Violation::new(
                 "prompt",
                 ViolationCode::WrongType,
                 format!(
@@ -370,7 +379,8 @@ impl PyGenerateRequest {
                 ),
             )]));
         }
-        into_request(check_kwargs(prompt, preset, params))
+        let (inner, warnings) = check_kwargs(prompt, preset, params).into_request()?;
+        Ok(PyGenerateRequest { inner, warnings })
     }
 
     fn sdk_values(&self) -> Vec<(String, ParamValue)> {
