@@ -4,9 +4,12 @@
 //! Bindings do not re-check options: they hand each option, loosely typed, to
 //! [`ClientBuilder::set_option`] (or [`ClientBuilder::set_options`] with their own
 //! [`Naming`]), which converts and range-checks it, and [`ClientBuilder::build`] checks the
-//! same rules ([`check_settings`](ClientBuilder::build)) for values set through the typed
-//! builder methods. The table is also what the Python and TypeScript option stubs are generated
-//! from.
+//! same rules, from the same table, for values set through the typed builder methods. The
+//! table is also what the Python and TypeScript option stubs are generated from: each row has
+//! the Node name, the Python keyword's default and whether Node takes it.
+//!
+//! The batch rule lives here too: [`check_concurrency`] (1 to 1000), called by
+//! `Client::generate_many` and by the bindings before they start a batch.
 //!
 //! ```
 //! use visionxl::options::{CLIENT_OPTIONS, OptionValue};
