@@ -204,7 +204,9 @@ async fn shared_concurrency_vectors() {
             assert!(result.is_ok(), "{id}");
             continue;
         }
-        let e = result.err().expect(id);
+        let Err(e) = result else {
+            panic!("{id}: accepted")
+        };
         let v: Vec<_> = e
             .violations()
             .iter()

@@ -23,13 +23,15 @@
 //! # Ok::<(), visionxl::Error>(())
 //! ```
 
-use std::fmt;
 use std::time::Duration;
 
 pub use secrecy::SecretString;
+
+mod value;
+pub use value::OptionValue;
 use visionxl_core::error::{Name, Text};
 use visionxl_core::suggest::did_you_mean;
-use visionxl_core::{Error, Naming, ParamValue, Violation, ViolationCode};
+use visionxl_core::{Error, Naming, Violation, ViolationCode};
 
 use crate::config::ClientBuilder;
 
@@ -150,234 +152,65 @@ macro_rules! opt {
 /// `max_image_bytes` at least 1; `requests_per_minute = 0` is valid and turns pacing off;
 /// counts are whole numbers from 0 to the bound of their Rust type. `null`/`None`/`undefined`
 /// leaves an option at its default.
+#[rustfmt::skip]
 pub const CLIENT_OPTIONS: &[ClientOption] = &[
-    opt!(
-        "api_key",
-        "apiKey",
-        Secret,
-        "",
-        OptionRange::Any,
-        "ONEMIN_API_KEY",
-        Some("None"),
-        true,
-        "The 1min.ai API key (else ONEMIN_API_KEY); never shown"
-    ),
-    opt!(
-        "base_url",
-        "baseUrl",
-        Url,
-        "",
-        OptionRange::Any,
-        "ONEMIN_BASE_URL, else https://api.1min.ai",
-        Some("None"),
-        true,
-        "The API base URL; plain http only to a loopback host unless allow_insecure_http"
-    ),
-    opt!(
-        "asset_base_url",
-        "assetBaseUrl",
-        Url,
-        "",
-        OptionRange::Any,
-        "ONEMIN_ASSET_BASE_URL, else https://asset.1min.ai (<base_url>/asset for a loopback base URL)",
-        Some("None"),
-        true,
-        "Where result images are downloaded from"
-    ),
-    opt!(
-        "timeout",
-        "timeoutMs",
-        Duration,
-        "s",
-        OptionRange::Positive,
-        "300 s",
-        Some("None"),
-        true,
-        "How long one API request may take in all (generation is slow)"
-    ),
-    opt!(
-        "max_retries",
-        "maxRetries",
-        Count,
-        "",
-        OptionRange::Int {
-            min: 0,
-            max: MAX_U32
-        },
-        "2",
-        Some("2"),
-        true,
-        "Retries of connection failures before sending and of 429s"
-    ),
-    opt!(
-        "retry_ambiguous",
-        "retryAmbiguous",
-        Bool,
-        "",
-        OptionRange::Any,
-        "false",
-        Some("False"),
-        true,
-        "Also retry requests that may have reached the service (may be charged twice)"
-    ),
-    opt!(
-        "budget",
-        "budget",
-        Count,
-        "credits",
-        OptionRange::Int {
-            min: 0,
-            max: u64::MAX
-        },
-        "none",
-        Some("None"),
-        true,
-        "Credits this client may spend; a request past it fails before it is sent"
-    ),
-    opt!(
-        "requests_per_minute",
-        "requestsPerMinute",
-        Count,
-        "requests/min",
-        OptionRange::Int {
-            min: 0,
-            max: MAX_U32
-        },
-        "180",
-        Some("180"),
-        true,
-        "Pacing shared by every call of the client; 0 turns pacing off"
-    ),
-    opt!(
-        "allow_insecure_http",
-        "allowInsecureHttp",
-        Bool,
-        "",
-        OptionRange::Any,
-        "false",
-        Some("False"),
-        true,
-        "Allow sending the key over plain http to a host that is not loopback"
-    ),
-    opt!(
-        "connect_timeout",
-        "connectTimeoutMs",
-        Duration,
-        "s",
-        OptionRange::Positive,
-        "10 s",
-        Some("None"),
-        true,
-        "How long to wait for a connection"
-    ),
-    opt!(
-        "download_timeout",
-        "downloadTimeoutMs",
-        Duration,
-        "s",
-        OptionRange::Positive,
-        "120 s",
-        Some("None"),
-        true,
-        "How long one image download may take in all"
-    ),
-    opt!(
-        "max_image_bytes",
-        "maxImageBytes",
-        Bytes,
-        "bytes",
-        OptionRange::Int {
-            min: 1,
-            max: u64::MAX
-        },
-        "67108864 (64 MiB)",
-        Some("67108864"),
-        true,
-        "The largest image a save, download or upload accepts"
-    ),
-    opt!(
-        "poll_timeout",
-        "pollTimeoutMs",
-        Duration,
-        "s",
-        OptionRange::Positive,
-        "600 s",
-        None,
-        true,
-        "How long a PROCESSING record is polled before the call fails with timeout"
-    ),
-    opt!(
-        "async_mode",
-        "asyncMode",
-        Bool,
-        "",
-        OptionRange::Any,
-        "false",
-        None,
-        true,
-        "Submit with \"async\": true and poll the record"
-    ),
-    opt!(
-        "poll_interval",
-        "pollIntervalMs",
-        Duration,
-        "s",
-        OptionRange::Positive,
-        "1 s",
-        None,
-        false,
-        "The first wait between two polls of a PROCESSING record"
-    ),
-    opt!(
-        "max_poll_interval",
-        "maxPollIntervalMs",
-        Duration,
-        "s",
-        OptionRange::Any,
-        "10 s",
-        None,
-        false,
-        "The longest wait between two polls (less than poll_interval counts as poll_interval)"
-    ),
-    opt!(
-        "max_response_bytes",
-        "maxResponseBytes",
-        Bytes,
-        "bytes",
-        OptionRange::Int {
-            min: 1,
-            max: u64::MAX
-        },
-        "4194304 (4 MiB)",
-        None,
-        false,
-        "The largest JSON answer accepted"
-    ),
-    opt!(
-        "pacing_burst",
-        "pacingBurst",
-        Count,
-        "",
-        OptionRange::Int {
-            min: 0,
-            max: MAX_U32
-        },
-        "1",
-        None,
-        false,
-        "How many requests may leave at once before pacing spaces them (0 counts as 1)"
-    ),
-    opt!(
-        "user_agent",
-        "userAgent",
-        Str,
-        "",
-        OptionRange::Any,
-        "visionxl-rust/<version>",
-        None,
-        false,
-        "The User-Agent header"
-    ),
+    opt!("api_key", "apiKey", Secret, "", OptionRange::Any,
+        "ONEMIN_API_KEY", Some("None"), true,
+        "The 1min.ai API key (else ONEMIN_API_KEY); never shown"),
+    opt!("base_url", "baseUrl", Url, "", OptionRange::Any,
+        "ONEMIN_BASE_URL, else https://api.1min.ai", Some("None"), true,
+        "The API base URL; plain http only to a loopback host unless allow_insecure_http"),
+    opt!("asset_base_url", "assetBaseUrl", Url, "", OptionRange::Any,
+        "ONEMIN_ASSET_BASE_URL, else https://asset.1min.ai (<base_url>/asset for a loopback base URL)", Some("None"), true,
+        "Where result images are downloaded from"),
+    opt!("timeout", "timeoutMs", Duration, "s", OptionRange::Positive,
+        "300 s", Some("None"), true,
+        "How long one API request may take in all (generation is slow)"),
+    opt!("max_retries", "maxRetries", Count, "", OptionRange::Int { min: 0, max: MAX_U32 },
+        "2", Some("2"), true,
+        "Retries of connection failures before sending and of 429s"),
+    opt!("retry_ambiguous", "retryAmbiguous", Bool, "", OptionRange::Any,
+        "false", Some("False"), true,
+        "Also retry requests that may have reached the service (may be charged twice)"),
+    opt!("budget", "budget", Count, "credits", OptionRange::Int { min: 0, max: u64::MAX },
+        "none", Some("None"), true,
+        "Credits this client may spend; a request past it fails before it is sent"),
+    opt!("requests_per_minute", "requestsPerMinute", Count, "requests/min", OptionRange::Int { min: 0, max: MAX_U32 },
+        "180", Some("180"), true,
+        "Pacing shared by every call of the client; 0 turns pacing off"),
+    opt!("allow_insecure_http", "allowInsecureHttp", Bool, "", OptionRange::Any,
+        "false", Some("False"), true,
+        "Allow sending the key over plain http to a host that is not loopback"),
+    opt!("connect_timeout", "connectTimeoutMs", Duration, "s", OptionRange::Positive,
+        "10 s", Some("None"), true,
+        "How long to wait for a connection"),
+    opt!("download_timeout", "downloadTimeoutMs", Duration, "s", OptionRange::Positive,
+        "120 s", Some("None"), true,
+        "How long one image download may take in all"),
+    opt!("max_image_bytes", "maxImageBytes", Bytes, "bytes", OptionRange::Int { min: 1, max: u64::MAX },
+        "67108864 (64 MiB)", Some("67108864"), true,
+        "The largest image a save, download or upload accepts"),
+    opt!("poll_timeout", "pollTimeoutMs", Duration, "s", OptionRange::Positive,
+        "600 s", None, true,
+        "How long a PROCESSING record is polled before the call fails with timeout"),
+    opt!("async_mode", "asyncMode", Bool, "", OptionRange::Any,
+        "false", None, true,
+        "Submit with \"async\": true and poll the record"),
+    opt!("poll_interval", "pollIntervalMs", Duration, "s", OptionRange::Positive,
+        "1 s", None, false,
+        "The first wait between two polls of a PROCESSING record"),
+    opt!("max_poll_interval", "maxPollIntervalMs", Duration, "s", OptionRange::Any,
+        "10 s", None, false,
+        "The longest wait between two polls (less than poll_interval counts as poll_interval)"),
+    opt!("max_response_bytes", "maxResponseBytes", Bytes, "bytes", OptionRange::Int { min: 1, max: u64::MAX },
+        "4194304 (4 MiB)", None, false,
+        "The largest JSON answer accepted"),
+    opt!("pacing_burst", "pacingBurst", Count, "", OptionRange::Int { min: 0, max: MAX_U32 },
+        "1", None, false,
+        "How many requests may leave at once before pacing spaces them (0 counts as 1)"),
+    opt!("user_agent", "userAgent", Str, "", OptionRange::Any,
+        "visionxl-rust/<version>", None, false,
+        "The User-Agent header"),
 ];
 
 /// The row of a snake_case option name.
@@ -396,124 +229,6 @@ pub fn option_name(name: &str) -> Name {
 /// The row of an option name spelled as `naming` says.
 pub fn client_option_in(name: &str, naming: Naming) -> Option<&'static ClientOption> {
     CLIENT_OPTIONS.iter().find(|o| o.name_in(naming) == name)
-}
-
-/// A loosely typed option value, as a binding has it. `Null` leaves the option at its default.
-/// Durations are seconds (an `Int` or a `Float`); under [`Naming::Camel`] they are milliseconds
-/// (Node's `timeoutMs`), see [`OptionValue::from_millis`].
-#[derive(Clone)]
-pub enum OptionValue {
-    /// Absent: the default.
-    Null,
-    /// A boolean.
-    Bool(bool),
-    /// An integer.
-    Int(i128),
-    /// A float (possibly NaN or infinite: refused with `not_finite`).
-    Float(f64),
-    /// A string.
-    Str(String),
-    /// A string that must not be copied around (the API key).
-    Secret(SecretString),
-    /// A value of another type, named for the message (`list`, `object`, ...).
-    Other(String),
-}
-
-impl fmt::Debug for OptionValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OptionValue::Null => f.write_str("Null"),
-            OptionValue::Bool(b) => write!(f, "Bool({b})"),
-            OptionValue::Int(i) => write!(f, "Int({i})"),
-            OptionValue::Float(x) => write!(f, "Float({x})"),
-            OptionValue::Str(_) | OptionValue::Secret(_) => f.write_str("Str(..)"),
-            OptionValue::Other(t) => write!(f, "Other({t})"),
-        }
-    }
-}
-
-impl OptionValue {
-    /// A duration given in milliseconds, as the seconds value the table takes.
-    pub fn from_millis(ms: f64) -> OptionValue {
-        OptionValue::Float(ms / 1000.0)
-    }
-
-    fn type_name(&self) -> &str {
-        match self {
-            OptionValue::Null => "null",
-            OptionValue::Bool(_) => "boolean",
-            OptionValue::Int(_) => "integer",
-            OptionValue::Float(_) => "float",
-            OptionValue::Str(_) | OptionValue::Secret(_) => "string",
-            OptionValue::Other(t) => t,
-        }
-    }
-
-    /// "integer 5", "string", "list": the value for a message (strings are not shown: one may
-    /// be the key).
-    fn shown(&self) -> String {
-        match self {
-            OptionValue::Bool(b) => format!("boolean {b}"),
-            OptionValue::Int(i) => format!("integer {i}"),
-            OptionValue::Float(x) => format!("float {x}"),
-            other => other.type_name().to_string(),
-        }
-    }
-}
-
-impl From<ParamValue> for OptionValue {
-    fn from(v: ParamValue) -> Self {
-        match v {
-            ParamValue::Null => OptionValue::Null,
-            ParamValue::Bool(b) => OptionValue::Bool(b),
-            ParamValue::Int(i) => OptionValue::Int(i),
-            ParamValue::Float(f) => OptionValue::Float(f),
-            ParamValue::Str(s) => OptionValue::Str(s),
-            ParamValue::List(_) => OptionValue::Other("list".into()),
-            ParamValue::Other(t) => OptionValue::Other(t),
-        }
-    }
-}
-
-impl From<bool> for OptionValue {
-    fn from(b: bool) -> Self {
-        OptionValue::Bool(b)
-    }
-}
-impl From<u32> for OptionValue {
-    fn from(n: u32) -> Self {
-        OptionValue::Int(n.into())
-    }
-}
-impl From<u64> for OptionValue {
-    fn from(n: u64) -> Self {
-        OptionValue::Int(n.into())
-    }
-}
-impl From<i64> for OptionValue {
-    fn from(n: i64) -> Self {
-        OptionValue::Int(n.into())
-    }
-}
-impl From<f64> for OptionValue {
-    fn from(x: f64) -> Self {
-        OptionValue::Float(x)
-    }
-}
-impl From<Duration> for OptionValue {
-    fn from(d: Duration) -> Self {
-        OptionValue::Float(d.as_secs_f64())
-    }
-}
-impl From<&str> for OptionValue {
-    fn from(s: &str) -> Self {
-        OptionValue::Str(s.to_string())
-    }
-}
-impl From<String> for OptionValue {
-    fn from(s: String) -> Self {
-        OptionValue::Str(s)
-    }
 }
 
 /// A checked, typed option value.
