@@ -30,26 +30,12 @@ class VisionXLError extends Error {
 
 Object.defineProperty(VisionXLError.prototype, Symbol.toStringTag, { value: 'VisionXLError' });
 
-// The core's advice names options as "the snake_case option" and reads records with
-// get_generation(...), one vocabulary for every language; Node spells them in camelCase.
-const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
-const NODE_NAMES = [
-  [/\b(client\.)?get_generation\(/g, (_, c) => `${c || ''}getGeneration(`],
-  [/\bthe ([a-z]+(?:_[a-z]+)*) option\b/g, (_, name) => `the ${camel(name)} option`],
-];
-
-/** A message of the Rust core with its advice in Node names. */
-function nodeNames(message) {
-  let m = String(message);
-  for (const [re, to] of NODE_NAMES) m = m.replace(re, to);
-  return m;
-}
-
 /** A VisionXLError from the addon's error data. */
+// The addon already spells SDK names as Node does (the core renders its messages' names in
+// camelCase for Node): nothing is rewritten here.
 function fromData(data) {
   if (!data) return null;
-  const violations = (data.violations ?? []).map((v) => ({ ...v, message: nodeNames(v.message) }));
-  return new VisionXLError(nodeNames(data.message), { ...data, violations });
+  return new VisionXLError(data.message, data);
 }
 
 /** The VisionXLError an addon error stands for, or the error itself when it is not one. */
@@ -102,4 +88,4 @@ function validationError(field, code, message) {
   });
 }
 
-module.exports = { VisionXLError, fromNative, fromData, nodeNames, callSync, callAsync, validationError, MARKER };
+module.exports = { VisionXLError, fromNative, fromData, callSync, callAsync, validationError, MARKER };

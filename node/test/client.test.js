@@ -180,7 +180,8 @@ describe('images', () => {
   });
 
   it('maxImageBytes must be an integer >= 1: a validation_error naming the option', () => {
-    for (const bad of [0, -1, 1.5, '1000', 2 ** 60, Number.NaN, true]) {
+    // The rule of the options table (1 to the largest u64), the same in every language.
+    for (const bad of [0, -1, 1.5, '1000', Number.NaN, true]) {
       assert.throws(
         () => client({ maxImageBytes: bad }),
         (e) => {
@@ -353,6 +354,24 @@ describe('every error code from the service and the emulator faults', () => {
       },
     );
     assert.throws(() => new Client('key'), (e) => e.code === 'validation_error');
+  });
+
+  it('requestsPerMinute: 0 turns pacing off, as in Rust, Python and C', async () => {
+    const c = new Client({ apiKey: emu.apiKey, baseUrl: emu.baseUrl, requestsPerMinute: 0 });
+    const started = Date.now();
+    for (let i = 0; i < 3; i += 1) assert.equal((await c.generate({ prompt: `fox ${i}`, size: '512x512' })).status, 'SUCCESS');
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  it('generateMany concurrency is 1 to 1000, the rule of every language', async () => {
+    for (const bad of [0, 1001]) {
+      await assert.rejects(client().generateMany([{ prompt: 'x' }], { concurrency: bad }), (e) => {
+        assert.equal(e.code, 'validation_error');
+        assert.deepEqual(e.violations.map((v) => `${v.field}/${v.code}`), ['concurrency/out_of_range']);
+        return true;
+      });
+    }
+    await rejectsWith(client().generateMany([{ prompt: 'x' }], { concurrency: 2.5 }), 'validation_error');
   });
 
   it('problems the Rust client finds in the options are named as the Node options', () => {

@@ -525,7 +525,8 @@ def test_generate_many_failures_stay_in_their_slot(emulator: Emulator) -> None:
 def test_generate_many_validates_everything_first(emulator: Emulator, client: visionxl.Client) -> None:
     with pytest.raises(visionxl.ValidationError) as info:
         client.generate_many(["fine", {"prompt": "bad", "n": 7}])
-    assert str(info.value).startswith("requests[1]: ")
+    # The client's message says which request is wrong (made in Rust, not rewritten here).
+    assert str(info.value).startswith("validation_error: requests[1]: invalid request")
     with pytest.raises(visionxl.ValidationError):
         client.generate_many([42])  # type: ignore[list-item]
     with pytest.raises(visionxl.ValidationError) as info:
@@ -535,8 +536,13 @@ def test_generate_many_validates_everything_first(emulator: Emulator, client: vi
         client.generate_many(["x"], concurrency=1.5)  # type: ignore[arg-type]
     assert [(v.field, v.code) for v in info.value.violations] == [("concurrency", "wrong_type")]
     assert emulator.ledger().charges == []
-    # 0 is the Rust batch's business, as everywhere else: it runs the items one at a time.
-    assert [r.status for r in client.generate_many(["x"], concurrency=0)] == ["SUCCESS"]  # type: ignore[union-attr]
+    # One rule in every language (visionxl::options::check_concurrency): 1 to 1000.
+    for bad in (0, 1001):
+        with pytest.raises(visionxl.ValidationError) as info:
+            client.generate_many(["x"], concurrency=bad)
+        assert [(v.field, v.code) for v in info.value.violations] == [("concurrency", "out_of_range")]
+    assert emulator.ledger().charges == []
+    assert [r.status for r in client.generate_many(["x"], concurrency=1000)] == ["SUCCESS"]  # type: ignore[union-attr]
 
 
 def test_generate_many_manifest_resumes_without_paying_twice(

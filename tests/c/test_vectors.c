@@ -1,4 +1,5 @@
-/* The shared vectors (tests/vectors/validation.json and pricing.json) through the C API.
+/* The shared vectors (tests/vectors/validation.json, pricing.json and options.json) through the
+ * C API.
  *
  * Usage: test_vectors VECTORS_DIR */
 #include <math.h>
@@ -265,6 +266,85 @@ static void plan_case(const mj_value *p) {
     vxl_plan_free(plan);
 }
 
+/* True when the case lists `lang` in its "skip" array. */
+static int skipped_for(const mj_value *c, const char *lang) {
+    const mj_value *skip = mj_get(c, "skip");
+    size_t i;
+    for (i = 0; skip != NULL && skip->type == MJ_ARR && i < skip->len; i++) {
+        if (skip->items[i]->type == MJ_STR && vt_streq(skip->items[i]->str, lang)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Sets `option` (snake_case) to `value` with the typed setter of the C API (durations in
+ * milliseconds); 0 when the C API has no setter for it. */
+static int set_option(vxl_client_options *opts, const char *option, double value,
+                      vxl_error **err) {
+    uint64_t ms = (uint64_t)(value * 1000.0 + 0.5);
+    if (vt_streq(option, "requests_per_minute")) {
+        return vxl_client_options_set_requests_per_minute(opts, (uint32_t)value, err) == VXL_OK;
+    }
+    if (vt_streq(option, "max_retries")) {
+        return vxl_client_options_set_max_retries(opts, (uint32_t)value, err) == VXL_OK;
+    }
+    if (vt_streq(option, "budget")) {
+        return vxl_client_options_set_budget(opts, (uint64_t)value, err) == VXL_OK;
+    }
+    if (vt_streq(option, "max_image_bytes")) {
+        return vxl_client_options_set_max_image_bytes(opts, (uint64_t)value, err) == VXL_OK;
+    }
+    if (vt_streq(option, "timeout")) {
+        return vxl_client_options_set_timeout_ms(opts, ms, err) == VXL_OK;
+    }
+    if (vt_streq(option, "connect_timeout")) {
+        return vxl_client_options_set_connect_timeout_ms(opts, ms, err) == VXL_OK;
+    }
+    if (vt_streq(option, "download_timeout")) {
+        return vxl_client_options_set_download_timeout_ms(opts, ms, err) == VXL_OK;
+    }
+    if (vt_streq(option, "poll_timeout")) {
+        return vxl_client_options_set_poll_timeout_ms(opts, ms, err) == VXL_OK;
+    }
+    return 0;
+}
+
+/* One case of options.json: the option set with its C setter, then the client built. */
+static void option_case(const mj_value *c) {
+    const char *option = mj_str(c, "option");
+    const mj_value *value = mj_get(c, "value");
+    const mj_value *ok = mj_get(c, "ok");
+    vxl_client_options *opts = NULL;
+    vxl_client *client = NULL;
+    vxl_error *err = NULL;
+    vxl_violation v;
+    EXPECT_OK(vxl_client_options_new(&opts, &err), err);
+    EXPECT_OK(vxl_client_options_set_api_key(opts, "a-key-of-some-length", &err), err);
+    EXPECT_OK(vxl_client_options_set_base_url(opts, "http://127.0.0.1:1", &err), err);
+    CHECK(value != NULL && value->type == MJ_NUM, "%s: C cases need a number", vt_s(option));
+    CHECK(set_option(opts, option, value != NULL ? value->num : 0, &err),
+          "%s: no C setter, or the setter failed (%s)", vt_s(option),
+          vt_s(err ? vxl_error_message(err) : NULL));
+    vxl_error_free(err);
+    err = NULL;
+    if (ok != NULL && ok->boolean) {
+        EXPECT_OK(vxl_client_new_with_options(opts, &client, &err), err);
+    } else {
+        CHECK(vxl_client_new_with_options(opts, &client, &err) == VXL_ERROR, "%s: built",
+              vt_s(option));
+        CHECK(vt_streq(vxl_error_code(err), "validation_error"), "code %s",
+              vt_s(vxl_error_code(err)));
+        CHECK(vxl_error_violation_count(err) == 1 &&
+                  vxl_error_violation(err, 0, &v, NULL) == VXL_OK && vt_streq(v.field, option) &&
+                  vt_streq(v.code, mj_str(c, "code")),
+              "%s: %s", vt_s(option), vt_s(vxl_error_message(err)));
+    }
+    vxl_error_free(err);
+    vxl_client_free(client);
+    vxl_client_options_free(opts);
+}
+
 static mj_value *load(const char *dir, const char *name, char **text) {
     char path[4096];
     size_t len = 0;
@@ -288,12 +368,14 @@ int main(int argc, char **argv) {
     char *ptext = NULL;
     mj_value *vdoc = load(dir, "validation.json", &vtext);
     mj_value *pdoc = load(dir, "pricing.json", &ptext);
+    char *otext = NULL;
+    mj_value *odoc = load(dir, "options.json", &otext);
     const mj_value *list;
     size_t i;
     char name[300];
 
     vt_begin("vector files load");
-    CHECK(vdoc != NULL && pdoc != NULL, "vector files missing in %s", dir);
+    CHECK(vdoc != NULL && pdoc != NULL && odoc != NULL, "vector files missing in %s", dir);
     list = mj_get(vdoc, "cases");
     CHECK(list != NULL && list->len >= 80, "validation.json has too few cases");
     vt_end();
@@ -327,9 +409,21 @@ int main(int argc, char **argv) {
         plan_case(list->items[i]);
         vt_end();
     }
+    list = mj_get(odoc, "cases");
+    for (i = 0; list != NULL && i < list->len; i++) {
+        if (skipped_for(list->items[i], "c")) {
+            continue;
+        }
+        snprintf(name, sizeof name, "options/%s", vt_s(mj_str(list->items[i], "id")));
+        vt_begin(name);
+        option_case(list->items[i]);
+        vt_end();
+    }
     mj_free(vdoc);
     mj_free(pdoc);
+    mj_free(odoc);
     free(vtext);
     free(ptext);
+    free(otext);
     return vt_summary("test_vectors");
 }

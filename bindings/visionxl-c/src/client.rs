@@ -11,7 +11,8 @@ use std::ptr;
 use std::time::Duration;
 
 use client::blocking;
-use client::{CancelToken, ClientBuilder, SaveOptions};
+use client::options::{OptionValue, SecretString};
+use client::{CancelToken, ClientBuilder, Error, SaveOptions, Violation};
 
 use crate::error::{CViolation, Failure, vxl_error, vxl_status, vxl_violation};
 use crate::ffi::{self, cstring, ffi_status, ffi_value};
@@ -38,6 +39,9 @@ pub struct vxl_client {
 #[allow(non_camel_case_types)]
 pub struct vxl_client_options {
     builder: ClientBuilder,
+    /// Values the options table refused, reported by `vxl_client_new_with_options` (as the C
+    /// API documents) rather than by the setter.
+    refused: Vec<Violation>,
 }
 
 /// Cancels calls from another thread: pass it to the `_cancellable` calls, and call
@@ -158,6 +162,7 @@ pub extern "C" fn vxl_client_options_new(
             out,
             vxl_client_options {
                 builder: ClientBuilder::new(),
+                refused: Vec::new(),
             },
         );
         Ok(())
@@ -173,37 +178,60 @@ pub extern "C" fn vxl_client_options_free(opts: *mut vxl_client_options) {
     })
 }
 
-/// Runs a string setter of the options (NULL or invalid UTF-8: `VXL_INVALID_ARGUMENT`, whose
-/// message names the C parameter `name`).
-fn with_builder_str(
+impl vxl_client_options {
+    /// Sets option `name` through the options table (`visionxl::options::CLIENT_OPTIONS`),
+    /// which converts and checks it. A value the table refuses is kept and reported by
+    /// `vxl_client_new_with_options`, one violation per option, as the C API promises; setting
+    /// the option again replaces it.
+    fn set(&mut self, name: &str, value: OptionValue) {
+        self.refused.retain(|v| v.field != name);
+        if let Err(e) = self.builder.set_option(name, value) {
+            self.refused.extend(e.violations().iter().cloned());
+        }
+    }
+}
+
+/// Sets a typed option.
+fn set_option(
+    opts: *mut vxl_client_options,
+    name: &str,
+    value: OptionValue,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    ffi_status!(err, {
+        // SAFETY: NULL or a live options object used by one thread.
+        let o = unsafe { ffi::borrow_mut(opts, "opts") }?;
+        o.set(name, value);
+        Ok(())
+    })
+}
+
+/// Sets a string option (NULL or invalid UTF-8: `VXL_INVALID_ARGUMENT`, whose message names
+/// the C parameter `name`, the option's name). The key goes straight into a `SecretString`.
+fn set_str_option(
     opts: *mut vxl_client_options,
     value: *const c_char,
     name: &str,
     err: *mut *mut vxl_error,
-    set: impl FnOnce(ClientBuilder, &str) -> ClientBuilder,
 ) -> vxl_status {
     ffi_status!(err, {
         // SAFETY: NULL or a live options object used by one thread.
         let o = unsafe { ffi::borrow_mut(opts, "opts") }?;
         // SAFETY: NULL or a NUL-terminated string.
         let v = unsafe { ffi::c_str(value, name) }?;
-        o.builder = set(std::mem::take(&mut o.builder), v);
+        let value = if name == "api_key" {
+            OptionValue::Secret(SecretString::from(v.to_string()))
+        } else {
+            OptionValue::Str(v.to_string())
+        };
+        o.set(name, value);
         Ok(())
     })
 }
 
-/// Runs an infallible setter of the options.
-fn with_builder_val(
-    opts: *mut vxl_client_options,
-    err: *mut *mut vxl_error,
-    set: impl FnOnce(ClientBuilder) -> ClientBuilder,
-) -> vxl_status {
-    ffi_status!(err, {
-        // SAFETY: NULL or a live options object used by one thread.
-        let o = unsafe { ffi::borrow_mut(opts, "opts") }?;
-        o.builder = set(std::mem::take(&mut o.builder));
-        Ok(())
-    })
+/// A duration option given in milliseconds, as the table's seconds.
+fn millis(ms: u64) -> OptionValue {
+    OptionValue::from(Duration::from_millis(ms))
 }
 
 /// The API key (else `ONEMIN_API_KEY`). Copied; never printed or put in an error message.
@@ -213,7 +241,7 @@ pub extern "C" fn vxl_client_options_set_api_key(
     api_key: *const c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_str(opts, api_key, "api_key", err, |b, v| b.api_key(v))
+    set_str_option(opts, api_key, "api_key", err)
 }
 
 /// The API base URL (else `ONEMIN_BASE_URL`, else `https://api.1min.ai`). Copied.
@@ -223,7 +251,7 @@ pub extern "C" fn vxl_client_options_set_base_url(
     base_url: *const c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_str(opts, base_url, "base_url", err, |b, v| b.base_url(v))
+    set_str_option(opts, base_url, "base_url", err)
 }
 
 /// Where images are downloaded from (else `ONEMIN_ASSET_BASE_URL`, else
@@ -234,9 +262,7 @@ pub extern "C" fn vxl_client_options_set_asset_base_url(
     asset_base_url: *const c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_str(opts, asset_base_url, "asset_base_url", err, |b, v| {
-        b.asset_base_url(v)
-    })
+    set_str_option(opts, asset_base_url, "asset_base_url", err)
 }
 
 /// How long to wait for a connection, in milliseconds (default 10000).
@@ -246,7 +272,7 @@ pub extern "C" fn vxl_client_options_set_connect_timeout_ms(
     ms: u64,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.connect_timeout(Duration::from_millis(ms)))
+    set_option(opts, "connect_timeout", millis(ms), err)
 }
 
 /// How long one API request may take in all, in milliseconds (default 300000: generation is
@@ -257,7 +283,7 @@ pub extern "C" fn vxl_client_options_set_timeout_ms(
     ms: u64,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.timeout(Duration::from_millis(ms)))
+    set_option(opts, "timeout", millis(ms), err)
 }
 
 /// How long one image download may take, in milliseconds (default 120000).
@@ -267,7 +293,7 @@ pub extern "C" fn vxl_client_options_set_download_timeout_ms(
     ms: u64,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.download_timeout(Duration::from_millis(ms)))
+    set_option(opts, "download_timeout", millis(ms), err)
 }
 
 /// How many times a failed request is retried (default 2): connection failures before
@@ -278,7 +304,7 @@ pub extern "C" fn vxl_client_options_set_max_retries(
     max_retries: u32,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.max_retries(max_retries))
+    set_option(opts, "max_retries", max_retries.into(), err)
 }
 
 /// Also retry requests that may have reached the service (timeouts after sending, 5xx): a
@@ -289,7 +315,7 @@ pub extern "C" fn vxl_client_options_set_retry_ambiguous(
     yes: bool,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.retry_ambiguous(yes))
+    set_option(opts, "retry_ambiguous", yes.into(), err)
 }
 
 /// A credit budget for this client: a request whose price would exceed what is left fails
@@ -300,7 +326,7 @@ pub extern "C" fn vxl_client_options_set_budget(
     credits: u64,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.budget(credits))
+    set_option(opts, "budget", credits.into(), err)
 }
 
 /// Requests per minute the client allows itself, shared by all its threads (default 180, the
@@ -311,7 +337,7 @@ pub extern "C" fn vxl_client_options_set_requests_per_minute(
     requests_per_minute: u32,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.requests_per_minute(requests_per_minute))
+    set_option(opts, "requests_per_minute", requests_per_minute.into(), err)
 }
 
 /// Allow sending the key over plain `http://` to a host that is not loopback (default false).
@@ -321,7 +347,7 @@ pub extern "C" fn vxl_client_options_set_allow_insecure_http(
     yes: bool,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.allow_insecure_http(yes))
+    set_option(opts, "allow_insecure_http", yes.into(), err)
 }
 
 /// Generate in async mode (default false): `vxl_generate` sends `"async": true`, the service
@@ -335,7 +361,7 @@ pub extern "C" fn vxl_client_options_set_async_mode(
     yes: bool,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.async_mode(yes))
+    set_option(opts, "async_mode", yes.into(), err)
 }
 
 /// How long a `PROCESSING` record is polled (by `vxl_generate` and `vxl_wait_for_generation`)
@@ -347,7 +373,7 @@ pub extern "C" fn vxl_client_options_set_poll_timeout_ms(
     ms: u64,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.poll_timeout(Duration::from_millis(ms)))
+    set_option(opts, "poll_timeout", millis(ms), err)
 }
 
 /// The largest image a save or download accepts, in bytes (default 67108864, 64 MiB): checked
@@ -362,7 +388,7 @@ pub extern "C" fn vxl_client_options_set_max_image_bytes(
     max_image_bytes: u64,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    with_builder_val(opts, err, |b| b.max_image_bytes(max_image_bytes))
+    set_option(opts, "max_image_bytes", max_image_bytes.into(), err)
 }
 
 /// Creates a client from options (which stay owned by the caller).
@@ -382,6 +408,9 @@ pub extern "C" fn vxl_client_new_with_options(
         clear_out(out, "out")?;
         // SAFETY: NULL or a live options object.
         let o = unsafe { ffi::borrow(opts, "opts") }?;
+        if !o.refused.is_empty() {
+            return Err(Error::validation(o.refused.clone()).into());
+        }
         give(
             out,
             vxl_client {

@@ -9,16 +9,16 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, PromiseRaw, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use visionxl::options::OptionValue;
 use visionxl::{
     BatchItem, BatchOptions, CancelToken, Client, Error, ErrorCode, GenerateOptions,
-    GenerateRequest, Generation, Progress, SaveOptions, Violation,
+    GenerateRequest, Generation, Naming, Progress, SaveOptions, Violation,
 };
 
 use crate::convert::{self, params_from_unknown};
@@ -80,88 +80,6 @@ fn token(cancel: Option<&CancelHandle>) -> Option<CancelToken> {
     cancel.map(|c| c.token.clone())
 }
 
-fn millis(field: &str, ms: f64) -> std::result::Result<Duration, Error> {
-    if (0.0..=1e12).contains(&ms) {
-        Ok(Duration::from_secs_f64(ms / 1000.0))
-    } else {
-        Err(Error::validation(vec![Violation::new(
-            field,
-            visionxl::ViolationCode::OutOfRange,
-            format!("{field} must be a number of milliseconds >= 0, got {ms}"),
-        )]))
-    }
-}
-
-/// The Node option a `ClientBuilder` setting is given as (`timeout` -> `timeoutMs`).
-fn node_option_name(builder_name: &str) -> Option<&'static str> {
-    Some(match builder_name {
-        "api_key" => "apiKey",
-        "base_url" => "baseUrl",
-        "asset_base_url" => "assetBaseUrl",
-        "timeout" => "timeoutMs",
-        "connect_timeout" => "connectTimeoutMs",
-        "download_timeout" => "downloadTimeoutMs",
-        "poll_timeout" => "pollTimeoutMs",
-        "max_retries" => "maxRetries",
-        "requests_per_minute" => "requestsPerMinute",
-        "max_image_bytes" => "maxImageBytes",
-        _ => return None,
-    })
-}
-
-/// A builder's `validation_error` with its fields named as the Node options the user passed.
-fn node_option_names(e: Error) -> Error {
-    if e.code() != ErrorCode::ValidationError {
-        return e;
-    }
-    let violations = e
-        .violations()
-        .iter()
-        .map(|v| {
-            let mut v = v.clone();
-            if let Some(name) = node_option_name(&v.field) {
-                v.field = name.to_string();
-            }
-            v
-        })
-        .collect();
-    Error::validation(violations)
-}
-
-/// Client options, already type-checked by the JS layer (`node/lib/client.js`).
-#[napi(object)]
-#[derive(Default)]
-pub struct ClientOptions {
-    /// The 1min.ai key (else `ONEMIN_API_KEY`).
-    pub api_key: Option<String>,
-    /// The API base URL (else `ONEMIN_BASE_URL`, else the live service).
-    pub base_url: Option<String>,
-    /// Where result paths are downloaded from.
-    pub asset_base_url: Option<String>,
-    /// Whole generation request timeout, in milliseconds.
-    pub timeout_ms: Option<f64>,
-    /// Connect timeout, in milliseconds.
-    pub connect_timeout_ms: Option<f64>,
-    /// Download timeout per image, in milliseconds.
-    pub download_timeout_ms: Option<f64>,
-    /// How long a PROCESSING record is polled, in milliseconds.
-    pub poll_timeout_ms: Option<f64>,
-    /// Retries of safe failures.
-    pub max_retries: Option<u32>,
-    /// Also retry (or resend) requests that may have been charged.
-    pub retry_ambiguous: Option<bool>,
-    /// Credit budget of this client.
-    pub budget: Option<f64>,
-    /// Pacing (0 turns it off).
-    pub requests_per_minute: Option<u32>,
-    /// Allow plain http to a non-loopback host.
-    pub allow_insecure_http: Option<bool>,
-    /// The largest image a save or download accepts, in bytes (default 64 MiB; 0 is refused).
-    pub max_image_bytes: Option<f64>,
-    /// Submit with `"async": true` and poll the record.
-    pub async_mode: Option<bool>,
-}
-
 /// The visionxl client (a cheap handle: clones share one connection pool, pacing bucket and
 /// budget).
 #[napi]
@@ -171,61 +89,32 @@ pub struct NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// Builds a client: the key from the options, else `ONEMIN_API_KEY`.
+    /// Builds a client from the options object as JavaScript passed it (`undefined` or `null`:
+    /// every default). Each option is converted and checked by the Rust client's options table
+    /// under its Node name (`timeoutMs` in milliseconds, `requestsPerMinute: 0` = pacing off);
+    /// every problem is one `validation_error` naming the Node options.
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: ClientOptions) -> Result<Self> {
-        let o = options;
+    pub fn new(options: Option<Unknown<'_>>) -> Result<Self> {
+        let entries = match options {
+            Some(o) => convert::options_entries(&o, "Client")?.or_throw()?,
+            None => Vec::new(),
+        };
         let mut b = Client::builder().user_agent(format!(
             "visionxl-node/{} (node)",
             env!("CARGO_PKG_VERSION")
         ));
-        if let Some(k) = o.api_key {
-            b = b.api_key(k);
-        }
-        if let Some(u) = o.base_url {
-            b = b.base_url(u);
-        }
-        if let Some(u) = o.asset_base_url {
-            b = b.asset_base_url(u);
-        }
-        if let Some(ms) = o.timeout_ms {
-            b = b.timeout(millis("timeoutMs", ms).or_throw()?);
-        }
-        if let Some(ms) = o.connect_timeout_ms {
-            b = b.connect_timeout(millis("connectTimeoutMs", ms).or_throw()?);
-        }
-        if let Some(ms) = o.download_timeout_ms {
-            b = b.download_timeout(millis("downloadTimeoutMs", ms).or_throw()?);
-        }
-        if let Some(ms) = o.poll_timeout_ms {
-            b = b.poll_timeout(millis("pollTimeoutMs", ms).or_throw()?);
-        }
-        if let Some(n) = o.max_retries {
-            b = b.max_retries(n);
-        }
-        if let Some(y) = o.retry_ambiguous {
-            b = b.retry_ambiguous(y);
-        }
-        if let Some(c) = o.budget {
-            // The JS layer checked it is a non-negative safe integer.
-            b = b.budget(c as u64);
-        }
-        if let Some(n) = o.requests_per_minute {
-            b = b.requests_per_minute(n);
-        }
-        if let Some(y) = o.allow_insecure_http {
-            b = b.allow_insecure_http(y);
-        }
-        if let Some(n) = o.max_image_bytes {
-            // The JS layer checked it is a safe integer >= 1; 0 (or less) is still refused by
-            // the builder, as `maxImageBytes`.
-            b = b.max_image_bytes(if n >= 1.0 { n as u64 } else { 0 });
-        }
-        if let Some(y) = o.async_mode {
-            b = b.async_mode(y);
-        }
+        b.set_options(
+            Naming::Camel,
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, OptionValue::from(v)))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone())),
+        )
+        .or_throw()?;
         Ok(NativeClient {
-            client: b.build().map_err(node_option_names).or_throw()?,
+            client: b.build().or_throw()?,
         })
     }
 
@@ -369,7 +258,8 @@ impl NativeClient {
         // Built with struct update syntax so that options the client crate adds later keep
         // their defaults; the progress callback is set afterwards.
         let mut opts = BatchOptions {
-            concurrency: options.concurrency.unwrap_or(4).max(1) as usize,
+            concurrency: visionxl::options::concurrency_from(options.concurrency.unwrap_or(4.0))
+                .or_throw()?,
             manifest: options.manifest.map(PathBuf::from),
             out_dir: options.out_dir.map(PathBuf::from),
             async_mode: options.async_mode.unwrap_or(false),
@@ -444,8 +334,8 @@ fn asset_json(a: &visionxl::Asset) -> Value {
 #[napi(object)]
 #[derive(Default)]
 pub struct BatchCallOptions {
-    /// Calls in flight at once.
-    pub concurrency: Option<u32>,
+    /// Calls in flight at once (1 to 1000, checked by the Rust client).
+    pub concurrency: Option<f64>,
     /// JSONL manifest path (resume).
     pub manifest: Option<String>,
     /// Where images are saved.

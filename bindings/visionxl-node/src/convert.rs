@@ -264,3 +264,42 @@ pub fn params_from_unknown(value: &Unknown<'_>) -> Result<std::result::Result<Pa
     let obj = unsafe { value.cast::<Object>()? };
     Ok(Ok(read_params(&obj)?))
 }
+
+/// The `(name, value)` entries of an options object (`where`: `Client`, for the message); a
+/// value that is not a plain object is a `validation_error` on `options`, `undefined`/`null` no
+/// entries.
+pub fn options_entries(
+    value: &Unknown<'_>,
+    r#where: &str,
+) -> Result<std::result::Result<Vec<(String, ParamValue)>, Error>> {
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(Ok(Vec::new())),
+        ValueType::Object if !value.is_array()? => {}
+        _ => {
+            let got = to_param_value(value)?;
+            return Ok(Err(Error::validation(vec![Violation::new(
+                "options",
+                ViolationCode::WrongType,
+                format!(
+                    "{where} options must be an object, got {}",
+                    if value.is_array()? {
+                        "array"
+                    } else {
+                        got.type_name()
+                    }
+                ),
+            )])));
+        }
+    }
+    // SAFETY: checked to be an object above.
+    let obj = unsafe { value.cast::<Object>()? };
+    let mut out = Vec::new();
+    for key in Object::keys(&obj)? {
+        let v = match obj.get::<Unknown>(&key)? {
+            Some(v) => to_param_value(&v)?,
+            None => ParamValue::Null,
+        };
+        out.push((key, v));
+    }
+    Ok(Ok(out))
+}

@@ -4,7 +4,7 @@
 
 use napi::Status;
 use serde_json::{Value, json};
-use visionxl_core::{Error, Violation};
+use visionxl_core::{Error, Naming, Violation};
 
 /// Prefix of an encoded error's message (must match `node/lib/errors.js`).
 pub const MARKER: &str = "\u{1}visionxl-error:";
@@ -16,8 +16,14 @@ pub const WARNING: &str = "warning";
 
 /// A violation as a JS object: `{field, code, message, severity}`, the shape of Python's
 /// `Violation` wherever a violation appears (`validate`, `error.violations`, `warnings`).
+/// SDK names in the field and message are spelled as Node spells them (`timeoutMs`).
 pub fn violation_json(v: &Violation, severity: &str) -> Value {
-    json!({"field": v.field, "code": v.code.as_str(), "message": v.message, "severity": severity})
+    json!({
+        "field": v.field_in(Naming::Camel),
+        "code": v.code.as_str(),
+        "message": v.message_in(Naming::Camel),
+        "severity": severity,
+    })
 }
 
 /// Warnings as a JS array.
@@ -41,11 +47,12 @@ pub fn report_json(errors: &[Violation], warnings: &[Violation]) -> Value {
     )
 }
 
-/// Every field of a core error, as the JS layer reads it.
+/// Every field of a core error, as the JS layer reads it; SDK names in the message are spelled
+/// as Node spells them (`the maxRetries option`, `getGeneration("…")`).
 pub fn error_json(e: &Error) -> Value {
     json!({
         "code": e.code().as_str(),
-        "message": e.message(),
+        "message": e.message_in(Naming::Camel),
         "status": e.status(),
         "serviceCode": e.service_code(),
         "details": e.details(),

@@ -2,8 +2,6 @@
 //! [`ParamValue`]s (keeping `float("nan")`, so the core reports `not_finite`), and JSON becomes
 //! Python objects.
 
-use std::time::Duration;
-
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::Value;
@@ -183,22 +181,6 @@ impl Arg {
         }
     }
 
-    /// None or a string.
-    pub fn opt_string(&self, field: &str) -> PyResult<Option<String>> {
-        match &self.0 {
-            ParamValue::Null => Ok(None),
-            _ => self.string(field).map(Some),
-        }
-    }
-
-    /// True or False (not 0/1: a flag given as a number is more likely a mistake).
-    pub fn boolean(&self, field: &str) -> PyResult<bool> {
-        match &self.0 {
-            ParamValue::Bool(b) => Ok(*b),
-            other => Err(wrong_type(field, "True or False", other)),
-        }
-    }
-
     /// A non-negative integer that fits `T` (a bool is not an integer here).
     pub fn count<T: TryFrom<i128> + Into<u64>>(&self, field: &str, max: T) -> PyResult<T> {
         match &self.0 {
@@ -216,48 +198,5 @@ impl Arg {
             }),
             other => Err(wrong_type(field, "a non-negative integer", other)),
         }
-    }
-
-    /// None or a non-negative integer that fits `T`.
-    pub fn opt_count<T: TryFrom<i128> + Into<u64>>(
-        &self,
-        field: &str,
-        max: T,
-    ) -> PyResult<Option<T>> {
-        match &self.0 {
-            ParamValue::Null => Ok(None),
-            _ => self.count(field, max).map(Some),
-        }
-    }
-
-    /// None or a duration in seconds (an int or a float: finite, not negative, representable).
-    pub fn opt_seconds(&self, field: &str) -> PyResult<Option<Duration>> {
-        let secs = match &self.0 {
-            ParamValue::Null => return Ok(None),
-            ParamValue::Int(i) => *i as f64,
-            ParamValue::Float(f) => *f,
-            other => return Err(wrong_type(field, "a number of seconds", other)),
-        };
-        if !secs.is_finite() {
-            return Err(arg_error(
-                field,
-                ViolationCode::NotFinite,
-                format!("{field} must be a finite number of seconds, got {secs}"),
-            ));
-        }
-        if secs < 0.0 {
-            return Err(arg_error(
-                field,
-                ViolationCode::OutOfRange,
-                format!("{field} must not be negative, got {secs} seconds"),
-            ));
-        }
-        Duration::try_from_secs_f64(secs).map(Some).map_err(|_| {
-            arg_error(
-                field,
-                ViolationCode::OutOfRange,
-                format!("{field} is too large: {secs} seconds"),
-            )
-        })
     }
 }

@@ -15,28 +15,18 @@ static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// The Python exception for a core error. Attaches to the interpreter itself, so it can be
 /// called from a tokio task as well as from a `#[pyfunction]`.
 ///
-/// `secret` (the API key) is scrubbed from every string, a second line of defence behind the
-/// core's own redaction.
-pub fn to_py_err(e: &Error, secret: Option<&str>) -> PyErr {
-    Python::attach(|py| build(py, e, secret).unwrap_or_else(|fallback| fallback))
+/// The error is shown as it is: the Rust client has already redacted the API key from every
+/// error it makes (`visionxl`'s `redact` module), once, for every language.
+pub fn to_py_err(e: &Error) -> PyErr {
+    Python::attach(|py| build(py, e).unwrap_or_else(|fallback| fallback))
 }
 
 /// A `validation_error` for these violations.
 pub fn validation_err(violations: Vec<Violation>) -> PyErr {
-    to_py_err(&Error::validation(violations), None)
+    to_py_err(&Error::validation(violations))
 }
 
-/// Keys shorter than this are test values, and scrubbing them would garble messages.
-const MIN_SCRUBBED_KEY: usize = 8;
-
-fn scrub(s: &str, secret: Option<&str>) -> String {
-    match secret {
-        Some(k) if k.len() >= MIN_SCRUBBED_KEY && s.contains(k) => s.replace(k, "***"),
-        _ => s.to_string(),
-    }
-}
-
-fn build(py: Python<'_>, e: &Error, secret: Option<&str>) -> PyResult<PyErr> {
+fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let make = MAKE.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
         Ok(py
             .import("visionxl.exceptions")?
@@ -47,18 +37,17 @@ fn build(py: Python<'_>, e: &Error, secret: Option<&str>) -> PyResult<PyErr> {
     kwargs.set_item("status_code", e.status())?;
     kwargs.set_item("request_id", e.record_id())?;
     kwargs.set_item("retry_after", e.retry_after().map(|d| d.as_secs_f64()))?;
-    kwargs.set_item("service_code", e.service_code().map(|s| scrub(s, secret)))?;
-    kwargs.set_item("details", e.details().map(|s| scrub(s, secret)))?;
+    kwargs.set_item("service_code", e.service_code())?;
+    kwargs.set_item("details", e.details())?;
     kwargs.set_item("may_have_been_charged", e.may_have_been_charged())?;
     let violations = PyList::empty(py);
     for v in e.violations() {
         violations.append(Py::new(py, PyViolation::error(v.clone()))?)?;
     }
     kwargs.set_item("violations", violations)?;
-    let exc = make.bind(py).call(
-        (e.code().as_str(), scrub(&e.to_string(), secret)),
-        Some(&kwargs),
-    )?;
+    let exc = make
+        .bind(py)
+        .call((e.code().as_str(), e.to_string()), Some(&kwargs))?;
     Ok(PyErr::from_value(exc))
 }
 

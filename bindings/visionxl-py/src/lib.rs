@@ -3,13 +3,17 @@
 //! `visionxl` client; no rule of the service is repeated.
 #![warn(missing_docs)]
 
+mod async_client;
+mod batch;
 mod client;
 mod convert;
 mod emulator;
 mod errors;
 mod request;
 mod responses;
+mod results;
 mod runtime;
+mod settings;
 
 use pyo3::prelude::*;
 
@@ -21,15 +25,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::PyParameter>()?;
     m.add_class::<request::PyBatchPlan>()?;
     m.add_class::<client::PyClient>()?;
-    m.add_class::<client::PyAsyncClient>()?;
-    m.add_class::<client::PyGeneration>()?;
-    m.add_class::<client::PySyncGeneration>()?;
-    m.add_class::<client::PyAsyncGeneration>()?;
-    m.add_class::<client::PyImage>()?;
-    m.add_class::<client::PySyncImage>()?;
-    m.add_class::<client::PyAsyncImage>()?;
-    m.add_class::<client::PyAsset>()?;
-    m.add_class::<client::PyProgress>()?;
+    m.add_class::<async_client::PyAsyncClient>()?;
+    m.add_class::<results::PyGeneration>()?;
+    m.add_class::<results::PySyncGeneration>()?;
+    m.add_class::<results::PyAsyncGeneration>()?;
+    m.add_class::<results::PyImage>()?;
+    m.add_class::<results::PySyncImage>()?;
+    m.add_class::<results::PyAsyncImage>()?;
+    m.add_class::<results::PyAsset>()?;
+    m.add_class::<results::PyProgress>()?;
     m.add_class::<emulator::PyEmulator>()?;
     m.add_function(wrap_pyfunction!(request::validate, m)?)?;
     m.add_function(wrap_pyfunction!(request::validate_wire, m)?)?;

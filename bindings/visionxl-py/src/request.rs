@@ -11,7 +11,7 @@ use visionxl_core::{
 };
 
 use crate::convert::{Arg, json_to_py, param_to_py, repr_str, to_param, type_name};
-use crate::errors::{to_py_err, validation_err};
+use crate::errors::to_py_err;
 
 /// One problem (`severity == "error"`) or remark (`severity == "warning"`) found by validation.
 ///
@@ -301,7 +301,7 @@ pub fn check_wire(obj: &Bound<'_, PyAny>) -> Checked {
 fn into_request(checked: Checked) -> PyResult<PyGenerateRequest> {
     match checked.into_request() {
         Ok((inner, warnings)) => Ok(PyGenerateRequest { inner, warnings }),
-        Err(e) => Err(to_py_err(&e, None)),
+        Err(e) => Err(to_py_err(&e)),
     }
 }
 
@@ -341,6 +341,15 @@ impl PyGenerateRequest {
         preset: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyGenerateRequest> {
+        Self::request_from_call(prompt, preset, params).map_err(|e| to_py_err(&e))
+    }
+
+    /// [`from_call`](Self::from_call) with the core's error, for callers that add to it.
+    pub fn request_from_call(
+        prompt: Option<&Bound<'_, PyAny>>,
+        preset: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> Result<PyGenerateRequest, visionxl_core::Error> {
         if let Some(req) = prompt.and_then(|p| p.cast::<PyGenerateRequest>().ok()) {
             let extra: Vec<String> = params
                 .map(|d| d.keys().iter().map(|k| k.to_string()).collect())
@@ -348,7 +357,7 @@ impl PyGenerateRequest {
             if extra.is_empty() && preset.is_none_or(|p| p.is_none()) {
                 return Ok(req.get().clone());
             }
-            return Err(validation_err(vec![Violation::new(
+            return Err(visionxl_core::Error::validation(vec![Violation::new(
                 "prompt",
                 ViolationCode::WrongType,
                 format!(
@@ -362,7 +371,8 @@ impl PyGenerateRequest {
                 ),
             )]));
         }
-        into_request(check_kwargs(prompt, preset, params))
+        let (inner, warnings) = check_kwargs(prompt, preset, params).into_request()?;
+        Ok(PyGenerateRequest { inner, warnings })
     }
 
     fn sdk_values(&self) -> Vec<(String, ParamValue)> {
@@ -423,7 +433,7 @@ impl PyGenerateRequest {
     /// The price of this request in credits, from the documented table.
     #[getter]
     fn credits(&self) -> PyResult<u32> {
-        self.inner.credits().map_err(|e| to_py_err(&e, None))
+        self.inner.credits().map_err(|e| to_py_err(&e))
     }
 
     /// Remarks that do not block the request (`Violation`s with severity "warning").
@@ -512,7 +522,7 @@ pub const DEFAULT_N: u32 = 1;
 pub fn estimate_credits(size: Arg, n: Arg) -> PyResult<u32> {
     let size = size.string("size")?;
     let n = n.count("n", u32::MAX)?;
-    estimate_credits_str(&size, n).map_err(|e| to_py_err(&e, None))
+    estimate_credits_str(&size, n).map_err(|e| to_py_err(&e))
 }
 
 /// The cheapest way to get exactly `images` images of `size`: calls of 1 to 4 images, largest
@@ -521,7 +531,7 @@ pub fn estimate_credits(size: Arg, n: Arg) -> PyResult<u32> {
 pub fn plan_batches(size: Arg, images: Arg) -> PyResult<PyBatchPlan> {
     let size = size.string("size")?;
     let images = images.count("images", u32::MAX)?;
-    let plan = plan_batches_str(&size, images).map_err(|e| to_py_err(&e, None))?;
+    let plan = plan_batches_str(&size, images).map_err(|e| to_py_err(&e))?;
     Ok(PyBatchPlan {
         size: plan.size.as_str().to_string(),
         images: plan.images,

@@ -51,7 +51,7 @@ pub fn interpret_response<'py>(
     let record = match interpret(endpoint, answer) {
         Ok(Some(r)) => r,
         Ok(None) => return Ok(None),
-        Err(e) => return Err(to_py_err(&e, None)),
+        Err(e) => return Err(to_py_err(&e)),
     };
     let out = PyDict::new(py);
     out.set_item("id", &record.id)?;

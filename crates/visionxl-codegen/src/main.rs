@@ -34,6 +34,10 @@ fn targets() -> Vec<(&'static str, Vec<Region>)> {
             "bindings/visionxl-py/src/client.rs",
             rust_regions::py_client_regions(),
         ),
+        (
+            "bindings/visionxl-py/src/async_client.rs",
+            rust_regions::py_client_regions(),
+        ),
         ("node/index.d.ts", typescript::dts_regions()),
         ("docs/openapi.yaml", openapi::openapi_regions()),
     ]

@@ -1,10 +1,13 @@
 //! Errors with stable codes shared by every language, and validation violations.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::spec::{Naming, to_camel};
 
 /// The stable error codes (`docs/ARCHITECTURE.md`, "Error codes"). The same strings are used in
 /// Rust, Python, Node and C.
@@ -156,7 +159,164 @@ impl fmt::Display for ViolationCode {
     }
 }
 
+/// A name of the SDK that a message mentions (a client option, a parameter, a function), as
+/// each language spells it: `snake` for Rust, Python and C (`max_retries`, `get_generation`),
+/// `camel` for Node (`maxRetries`, `getGeneration`, or `timeoutMs` where Node's option differs).
+///
+/// Messages keep such names as structured parts ([`Text`]) so every binding renders them in its
+/// own naming ([`Error::message_in`]) instead of rewriting message text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Name {
+    snake: Cow<'static, str>,
+    camel: Cow<'static, str>,
+}
+
+impl Name {
+    /// A name with both spellings given.
+    pub fn new(snake: impl Into<Cow<'static, str>>, camel: impl Into<Cow<'static, str>>) -> Self {
+        Name {
+            snake: snake.into(),
+            camel: camel.into(),
+        }
+    }
+
+    /// A snake_case name whose camelCase spelling is derived (`get_generation` ->
+    /// `getGeneration`).
+    pub fn snake(snake: impl Into<Cow<'static, str>>) -> Self {
+        let snake = snake.into();
+        let camel = Cow::Owned(to_camel(&snake));
+        Name { snake, camel }
+    }
+
+    /// The spelling under `naming` (wire and SDK names use snake_case, Node camelCase).
+    pub fn in_naming(&self, naming: Naming) -> &str {
+        match naming {
+            Naming::Wire | Naming::Sdk => &self.snake,
+            Naming::Camel => &self.camel,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Lit(String),
+    Name(Name),
+}
+
+/// A message for people made of literal text and [`Name`]s, rendered per language with
+/// [`render`](Text::render).
+///
+/// ```
+/// use visionxl_core::error::{Name, Text};
+/// use visionxl_core::Naming;
+/// let t = Text::new()
+///     .lit("not retried (the ")
+///     .name(Name::snake("retry_ambiguous"))
+///     .lit(" option opts in)");
+/// assert_eq!(t.render(Naming::Sdk), "not retried (the retry_ambiguous option opts in)");
+/// assert_eq!(t.render(Naming::Camel), "not retried (the retryAmbiguous option opts in)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Text {
+    parts: Vec<Part>,
+}
+
+impl Text {
+    /// An empty text.
+    pub fn new() -> Self {
+        Text::default()
+    }
+
+    /// Appends literal text.
+    pub fn lit(mut self, s: impl AsRef<str>) -> Self {
+        self.push_lit(s.as_ref());
+        self
+    }
+
+    /// Appends a name.
+    pub fn name(mut self, n: Name) -> Self {
+        self.parts.push(Part::Name(n));
+        self
+    }
+
+    /// `get_generation("<id>")`: the advice to read a record again, with the function's name
+    /// spelled per language (`getGeneration("<id>")` in Node).
+    pub fn get_generation(id: &str) -> Text {
+        Text::new()
+            .name(Name::snake("get_generation"))
+            .lit(format!("(\"{id}\")"))
+    }
+
+    /// Appends another text.
+    pub fn text(mut self, other: &Text) -> Self {
+        for p in &other.parts {
+            match p {
+                Part::Lit(s) => self.push_lit(s),
+                Part::Name(n) => self.parts.push(Part::Name(n.clone())),
+            }
+        }
+        self
+    }
+
+    fn push_lit(&mut self, s: &str) {
+        if let Some(Part::Lit(last)) = self.parts.last_mut() {
+            last.push_str(s);
+        } else if !s.is_empty() {
+            self.parts.push(Part::Lit(s.to_string()));
+        }
+    }
+
+    /// The text with every name spelled as `naming` says.
+    pub fn render(&self, naming: Naming) -> String {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Lit(s) => out.push_str(s),
+                Part::Name(n) => out.push_str(n.in_naming(naming)),
+            }
+        }
+        out
+    }
+
+    /// The text with `f` applied to every literal part (names are kept).
+    pub fn map_lits(self, f: &dyn Fn(&str) -> String) -> Text {
+        Text {
+            parts: self
+                .parts
+                .into_iter()
+                .map(|p| match p {
+                    Part::Lit(s) => Part::Lit(f(&s)),
+                    n => n,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::new().lit(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text::new().lit(s)
+    }
+}
+
+/// The structured form of a violation: its field as a [`Name`] and its message as a [`Text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Named {
+    field: Option<Name>,
+    message: Text,
+}
+
 /// One broken rule (an error) or one remark (a warning): `{field, code, message}`.
+///
+/// `field` and `message` are the snake_case spellings (Rust, Python, C); a violation built
+/// with [`named`](Violation::named) also renders in camelCase for Node
+/// ([`field_in`](Violation::field_in), [`message_in`](Violation::message_in)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     /// The wire name of the field (`leonardo_guidance_scale`), or the unknown name as given.
@@ -165,6 +325,8 @@ pub struct Violation {
     pub code: ViolationCode,
     /// For people: names the field, the rule and the allowed values.
     pub message: String,
+    #[serde(skip)]
+    named: Option<Box<Named>>,
 }
 
 impl Violation {
@@ -174,6 +336,85 @@ impl Violation {
             field: field.into(),
             code,
             message: message.into(),
+            named: None,
+        }
+    }
+
+    /// A violation whose field is an SDK name and whose message holds names, so that each
+    /// binding shows them in its own naming.
+    pub fn named(field: Name, code: ViolationCode, message: Text) -> Self {
+        Violation {
+            field: field.in_naming(Naming::Sdk).to_string(),
+            code,
+            message: message.render(Naming::Sdk),
+            named: Some(Box::new(Named {
+                field: Some(field),
+                message,
+            })),
+        }
+    }
+
+    /// A violation on a field named as given (not renamed per language) with a message that
+    /// holds names.
+    pub fn with_text(field: impl Into<String>, code: ViolationCode, message: Text) -> Self {
+        Violation {
+            field: field.into(),
+            code,
+            message: message.render(Naming::Sdk),
+            named: Some(Box::new(Named {
+                field: None,
+                message,
+            })),
+        }
+    }
+
+    /// The field as `naming` spells it (the field as stored when it is not an SDK name).
+    pub fn field_in(&self, naming: Naming) -> &str {
+        match self.named.as_ref().and_then(|n| n.field.as_ref()) {
+            Some(name) if self.field == name.in_naming(Naming::Sdk) => name.in_naming(naming),
+            _ => &self.field,
+        }
+    }
+
+    /// The message with names spelled as `naming` says (`message` itself is snake_case).
+    pub fn message_in(&self, naming: Naming) -> Cow<'_, str> {
+        match &self.named {
+            Some(n) if n.message.render(Naming::Sdk) == self.message => {
+                Cow::Owned(n.message.render(naming))
+            }
+            _ => Cow::Borrowed(&self.message),
+        }
+    }
+
+    /// The message as a [`Text`] (with its names when it has them).
+    pub fn text(&self) -> Text {
+        match &self.named {
+            Some(n) if n.message.render(Naming::Sdk) == self.message => n.message.clone(),
+            _ => Text::from(self.message.as_str()),
+        }
+    }
+
+    /// The field as a text part: a [`Name`] when it is one.
+    fn field_text(&self) -> Text {
+        match self.named.as_ref().and_then(|n| n.field.as_ref()) {
+            Some(name) if self.field == name.in_naming(Naming::Sdk) => {
+                Text::new().name(name.clone())
+            }
+            _ => Text::from(self.field.as_str()),
+        }
+    }
+
+    /// The violation with `f` applied to its field and message text (names are kept).
+    pub fn map_text(self, f: &dyn Fn(&str) -> String) -> Violation {
+        let text = self.text().map_lits(f);
+        let field_name = self
+            .named
+            .as_ref()
+            .and_then(|n| n.field.clone())
+            .filter(|n| self.field == n.in_naming(Naming::Sdk));
+        match field_name {
+            Some(name) => Violation::named(name, self.code, text),
+            None => Violation::with_text(f(&self.field), self.code, text),
         }
     }
 }
@@ -213,6 +454,8 @@ impl Report {
 struct Inner {
     code: ErrorCode,
     message: String,
+    /// The message with its names as parts; `message` is its snake_case rendering.
+    text: Option<Text>,
     status: Option<u16>,
     service_code: Option<String>,
     details: Option<String>,
@@ -241,6 +484,7 @@ impl Error {
         Error(Box::new(Inner {
             code,
             message: message.into(),
+            text: None,
             status: None,
             service_code: None,
             details: None,
@@ -252,19 +496,28 @@ impl Error {
         }))
     }
 
+    /// An error whose message holds SDK names ([`message_in`](Error::message_in) spells them
+    /// per language; [`message`](Error::message) is the snake_case rendering).
+    pub fn named(code: ErrorCode, text: Text) -> Self {
+        let mut e = Error::new(code, text.render(Naming::Sdk));
+        e.0.text = Some(text);
+        e
+    }
+
     /// A `validation_error` listing every violation in its message.
     pub fn validation(violations: Vec<Violation>) -> Self {
-        let mut message = match violations.len() {
+        let mut text = Text::new().lit(match violations.len() {
             1 => "invalid request: 1 problem".to_string(),
             n => format!("invalid request: {n} problems"),
-        };
+        });
         for v in &violations {
-            message.push_str("\n  - ");
-            message.push_str(&v.field);
-            message.push_str(": ");
-            message.push_str(&v.message);
+            text = text
+                .lit("\n  - ")
+                .text(&v.field_text())
+                .lit(": ")
+                .text(&v.text());
         }
-        let mut e = Error::new(ErrorCode::ValidationError, message);
+        let mut e = Error::named(ErrorCode::ValidationError, text);
         e.0.violations = violations;
         e
     }
@@ -304,9 +557,51 @@ impl Error {
         self.0.source = Some(Arc::new(source));
         self
     }
-    /// Replaces the message.
+    /// Replaces the message (a plain text: its names are no longer spelled per language).
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.0.message = message.into();
+        self.0.text = None;
+        self
+    }
+
+    /// Replaces the message with one that holds SDK names.
+    pub fn with_text(mut self, text: Text) -> Self {
+        self.0.message = text.render(Naming::Sdk);
+        self.0.text = Some(text);
+        self
+    }
+
+    /// The message as a [`Text`] (with its names when it has them), e.g. to extend it.
+    pub fn text(&self) -> Text {
+        self.0
+            .text
+            .clone()
+            .unwrap_or_else(|| Text::from(self.0.message.as_str()))
+    }
+
+    /// The message with SDK names spelled as `naming` says: Node shows
+    /// `Naming::Camel` (`the maxRetries option`, `getGeneration("…")`), the other languages
+    /// [`message`](Error::message) (snake_case).
+    pub fn message_in(&self, naming: Naming) -> Cow<'_, str> {
+        match &self.0.text {
+            Some(t) => Cow::Owned(t.render(naming)),
+            None => Cow::Borrowed(&self.0.message),
+        }
+    }
+
+    /// The error with `f` applied to every text it shows (message, violations, details,
+    /// service code, record id); SDK names are kept. The cause is left as is. Used to redact.
+    pub fn map_text(mut self, f: &dyn Fn(&str) -> String) -> Self {
+        let i = &mut *self.0;
+        i.message = f(&i.message);
+        i.text = i.text.take().map(|t| t.map_lits(f));
+        i.violations = std::mem::take(&mut i.violations)
+            .into_iter()
+            .map(|v| v.map_text(f))
+            .collect();
+        i.details = i.details.as_deref().map(f);
+        i.service_code = i.service_code.as_deref().map(f);
+        i.record_id = i.record_id.as_deref().map(f);
         self
     }
 
@@ -408,6 +703,72 @@ mod tests {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }
+    }
+
+    #[test]
+    fn names_render_per_language() {
+        let opt = Name::new("timeout", "timeoutMs");
+        let v = Violation::named(
+            opt.clone(),
+            ViolationCode::OutOfRange,
+            Text::new().name(opt).lit(" must be greater than 0"),
+        );
+        assert_eq!(v.field, "timeout");
+        assert_eq!(v.message, "timeout must be greater than 0");
+        assert_eq!(v.field_in(Naming::Camel), "timeoutMs");
+        assert_eq!(
+            v.message_in(Naming::Camel),
+            "timeoutMs must be greater than 0"
+        );
+        let e = Error::validation(vec![
+            v,
+            Violation::new("n", ViolationCode::OutOfRange, "n!"),
+        ]);
+        assert_eq!(
+            e.message(),
+            "invalid request: 2 problems\n  - timeout: timeout must be greater than 0\n  - n: n!"
+        );
+        assert_eq!(
+            e.message_in(Naming::Camel),
+            "invalid request: 2 problems\n  - timeoutMs: timeoutMs must be greater than 0\n  - n: n!"
+        );
+        // A plain message stays as is; with_message drops the names.
+        let e = Error::named(
+            ErrorCode::Timeout,
+            Text::new()
+                .lit("read it with ")
+                .name(Name::snake("get_generation"))
+                .lit("(\"x\")"),
+        );
+        assert_eq!(e.message(), "read it with get_generation(\"x\")");
+        assert_eq!(
+            e.message_in(Naming::Camel),
+            "read it with getGeneration(\"x\")"
+        );
+        let e = e.with_message("plain get_generation");
+        assert_eq!(e.message_in(Naming::Camel), "plain get_generation");
+    }
+
+    #[test]
+    fn map_text_keeps_names() {
+        let n = Name::snake("api_key");
+        let e = Error::validation(vec![Violation::named(
+            n.clone(),
+            ViolationCode::NotAllowedValue,
+            Text::new().name(n).lit(" SECRET is bad"),
+        )])
+        .with_details(Some("SECRET".into()));
+        let e = e.map_text(&|s: &str| s.replace("SECRET", "***"));
+        assert!(!format!("{e:?}").contains("SECRET"));
+        assert_eq!(
+            e.violations()[0].message_in(Naming::Camel),
+            "apiKey *** is bad"
+        );
+        assert_eq!(e.violations()[0].field_in(Naming::Camel), "apiKey");
+        assert!(
+            e.message_in(Naming::Camel)
+                .contains("apiKey: apiKey *** is bad")
+        );
     }
 
     #[test]

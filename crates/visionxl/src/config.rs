@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use url::{Host, Url};
+use visionxl_core::error::Text;
 use visionxl_core::response::DEFAULT_ASSET_BASE_URL;
 use visionxl_core::wire::DEFAULT_BASE_URL;
-use visionxl_core::{Error, ErrorCode, RetryPolicy};
+use visionxl_core::{Error, ErrorCode, RetryPolicy, Violation, ViolationCode};
 
-use crate::Client;
+use crate::{Client, options};
 
 /// The environment variable holding the API key.
 pub const ENV_API_KEY: &str = "ONEMIN_API_KEY";
@@ -94,25 +95,25 @@ impl fmt::Debug for Config {
 /// ```
 #[derive(Clone)]
 pub struct ClientBuilder {
-    api_key: Option<SecretString>,
-    base_url: Option<String>,
-    asset_base_url: Option<String>,
-    use_env: bool,
-    connect_timeout: Duration,
-    timeout: Duration,
-    download_timeout: Duration,
-    retry: RetryPolicy,
-    budget: Option<u64>,
-    requests_per_minute: u32,
-    pacing_burst: u32,
-    allow_insecure_http: bool,
-    max_response_bytes: u64,
-    max_image_bytes: u64,
-    poll_interval: Duration,
-    max_poll_interval: Duration,
-    poll_timeout: Duration,
-    async_mode: bool,
-    user_agent: Option<String>,
+    pub(crate) api_key: Option<SecretString>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) asset_base_url: Option<String>,
+    pub(crate) use_env: bool,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) download_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: Option<u64>,
+    pub(crate) requests_per_minute: u32,
+    pub(crate) pacing_burst: u32,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) max_image_bytes: u64,
+    pub(crate) poll_interval: Duration,
+    pub(crate) max_poll_interval: Duration,
+    pub(crate) poll_timeout: Duration,
+    pub(crate) async_mode: bool,
+    pub(crate) user_agent: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -370,11 +371,14 @@ impl ClientBuilder {
         if base_url.scheme() == "http" && !is_loopback(&base_url) && !self.allow_insecure_http {
             return Err(config_error(
                 "base_url",
-                format!(
-                    "refusing to send the API key over plain http to {} (not a loopback host): \
-                     use https, or turn the allow_insecure_http option on if you really mean it",
-                    base_url.host_str().unwrap_or("?")
-                ),
+                Text::new()
+                    .lit(format!(
+                        "refusing to send the API key over plain http to {} (not a loopback \
+                         host): use https, or turn the ",
+                        base_url.host_str().unwrap_or("?")
+                    ))
+                    .name(options::option_name("allow_insecure_http"))
+                    .lit(" option on if you really mean it"),
             ));
         }
         Ok(base_url)
@@ -395,42 +399,6 @@ impl ClientBuilder {
         }
     }
 
-    /// Every setting that must be positive, checked at once: one violation per bad setting,
-    /// `field` = the setting's name, code `out_of_range`.
-    fn check_settings(&self) -> Result<(), Error> {
-        let mut violations = Vec::new();
-        for (field, d) in [
-            ("connect_timeout", self.connect_timeout),
-            ("timeout", self.timeout),
-            ("download_timeout", self.download_timeout),
-            ("poll_interval", self.poll_interval),
-            ("poll_timeout", self.poll_timeout),
-        ] {
-            if d.is_zero() {
-                violations.push(out_of_range(
-                    field,
-                    format!("{field} must be greater than 0 (got 0 s)"),
-                ));
-            }
-        }
-        for (field, n) in [
-            ("max_response_bytes", self.max_response_bytes),
-            ("max_image_bytes", self.max_image_bytes),
-        ] {
-            if n == 0 {
-                violations.push(out_of_range(
-                    field,
-                    format!("{field} must be greater than 0 bytes (got 0)"),
-                ));
-            }
-        }
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::validation(violations))
-        }
-    }
-
     pub(crate) fn settle(self) -> Result<Config, Error> {
         self.check_settings()?;
         let key = match &self.api_key {
@@ -439,12 +407,15 @@ impl ClientBuilder {
                 .env(ENV_API_KEY)
                 .map(|k| k.trim().to_string())
                 .ok_or_else(|| {
-                    Error::new(
+                    Error::named(
                         ErrorCode::AuthenticationError,
-                        format!(
-                            "no API key: set the {ENV_API_KEY} environment variable or pass a key \
-                         (the api_key option)"
-                        ),
+                        Text::new()
+                            .lit(format!(
+                                "no API key: set the {ENV_API_KEY} environment variable or pass a \
+                                 key (the "
+                            ))
+                            .name(options::option_name("api_key"))
+                            .lit(" option)"),
                     )
                 })?,
         };
@@ -484,43 +455,47 @@ impl ClientBuilder {
     }
 }
 
-fn out_of_range(field: &str, message: String) -> visionxl_core::Violation {
-    visionxl_core::Violation::new(field, visionxl_core::ViolationCode::OutOfRange, message)
-}
-
-fn config_error(field: &str, message: String) -> Error {
-    Error::validation(vec![visionxl_core::Violation::new(
-        field,
-        visionxl_core::ViolationCode::NotAllowedValue,
+fn config_error(field: &str, message: Text) -> Error {
+    Error::validation(vec![Violation::named(
+        options::option_name(field),
+        ViolationCode::NotAllowedValue,
         message,
     )])
 }
 
+/// `<field><rest>`: a message that starts with the option's name.
+fn about(field: &str, rest: String) -> Text {
+    Text::new().name(options::option_name(field)).lit(rest)
+}
+
 fn parse_base(field: &str, raw: &str) -> Result<Url, Error> {
     let url = Url::parse(raw.trim())
-        .map_err(|e| config_error(field, format!("{field} {raw:?} is not a URL: {e}")))?;
+        .map_err(|e| config_error(field, about(field, format!(" {raw:?} is not a URL: {e}"))))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(config_error(
             field,
-            format!(
-                "{field} must be an http(s) URL, got scheme {:?}",
-                url.scheme()
+            about(
+                field,
+                format!(" must be an http(s) URL, got scheme {:?}", url.scheme()),
             ),
         ));
     }
     if url.host().is_none() {
-        return Err(config_error(field, format!("{field} {raw:?} has no host")));
+        return Err(config_error(
+            field,
+            about(field, format!(" {raw:?} has no host")),
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(config_error(
             field,
-            format!("{field} {raw:?} must not have a query or fragment"),
+            about(field, format!(" {raw:?} must not have a query or fragment")),
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(config_error(
             field,
-            format!("{field} must not carry credentials"),
+            about(field, " must not carry credentials".to_string()),
         ));
     }
     Ok(url)

@@ -256,11 +256,14 @@ async fn download_once(
         let expired =
             matches!(status, 400 | 401 | 403 | 410) && (signed || text.contains("expired"));
         let err = if expired {
-            base(format!(
-                "the download URL of image {index} of record {record_id} has expired or was refused \
-                 (HTTP {status} from {shown}); the images are not lost: call \
-                 client.get_generation(\"{record_id}\") for fresh URLs and save again"
-            ))
+            let advice = visionxl_core::error::Text::new()
+                .lit(format!(
+                    "the download URL of image {index} of record {record_id} has expired or was \
+                     refused (HTTP {status} from {shown}); the images are not lost: call client."
+                ))
+                .text(&visionxl_core::error::Text::get_generation(record_id))
+                .lit(" for fresh URLs and save again");
+            base(String::new()).with_text(advice)
         } else {
             base(format!(
                 "cannot download image {index} of record {record_id}: HTTP {status} from {shown}"

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
 use tokio::time::Instant;
 use tracing::{Instrument, field};
+use visionxl_core::error::Text;
 use visionxl_core::response::{Endpoint, Record, interpret};
 use visionxl_core::wire::{self, API_KEY_HEADER, FEATURES_PATH};
 use visionxl_core::{Error, ErrorCode, GenerateRequest, Status};
@@ -41,16 +42,19 @@ impl CallState {
                 .with_message("the generation was cancelled before anything was sent");
         }
         let msg = match &id {
-            Some(id) => format!(
-                "the generation was cancelled after the request was sent: it may have been charged; \
-                 read record {id} with get_generation(\"{id}\")"
+            Some(id) => Text::new()
+                .lit(format!(
+                    "the generation was cancelled after the request was sent: it may have been \
+                     charged; read record {id} with "
+                ))
+                .text(&Text::get_generation(id)),
+            None => Text::from(
+                "the generation was cancelled after the request was sent: it may have been \
+                 charged (record id unknown)",
             ),
-            None => "the generation was cancelled after the request was sent: it may have been \
-                     charged (record id unknown)"
-                .to_string(),
         };
         cancelled_error()
-            .with_message(msg)
+            .with_text(msg)
             .with_record_id(id)
             .with_may_have_been_charged(true)
     }
@@ -314,14 +318,16 @@ impl Client {
                 if wait {
                     let now = Instant::now();
                     if now >= deadline {
-                        return Err(Error::new(
+                        return Err(Error::named(
                             ErrorCode::Timeout,
-                            format!(
-                                "record {id} is still {} after {:.0} s of polling; read it later with \
-                                 get_generation(\"{id}\")",
-                                status.as_str(),
-                                timeout.as_secs_f64()
-                            ),
+                            Text::new()
+                                .lit(format!(
+                                    "record {id} is still {} after {:.0} s of polling; read it \
+                                     later with ",
+                                    status.as_str(),
+                                    timeout.as_secs_f64()
+                                ))
+                                .text(&Text::get_generation(id)),
                         )
                         .with_record_id(Some(id.to_string())));
                     }
@@ -440,22 +446,24 @@ fn finish_ambiguous(err: Error, retries: u32, retry_ambiguous: bool, maybe_charg
     if !(err.may_have_been_charged() || maybe_charged) {
         return err;
     }
-    let mut msg = err.message().to_string();
-    msg.push_str(" — the request may have been charged");
-    match err.record_id() {
-        Some(id) => msg.push_str(&format!(
-            "; its record is {id}: read it with get_generation(\"{id}\") instead of paying again"
-        )),
-        None => msg.push_str(
-            "; the record id is unknown: check the account's history before sending it again",
-        ),
-    }
+    let mut msg = err.text().lit(" — the request may have been charged");
+    msg = match err.record_id() {
+        Some(id) => msg
+            .lit(format!("; its record is {id}: read it with "))
+            .text(&Text::get_generation(id))
+            .lit(" instead of paying again"),
+        None => msg
+            .lit("; the record id is unknown: check the account's history before sending it again"),
+    };
     if !retry_ambiguous {
-        msg.push_str("; not retried, to avoid paying twice (the retry_ambiguous option opts in)");
+        msg = msg
+            .lit("; not retried, to avoid paying twice (the ")
+            .name(crate::options::option_name("retry_ambiguous"))
+            .lit(" option opts in)");
     } else if retries > 0 {
-        msg.push_str(&format!("; gave up after {} attempts", retries + 1));
+        msg = msg.lit(format!("; gave up after {} attempts", retries + 1));
     }
-    err.with_message(msg).with_may_have_been_charged(true)
+    err.with_text(msg).with_may_have_been_charged(true)
 }
 
 /// An error after the record was created: name it, it may have been charged.
@@ -463,11 +471,14 @@ fn submitted_error(err: Error, id: &str) -> Error {
     if err.code() == ErrorCode::GenerationFailed {
         return err;
     }
-    let msg = format!(
-        "{} (the generation was submitted as record {id}; read it later with get_generation(\"{id}\"))",
-        err.message()
-    );
-    err.with_message(msg)
+    let msg = err
+        .text()
+        .lit(format!(
+            " (the generation was submitted as record {id}; read it later with "
+        ))
+        .text(&Text::get_generation(id))
+        .lit(")");
+    err.with_text(msg)
         .with_record_id(Some(id.to_string()))
         .with_may_have_been_charged(true)
 }

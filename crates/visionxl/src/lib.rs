@@ -77,6 +77,7 @@ mod generate;
 mod generation;
 pub mod manifest;
 mod names;
+pub mod options;
 mod pacing;
 mod redact;
 pub mod save;

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
-use visionxl_core::{Error, Violation};
+use visionxl_core::Error;
 
 /// What replaces the key in error strings.
 pub(crate) const REDACTION_MARKER: &str = "***";
@@ -73,65 +73,32 @@ impl Redactor {
     }
 
     /// The error with the key replaced everywhere it can be shown: message, details, service
-    /// code, record id, violations, and the cause chain (a cause that quotes the key is
-    /// replaced by its redacted text).
+    /// code, record id, violations (SDK names in messages are kept, see
+    /// [`Error::map_text`]), and the cause chain (a cause that quotes the key is replaced by
+    /// its redacted text).
     pub(crate) fn error(&self, e: Error) -> Error {
         if self.needles.is_empty() {
             return e;
         }
         let source_text = std::error::Error::source(&e).map(crate::transport::chain);
         let source_leaks = source_text.as_deref().is_some_and(|s| self.leaks(s));
-        let violations_leak = e
-            .violations()
-            .iter()
-            .any(|v| self.leaks(&v.field) || self.leaks(&v.message));
-        let mut e = if source_leaks || violations_leak {
-            self.rebuild(&e, source_text.as_deref())
+        let text_leaks = self.leaks(e.message())
+            || [e.details(), e.service_code(), e.record_id()]
+                .into_iter()
+                .flatten()
+                .any(|s| self.leaks(s))
+            || e.violations()
+                .iter()
+                .any(|v| self.leaks(&v.field) || self.leaks(&v.message));
+        let mut e = if text_leaks {
+            e.map_text(&|s: &str| self.scrub(s))
         } else {
             e
         };
-        if let Some(m) = self.text(e.message()) {
-            e = e.with_message(m);
-        }
-        if let Some(d) = e.details().and_then(|d| self.text(d)) {
-            e = e.with_details(Some(d));
-        }
-        if let Some(c) = e.service_code().and_then(|c| self.text(c)) {
-            e = e.with_service_code(Some(c));
-        }
-        if let Some(id) = e.record_id().and_then(|id| self.text(id)) {
-            e = e.with_record_id(Some(id));
+        if let (true, Some(s)) = (source_leaks, source_text) {
+            e = e.with_source(RedactedCause(self.scrub(&s)));
         }
         e
-    }
-
-    /// A copy of `e` with redacted violations and, when it had one, a redacted text-only cause
-    /// (the original cause cannot be edited).
-    fn rebuild(&self, e: &Error, source_text: Option<&str>) -> Error {
-        let mut out = if e.violations().is_empty() {
-            Error::new(e.code(), e.message())
-        } else {
-            // Only `Error::validation` carries violations (its code is `validation_error`).
-            let vs = e
-                .violations()
-                .iter()
-                .map(|v| Violation::new(self.scrub(&v.field), v.code, self.scrub(&v.message)))
-                .collect();
-            Error::validation(vs).with_message(e.message())
-        };
-        if let Some(s) = e.status() {
-            out = out.with_status(s);
-        }
-        out = out
-            .with_service_code(e.service_code().map(str::to_string))
-            .with_details(e.details().map(str::to_string))
-            .with_record_id(e.record_id().map(str::to_string))
-            .with_retry_after(e.retry_after())
-            .with_may_have_been_charged(e.may_have_been_charged());
-        if let Some(s) = source_text {
-            out = out.with_source(RedactedCause(self.scrub(s)));
-        }
-        out
     }
 }
 
@@ -150,7 +117,7 @@ impl std::error::Error for RedactedCause {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use visionxl_core::{ErrorCode, ViolationCode};
+    use visionxl_core::{ErrorCode, Violation, ViolationCode};
 
     const KEY: &str = "sk-secret-ABCDEFGH12345";
 

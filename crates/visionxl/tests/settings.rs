@@ -102,7 +102,8 @@ fn every_bad_setting_is_listed_at_once_and_before_the_key_check() {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ValidationError, "{e}");
     let fields: Vec<_> = e.violations().iter().map(|v| v.field.as_str()).collect();
-    assert_eq!(fields, ["timeout", "poll_timeout", "max_image_bytes"]);
+    // In the order of the options table (visionxl::options::CLIENT_OPTIONS).
+    assert_eq!(fields, ["timeout", "max_image_bytes", "poll_timeout"]);
 }
 
 #[tokio::test]
@@ -136,4 +137,81 @@ async fn a_huge_poll_timeout_is_no_deadline_not_a_panic() {
         .unwrap();
     let again = client.wait_for_generation(g.id()).await.unwrap();
     assert_eq!(again.id(), g.id());
+}
+
+/// The shared option vectors (`tests/vectors/options.json`), run by all four languages.
+fn option_vectors() -> serde_json::Value {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/options.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn option_value(v: &serde_json::Value) -> visionxl::options::OptionValue {
+    use visionxl::options::OptionValue;
+    match v {
+        serde_json::Value::Null => OptionValue::Null,
+        serde_json::Value::Bool(b) => OptionValue::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => OptionValue::Int(i.into()),
+            (None, Some(u)) => OptionValue::Int(u.into()),
+            _ => OptionValue::Float(n.as_f64().unwrap()),
+        },
+        serde_json::Value::String(s) => OptionValue::Str(s.clone()),
+        other => OptionValue::Other(format!("{other}")),
+    }
+}
+
+#[test]
+fn shared_option_vectors() {
+    let doc = option_vectors();
+    for c in doc["cases"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let option = c["option"].as_str().unwrap();
+        let mut b = base();
+        let result = b
+            .set_option(option, option_value(&c["value"]))
+            .map(|_| ())
+            .and_then(|_| b.clone().build().map(|_| ()));
+        if c["ok"].as_bool().unwrap() {
+            assert!(result.is_ok(), "{id}: {result:?}");
+            continue;
+        }
+        let e = result.expect_err(id);
+        assert_eq!(e.code(), ErrorCode::ValidationError, "{id}");
+        let v: Vec<_> = e
+            .violations()
+            .iter()
+            .map(|v| (v.field.as_str(), v.code.as_str()))
+            .collect();
+        assert_eq!(v, [(option, c["code"].as_str().unwrap())], "{id}");
+        for s in c["message_contains"].as_array().into_iter().flatten() {
+            assert!(e.message().contains(s.as_str().unwrap()), "{id}: {e}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn shared_concurrency_vectors() {
+    let client = base().build().unwrap();
+    for c in option_vectors()["concurrency"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let opts = visionxl::BatchOptions {
+            concurrency: c["value"].as_u64().unwrap() as usize,
+            ..Default::default()
+        };
+        let result = client.generate_many(Vec::new(), opts).await;
+        if c["ok"].as_bool().unwrap() {
+            assert!(result.is_ok(), "{id}");
+            continue;
+        }
+        let Err(e) = result else {
+            panic!("{id}: accepted")
+        };
+        let v: Vec<_> = e
+            .violations()
+            .iter()
+            .map(|v| (v.field.as_str(), v.code.as_str()))
+            .collect();
+        assert_eq!(v, [("concurrency", c["code"].as_str().unwrap())], "{id}");
+    }
 }

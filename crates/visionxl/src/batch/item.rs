@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
+use visionxl_core::error::Text;
 use visionxl_core::{Error, ErrorCode, GenerateRequest, Record, Violation};
 
 use super::resume::{Prior, interrupted_error, not_resent_error, unrecovered_error};
@@ -315,14 +316,17 @@ async fn append_generated(
         error = %e,
         "visionxl: a paid generation could not be recorded in the manifest"
     );
-    let msg = format!(
-        "{}; record {id} is paid for but not recorded: its images are saved all the same, but a \
-         rerun with this manifest would not know it and would pay for it again (read it with \
-         get_generation(\"{id}\"))",
-        e.message(),
-        id = g.id()
-    );
-    Some(e.with_message(msg).with_record_id(Some(g.id().to_string())))
+    let msg = e
+        .text()
+        .lit(format!(
+            "; record {id} is paid for but not recorded: its images are saved all the same, but \
+             a rerun with this manifest would not know it and would pay for it again (read it \
+             with ",
+            id = g.id()
+        ))
+        .text(&Text::get_generation(g.id()))
+        .lit(")");
+    Some(e.with_text(msg).with_record_id(Some(g.id().to_string())))
 }
 
 /// Records a failed attempt; a manifest failure is only logged (the item fails anyway).

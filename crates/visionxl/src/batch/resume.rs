@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use visionxl_core::error::Text;
 use visionxl_core::{Error, ErrorCode};
 
 use crate::manifest::{Entry, Event, Line, ManifestReader};
@@ -183,12 +184,15 @@ pub(crate) fn interrupted_error(int: &Interrupted) -> Error {
 /// The error of an item whose earlier record could not be read back (still processing,
 /// unreachable, ...): it is not sent again, the record may hold the paid images.
 pub(crate) fn unrecovered_error(e: Error, id: &str) -> Error {
-    let msg = format!(
-        "{} (record {id}, from a previous run, may already have been charged: it was not sent \
-         again; read it later with get_generation(\"{id}\") or rerun with this manifest)",
-        e.message()
-    );
-    e.with_message(msg)
+    let msg = e
+        .text()
+        .lit(format!(
+            " (record {id}, from a previous run, may already have been charged: it was not sent \
+             again; read it later with "
+        ))
+        .text(&Text::get_generation(id))
+        .lit(" or rerun with this manifest)");
+    e.with_text(msg)
         .with_record_id(Some(id.to_string()))
         .with_may_have_been_charged(true)
 }

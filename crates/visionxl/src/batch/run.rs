@@ -73,6 +73,7 @@ impl Client {
         requests: Vec<GenerateRequest>,
         opts: BatchOptions,
     ) -> Result<BatchStream, Error> {
+        crate::options::check_concurrency(opts.concurrency)?;
         let (prior, manifest) = match &opts.manifest {
             Some(p) => {
                 let loaded = resume::load(p).await?;

@@ -37,7 +37,7 @@ pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 /// Options of [`Client::generate_many`](crate::Client::generate_many).
 #[derive(Clone)]
 pub struct BatchOptions {
-    /// Generations in flight at once (default 4; pacing still applies).
+    /// Generations in flight at once, 1..=1000 (default 4; pacing still applies).
     pub concurrency: usize,
     /// A JSONL manifest: a `sending` line before each generation request leaves, one line per
     /// finished record, appended and flushed before its images are downloaded (the format is

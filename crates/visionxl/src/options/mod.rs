@@ -1,0 +1,688 @@
+//! The client's options as one table ([`CLIENT_OPTIONS`]): name, kind, unit, range, default and
+//! doc of every [`ClientBuilder`] setting, and the one place their values are checked.
+//!
+//! Bindings do not re-check options: they hand each option, loosely typed, to
+//! [`ClientBuilder::set_option`] (or [`ClientBuilder::set_options`] with their own
+//! [`Naming`]), which converts and range-checks it, and [`ClientBuilder::build`] checks the
+//! same rules, from the same table, for values set through the typed builder methods. The
+//! table is also what the Python and TypeScript option stubs are generated from: each row has
+//! the Node name, the Python keyword's default and whether Node takes it.
+//!
+//! The batch rule lives here too: [`check_concurrency`] (1 to 1000), called by
+//! `Client::generate_many` and by the bindings before they start a batch.
+//!
+//! ```
+//! use visionxl::options::{CLIENT_OPTIONS, OptionValue};
+//! let mut b = visionxl::Client::builder().ignore_env();
+//! b.set_option("timeout", OptionValue::Float(2.5))?; // seconds
+//! b.set_option("requests_per_minute", OptionValue::Int(0))?; // pacing off
+//! let e = b.set_option("max_retrys", OptionValue::Int(1)).unwrap_err();
+//! assert_eq!(e.violations()[0].code, visionxl::ViolationCode::UnknownField);
+//! assert!(e.message().contains("did you mean \"max_retries\""));
+//! assert!(CLIENT_OPTIONS.iter().any(|o| o.name == "max_image_bytes"));
+//! # Ok::<(), visionxl::Error>(())
+//! ```
+
+use std::time::Duration;
+
+pub use secrecy::SecretString;
+
+mod value;
+pub use value::OptionValue;
+use visionxl_core::error::{Name, Text};
+use visionxl_core::suggest::did_you_mean;
+use visionxl_core::{Error, Naming, Violation, ViolationCode};
+
+use crate::config::ClientBuilder;
+
+/// What kind of value an option takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    /// A string (`user_agent`).
+    Str,
+    /// A string that is a secret: kept in a `SecretString`, never shown (`api_key`).
+    Secret,
+    /// An http(s) URL given as a string (`base_url`).
+    Url,
+    /// True or false.
+    Bool,
+    /// A whole number (`max_retries`, `budget`, `requests_per_minute`).
+    Count,
+    /// A duration: seconds (an integer or a float) in Rust, Python and C's table; milliseconds
+    /// in Node (its option is named `...Ms`).
+    Duration,
+    /// A size in bytes (a whole number).
+    Bytes,
+}
+
+impl OptionKind {
+    /// The kind's name in tables and generated stubs: `str`, `secret`, `url`, `bool`, `count`,
+    /// `duration`, `bytes`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptionKind::Str => "str",
+            OptionKind::Secret => "secret",
+            OptionKind::Url => "url",
+            OptionKind::Bool => "bool",
+            OptionKind::Count => "count",
+            OptionKind::Duration => "duration",
+            OptionKind::Bytes => "bytes",
+        }
+    }
+}
+
+/// The values an option accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionRange {
+    /// Any value of the kind (strings, flags, a duration from 0).
+    Any,
+    /// A whole number in `min..=max`.
+    Int {
+        /// The smallest value.
+        min: u64,
+        /// The largest value.
+        max: u64,
+    },
+    /// A duration greater than zero.
+    Positive,
+}
+
+/// One row of [`CLIENT_OPTIONS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOption {
+    /// The snake_case name: the [`ClientBuilder`] method, the Python keyword.
+    pub name: &'static str,
+    /// The Node option (`timeoutMs`: Node durations are milliseconds).
+    pub node_name: &'static str,
+    /// What kind of value it takes.
+    pub kind: OptionKind,
+    /// The unit of the value in Rust, Python and C (`"s"`, `"bytes"`, `"credits"`,
+    /// `"requests/min"`), `""` when it has none. Node durations are in `"ms"`.
+    pub unit: &'static str,
+    /// The values it accepts.
+    pub range: OptionRange,
+    /// The default, for people (`"300 s"`, `"ONEMIN_API_KEY"`).
+    pub default: &'static str,
+    /// The Python keyword's default as Python source (`"None"`, `"2"`, `"False"`); `None` when
+    /// the option is not a keyword of Python's `Client(...)`.
+    pub python_default: Option<&'static str>,
+    /// Whether Node's `new Client({...})` takes it.
+    pub in_node: bool,
+    /// One line for people.
+    pub doc: &'static str,
+}
+
+impl ClientOption {
+    /// The option's name as a structured [`Name`] (snake_case and Node spelling).
+    pub fn sdk_name(&self) -> Name {
+        Name::new(self.name, self.node_name)
+    }
+
+    /// The name as `naming` spells it (the Node name under [`Naming::Camel`]).
+    pub fn name_in(&self, naming: Naming) -> &'static str {
+        match naming {
+            Naming::Camel => self.node_name,
+            Naming::Wire | Naming::Sdk => self.name,
+        }
+    }
+}
+
+const MAX_U32: u64 = u32::MAX as u64;
+
+macro_rules! opt {
+    ($name:literal, $node:literal, $kind:ident, $unit:literal, $range:expr, $default:literal,
+     $py:expr, $in_node:literal, $doc:literal) => {
+        ClientOption {
+            name: $name,
+            node_name: $node,
+            kind: OptionKind::$kind,
+            unit: $unit,
+            range: $range,
+            default: $default,
+            python_default: $py,
+            in_node: $in_node,
+            doc: $doc,
+        }
+    };
+}
+
+/// Every option of a client, in the order of Python's `Client(...)` keywords first.
+///
+/// Rules shared by every language: durations must be greater than 0; `max_response_bytes` and
+/// `max_image_bytes` at least 1; `requests_per_minute = 0` is valid and turns pacing off;
+/// counts are whole numbers from 0 to the bound of their Rust type. `null`/`None`/`undefined`
+/// leaves an option at its default.
+#[rustfmt::skip]
+pub const CLIENT_OPTIONS: &[ClientOption] = &[
+    opt!("api_key", "apiKey", Secret, "", OptionRange::Any,
+        "ONEMIN_API_KEY", Some("None"), true,
+        "The 1min.ai API key (else ONEMIN_API_KEY); never shown"),
+    opt!("base_url", "baseUrl", Url, "", OptionRange::Any,
+        "ONEMIN_BASE_URL, else https://api.1min.ai", Some("None"), true,
+        "The API base URL; plain http only to a loopback host unless allow_insecure_http"),
+    opt!("asset_base_url", "assetBaseUrl", Url, "", OptionRange::Any,
+        "ONEMIN_ASSET_BASE_URL, else https://asset.1min.ai (<base_url>/asset for a loopback base URL)", Some("None"), true,
+        "Where result images are downloaded from"),
+    opt!("timeout", "timeoutMs", Duration, "s", OptionRange::Positive,
+        "300 s", Some("None"), true,
+        "How long one API request may take in all (generation is slow)"),
+    opt!("max_retries", "maxRetries", Count, "", OptionRange::Int { min: 0, max: MAX_U32 },
+        "2", Some("2"), true,
+        "Retries of connection failures before sending and of 429s"),
+    opt!("retry_ambiguous", "retryAmbiguous", Bool, "", OptionRange::Any,
+        "false", Some("False"), true,
+        "Also retry requests that may have reached the service (may be charged twice)"),
+    opt!("budget", "budget", Count, "credits", OptionRange::Int { min: 0, max: u64::MAX },
+        "none", Some("None"), true,
+        "Credits this client may spend; a request past it fails before it is sent"),
+    opt!("requests_per_minute", "requestsPerMinute", Count, "requests/min", OptionRange::Int { min: 0, max: MAX_U32 },
+        "180", Some("180"), true,
+        "Pacing shared by every call of the client; 0 turns pacing off"),
+    opt!("allow_insecure_http", "allowInsecureHttp", Bool, "", OptionRange::Any,
+        "false", Some("False"), true,
+        "Allow sending the key over plain http to a host that is not loopback"),
+    opt!("connect_timeout", "connectTimeoutMs", Duration, "s", OptionRange::Positive,
+        "10 s", Some("None"), true,
+        "How long to wait for a connection"),
+    opt!("download_timeout", "downloadTimeoutMs", Duration, "s", OptionRange::Positive,
+        "120 s", Some("None"), true,
+        "How long one image download may take in all"),
+    opt!("max_image_bytes", "maxImageBytes", Bytes, "bytes", OptionRange::Int { min: 1, max: u64::MAX },
+        "67108864 (64 MiB)", Some("67108864"), true,
+        "The largest image a save, download or upload accepts"),
+    opt!("poll_timeout", "pollTimeoutMs", Duration, "s", OptionRange::Positive,
+        "600 s", None, true,
+        "How long a PROCESSING record is polled before the call fails with timeout"),
+    opt!("async_mode", "asyncMode", Bool, "", OptionRange::Any,
+        "false", None, true,
+        "Submit with \"async\": true and poll the record"),
+    opt!("poll_interval", "pollIntervalMs", Duration, "s", OptionRange::Positive,
+        "1 s", None, false,
+        "The first wait between two polls of a PROCESSING record"),
+    opt!("max_poll_interval", "maxPollIntervalMs", Duration, "s", OptionRange::Any,
+        "10 s", None, false,
+        "The longest wait between two polls (less than poll_interval counts as poll_interval)"),
+    opt!("max_response_bytes", "maxResponseBytes", Bytes, "bytes", OptionRange::Int { min: 1, max: u64::MAX },
+        "4194304 (4 MiB)", None, false,
+        "The largest JSON answer accepted"),
+    opt!("pacing_burst", "pacingBurst", Count, "", OptionRange::Int { min: 0, max: MAX_U32 },
+        "1", None, false,
+        "How many requests may leave at once before pacing spaces them (0 counts as 1)"),
+    opt!("user_agent", "userAgent", Str, "", OptionRange::Any,
+        "visionxl-rust/<version>", None, false,
+        "The User-Agent header"),
+];
+
+/// The row of a snake_case option name.
+pub fn client_option(name: &str) -> Option<&'static ClientOption> {
+    CLIENT_OPTIONS.iter().find(|o| o.name == name)
+}
+
+/// The structured [`Name`] of an option of the table (snake_case and Node spelling), for
+/// messages that name it.
+pub fn option_name(name: &str) -> Name {
+    client_option(name)
+        .map(ClientOption::sdk_name)
+        .unwrap_or_else(|| Name::snake(name.to_string()))
+}
+
+/// The row of an option name spelled as `naming` says.
+pub fn client_option_in(name: &str, naming: Naming) -> Option<&'static ClientOption> {
+    CLIENT_OPTIONS.iter().find(|o| o.name_in(naming) == name)
+}
+
+/// A checked, typed option value.
+enum Typed {
+    Default,
+    Str(String),
+    Secret(SecretString),
+    Bool(bool),
+    Int(u64),
+    Duration(Duration),
+}
+
+fn violation(opt: &ClientOption, code: ViolationCode, rest: String) -> Violation {
+    Violation::named(
+        opt.sdk_name(),
+        code,
+        Text::new().name(opt.sdk_name()).lit(rest),
+    )
+}
+
+/// The one range check of an integer option: `Err` is the violation.
+pub(crate) fn check_int(opt: &ClientOption, n: i128) -> Result<u64, Violation> {
+    let (min, max) = match opt.range {
+        OptionRange::Int { min, max } => (min, max),
+        _ => (0, u64::MAX),
+    };
+    if n < i128::from(min) || n > i128::from(max) {
+        let unit = if opt.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", opt.unit)
+        };
+        let rule = if min == 1 && max == u64::MAX {
+            format!("must be greater than 0{unit}")
+        } else {
+            format!("must be between {min} and {max}{unit}")
+        };
+        return Err(violation(
+            opt,
+            ViolationCode::OutOfRange,
+            format!(" {rule}, got {n}"),
+        ));
+    }
+    Ok(n as u64)
+}
+
+/// The one range check of a duration option.
+pub(crate) fn check_duration(opt: &ClientOption, d: Duration) -> Result<Duration, Violation> {
+    if opt.range == OptionRange::Positive && d.is_zero() {
+        return Err(violation(
+            opt,
+            ViolationCode::OutOfRange,
+            " must be greater than 0 (got 0)".to_string(),
+        ));
+    }
+    Ok(d)
+}
+
+/// Converts and checks `value` for `opt`; `millis`: a duration is given in milliseconds.
+fn convert(opt: &ClientOption, value: OptionValue, millis: bool) -> Result<Typed, Violation> {
+    let wrong = |expected: &str, got: &OptionValue| {
+        violation(
+            opt,
+            ViolationCode::WrongType,
+            format!(" must be {expected}, got {}", got.shown()),
+        )
+    };
+    if let OptionValue::Null = value {
+        return Ok(Typed::Default);
+    }
+    match opt.kind {
+        OptionKind::Str | OptionKind::Url => match value {
+            OptionValue::Str(s) => Ok(Typed::Str(s)),
+            other => Err(wrong("a string", &other)),
+        },
+        OptionKind::Secret => match value {
+            OptionValue::Str(s) => Ok(Typed::Secret(SecretString::from(s))),
+            OptionValue::Secret(s) => Ok(Typed::Secret(s)),
+            other => Err(wrong("a string", &other)),
+        },
+        OptionKind::Bool => match value {
+            OptionValue::Bool(b) => Ok(Typed::Bool(b)),
+            other => Err(wrong("true or false", &other)),
+        },
+        OptionKind::Count | OptionKind::Bytes => match value {
+            OptionValue::Int(i) => check_int(opt, i).map(Typed::Int),
+            other => Err(wrong("a whole number", &other)),
+        },
+        OptionKind::Duration => {
+            let (unit, word) = if millis {
+                ("ms", "milliseconds")
+            } else {
+                ("s", "seconds")
+            };
+            let n = match value {
+                OptionValue::Int(i) => i as f64,
+                OptionValue::Float(x) => x,
+                other => return Err(wrong(&format!("a number of {word}"), &other)),
+            };
+            if !n.is_finite() {
+                return Err(violation(
+                    opt,
+                    ViolationCode::NotFinite,
+                    format!(" must be a finite number of {word}, got {n}"),
+                ));
+            }
+            if n < 0.0 {
+                return Err(violation(
+                    opt,
+                    ViolationCode::OutOfRange,
+                    format!(" must not be negative, got {n} {unit}"),
+                ));
+            }
+            let secs = if millis { n / 1000.0 } else { n };
+            let d = Duration::try_from_secs_f64(secs).map_err(|_| {
+                violation(
+                    opt,
+                    ViolationCode::OutOfRange,
+                    format!(" is too large: {n} {unit}"),
+                )
+            })?;
+            check_duration(opt, d).map(Typed::Duration)
+        }
+    }
+}
+
+/// The `unknown_field` violation of an option name, with a "did you mean" in `naming`.
+fn unknown(name: &str, naming: Naming) -> Violation {
+    let own: Vec<&str> = CLIENT_OPTIONS.iter().map(|o| o.name_in(naming)).collect();
+    let cross = [Naming::Sdk, Naming::Camel]
+        .into_iter()
+        .find_map(|other| client_option_in(name, other))
+        .map(|o| o.name_in(naming).to_string());
+    let message = match cross.or_else(|| did_you_mean(name, &own)) {
+        Some(s) => format!("unknown client option {name:?} (did you mean {s:?}?)"),
+        None => format!(
+            "unknown client option {name:?}; known options: {}",
+            own.join(", ")
+        ),
+    };
+    Violation::new(name, ViolationCode::UnknownField, message)
+}
+
+impl ClientBuilder {
+    /// Sets the option `name` (snake_case, as the builder method) from a loosely typed value,
+    /// converted and checked by the table's rules ([`CLIENT_OPTIONS`]): a wrong type is
+    /// `wrong_type`, a value out of range `out_of_range`, an unknown name `unknown_field` with a
+    /// "did you mean"; each a `validation_error` whose violation names the option. Durations
+    /// are seconds. `OptionValue::Null` sets the default back.
+    pub fn set_option(&mut self, name: &str, value: OptionValue) -> Result<&mut Self, Error> {
+        self.set_options(Naming::Sdk, [(name, value)])?;
+        Ok(self)
+    }
+
+    /// Sets several options named as `naming` says ([`Naming::Camel`]: Node's names, durations
+    /// in milliseconds), checking all of them: one `validation_error` lists every bad option
+    /// (nothing is set then), each violation's field named as given.
+    pub fn set_options<'a, I>(&mut self, naming: Naming, options: I) -> Result<&mut Self, Error>
+    where
+        I: IntoIterator<Item = (&'a str, OptionValue)>,
+    {
+        let mut typed = Vec::new();
+        let mut violations = Vec::new();
+        for (name, value) in options {
+            match client_option_in(name, naming) {
+                None => violations.push(unknown(name, naming)),
+                Some(opt) => match convert(opt, value, naming == Naming::Camel) {
+                    Ok(t) => typed.push((opt, t)),
+                    Err(v) => violations.push(v),
+                },
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Error::validation(violations));
+        }
+        for (opt, t) in typed {
+            self.apply(opt.name, t);
+        }
+        Ok(self)
+    }
+
+    /// Sets one checked value (`Typed::Default`: the builder's default).
+    fn apply(&mut self, name: &str, t: Typed) {
+        let d = ClientBuilder::default();
+        match name {
+            "api_key" => {
+                self.api_key = match t {
+                    Typed::Secret(s) => Some(s),
+                    _ => None,
+                }
+            }
+            "base_url" => self.base_url = string(t),
+            "asset_base_url" => self.asset_base_url = string(t),
+            "user_agent" => self.user_agent = string(t),
+            "timeout" => self.timeout = dur(t, d.timeout),
+            "connect_timeout" => self.connect_timeout = dur(t, d.connect_timeout),
+            "download_timeout" => self.download_timeout = dur(t, d.download_timeout),
+            "poll_interval" => self.poll_interval = dur(t, d.poll_interval),
+            "max_poll_interval" => self.max_poll_interval = dur(t, d.max_poll_interval),
+            "poll_timeout" => self.poll_timeout = dur(t, d.poll_timeout),
+            "max_retries" => {
+                self.retry.max_retries = int(t, d.retry.max_retries.into()) as u32;
+            }
+            "retry_ambiguous" => self.retry.retry_ambiguous = flag(t, d.retry.retry_ambiguous),
+            "allow_insecure_http" => self.allow_insecure_http = flag(t, d.allow_insecure_http),
+            "async_mode" => self.async_mode = flag(t, d.async_mode),
+            "budget" => {
+                self.budget = match t {
+                    Typed::Int(n) => Some(n),
+                    _ => None,
+                }
+            }
+            "requests_per_minute" => {
+                self.requests_per_minute = int(t, d.requests_per_minute.into()) as u32;
+            }
+            "pacing_burst" => self.pacing_burst = (int(t, d.pacing_burst.into()) as u32).max(1),
+            "max_response_bytes" => self.max_response_bytes = int(t, d.max_response_bytes),
+            "max_image_bytes" => self.max_image_bytes = int(t, d.max_image_bytes),
+            other => unreachable!("option {other} is in the table but not applied"),
+        }
+    }
+
+    /// The builder's value of a numeric option, as the table checks it.
+    fn number_of(&self, name: &str) -> Option<Typed> {
+        Some(match name {
+            "timeout" => Typed::Duration(self.timeout),
+            "connect_timeout" => Typed::Duration(self.connect_timeout),
+            "download_timeout" => Typed::Duration(self.download_timeout),
+            "poll_interval" => Typed::Duration(self.poll_interval),
+            "max_poll_interval" => Typed::Duration(self.max_poll_interval),
+            "poll_timeout" => Typed::Duration(self.poll_timeout),
+            "max_retries" => Typed::Int(self.retry.max_retries.into()),
+            "budget" => Typed::Int(self.budget?),
+            "requests_per_minute" => Typed::Int(self.requests_per_minute.into()),
+            "pacing_burst" => Typed::Int(self.pacing_burst.into()),
+            "max_response_bytes" => Typed::Int(self.max_response_bytes),
+            "max_image_bytes" => Typed::Int(self.max_image_bytes),
+            _ => return None,
+        })
+    }
+
+    /// Every setting checked against the table at once (values set through the typed builder
+    /// methods were not checked when set): one violation per bad setting, `field` = its name.
+    pub(crate) fn check_settings(&self) -> Result<(), Error> {
+        let violations: Vec<Violation> = CLIENT_OPTIONS
+            .iter()
+            .filter_map(|opt| match self.number_of(opt.name)? {
+                Typed::Duration(d) => check_duration(opt, d).err(),
+                Typed::Int(n) => check_int(opt, n.into()).err(),
+                _ => None,
+            })
+            .collect();
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::validation(violations))
+        }
+    }
+}
+
+fn string(t: Typed) -> Option<String> {
+    match t {
+        Typed::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn dur(t: Typed, default: Duration) -> Duration {
+    match t {
+        Typed::Duration(d) => d,
+        _ => default,
+    }
+}
+
+fn int(t: Typed, default: u64) -> u64 {
+    match t {
+        Typed::Int(n) => n,
+        _ => default,
+    }
+}
+
+fn flag(t: Typed, default: bool) -> bool {
+    match t {
+        Typed::Bool(b) => b,
+        _ => default,
+    }
+}
+
+/// The smallest and largest `concurrency` of [`Client::generate_many`](crate::Client) (and of
+/// every binding's `generate_many`/`generateMany`).
+pub const CONCURRENCY_RANGE: (usize, usize) = (1, 1000);
+
+/// The one rule of a batch's `concurrency`, in every language: a whole number from 1 to 1000
+/// (generations in flight at once; pacing still applies). 0 is refused rather than read as 1,
+/// and more than 1000 would only open connections the pacing bucket keeps waiting.
+pub fn check_concurrency(concurrency: usize) -> Result<usize, Error> {
+    let (min, max) = CONCURRENCY_RANGE;
+    if (min..=max).contains(&concurrency) {
+        Ok(concurrency)
+    } else {
+        Err(concurrency_error(
+            ViolationCode::OutOfRange,
+            format!(" must be between {min} and {max}, got {concurrency}"),
+        ))
+    }
+}
+
+fn concurrency_error(code: ViolationCode, rest: String) -> Error {
+    let name = Name::snake("concurrency");
+    Error::validation(vec![Violation::named(
+        name.clone(),
+        code,
+        Text::new().name(name).lit(rest),
+    )])
+}
+
+/// The concurrency rule for a number as a binding has it (JavaScript's numbers): a whole
+/// number from 1 to 1000, else a `validation_error` on `concurrency`.
+pub fn concurrency_from(n: f64) -> Result<usize, Error> {
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(concurrency_error(
+            ViolationCode::WrongType,
+            format!(" must be a whole number, got {n}"),
+        ));
+    }
+    let (min, max) = CONCURRENCY_RANGE;
+    if n < min as f64 || n > max as f64 {
+        return Err(concurrency_error(
+            ViolationCode::OutOfRange,
+            format!(" must be between {min} and {max}, got {n}"),
+        ));
+    }
+    check_concurrency(n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b() -> ClientBuilder {
+        ClientBuilder::new().ignore_env()
+    }
+
+    #[test]
+    fn every_row_is_applied_and_names_are_unique() {
+        let mut names: Vec<_> = CLIENT_OPTIONS.iter().map(|o| o.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CLIENT_OPTIONS.len());
+        for o in CLIENT_OPTIONS {
+            // Null (the default) goes through `apply` for every row: no unreachable!.
+            b().set_option(o.name, OptionValue::Null).unwrap();
+            assert_eq!(client_option_in(o.node_name, Naming::Camel), Some(o));
+            if o.kind == OptionKind::Duration {
+                assert!(o.node_name.ends_with("Ms"), "{}", o.name);
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_converted_and_checked() {
+        let mut x = b();
+        x.set_option("timeout", OptionValue::Float(2.5)).unwrap();
+        x.set_option("requests_per_minute", OptionValue::Int(0))
+            .unwrap();
+        x.set_option("api_key", "k".into()).unwrap();
+        let c = x.clone().settle().unwrap();
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(c.requests_per_minute, 0);
+        for (name, v, code) in [
+            ("timeout", OptionValue::Int(0), ViolationCode::OutOfRange),
+            ("timeout", OptionValue::Int(-1), ViolationCode::OutOfRange),
+            (
+                "timeout",
+                OptionValue::Float(f64::NAN),
+                ViolationCode::NotFinite,
+            ),
+            ("timeout", "soon".into(), ViolationCode::WrongType),
+            (
+                "max_retries",
+                OptionValue::Float(1.5),
+                ViolationCode::WrongType,
+            ),
+            (
+                "max_retries",
+                OptionValue::Int(1 << 33),
+                ViolationCode::OutOfRange,
+            ),
+            (
+                "max_image_bytes",
+                OptionValue::Int(0),
+                ViolationCode::OutOfRange,
+            ),
+            (
+                "retry_ambiguous",
+                OptionValue::Int(1),
+                ViolationCode::WrongType,
+            ),
+            ("timout", OptionValue::Int(1), ViolationCode::UnknownField),
+        ] {
+            let e = b().set_option(name, v).unwrap_err();
+            assert_eq!(e.violations().len(), 1);
+            assert_eq!(e.violations()[0].code, code, "{name}: {e}");
+            assert_eq!(e.violations()[0].field, name);
+        }
+    }
+
+    #[test]
+    fn node_names_take_milliseconds_and_errors_name_them() {
+        let mut x = b();
+        x.set_options(
+            Naming::Camel,
+            [
+                ("timeoutMs", OptionValue::Int(200)),
+                ("requestsPerMinute", OptionValue::Int(0)),
+                ("apiKey", "k".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            x.clone().settle().unwrap().timeout,
+            Duration::from_millis(200)
+        );
+        let e = b()
+            .set_options(
+                Naming::Camel,
+                [
+                    ("timeoutMs", OptionValue::Int(0)),
+                    ("apikey", "k".into()),
+                    ("max_retries", OptionValue::Int(1)),
+                ],
+            )
+            .unwrap_err();
+        let v = e.violations();
+        assert_eq!(v[0].field_in(Naming::Camel), "timeoutMs");
+        assert_eq!(
+            v[0].message_in(Naming::Camel),
+            "timeoutMs must be greater than 0 (got 0)"
+        );
+        assert!(v[1].message.contains("did you mean \"apiKey\""), "{}", v[1]);
+        assert!(
+            v[2].message.contains("did you mean \"maxRetries\""),
+            "{}",
+            v[2]
+        );
+    }
+
+    #[test]
+    fn concurrency_rule() {
+        assert!(check_concurrency(0).is_err());
+        assert_eq!(check_concurrency(1).unwrap(), 1);
+        assert_eq!(check_concurrency(1000).unwrap(), 1000);
+        let e = check_concurrency(1001).unwrap_err();
+        assert_eq!(e.violations()[0].field, "concurrency");
+        assert_eq!(e.violations()[0].code, ViolationCode::OutOfRange);
+    }
+}
