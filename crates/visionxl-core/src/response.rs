@@ -357,13 +357,13 @@ fn walk_cause(v: &Value, depth: usize, best: &mut Option<(usize, String)>, budge
             if t.is_empty() {
                 return;
             }
-            if (t.starts_with('{') || t.starts_with('[')) && t.len() <= MAX_CAUSE_JSON_BYTES {
-                if let Ok(inner @ (Value::Object(_) | Value::Array(_))) =
+            if (t.starts_with('{') || t.starts_with('['))
+                && t.len() <= MAX_CAUSE_JSON_BYTES
+                && let Ok(inner @ (Value::Object(_) | Value::Array(_))) =
                     serde_json::from_str::<Value>(t)
-                {
-                    walk_cause(&inner, depth + 1, best, budget);
-                    return;
-                }
+            {
+                walk_cause(&inner, depth + 1, best, budget);
+                return;
             }
             if best.as_ref().is_none_or(|(d, _)| depth > *d) {
                 *best = Some((depth, t.to_string()));
