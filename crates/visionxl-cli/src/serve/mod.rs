@@ -9,6 +9,7 @@
 //! - [`routes`]: the HTTP routes; [`log`]: the stderr access log (keys never logged).
 
 pub mod auth;
+pub mod convert;
 pub mod errors;
 pub mod request;
 pub mod routes;
@@ -84,6 +85,13 @@ pub fn command() -> Command {
                 .value_name("CREDITS")
                 .value_parser(value_parser!(u64))
                 .help("Credits the server may spend (per upstream key); beyond it: 429 insufficient_quota"),
+        )
+        .arg(
+            Arg::new("model_alias")
+                .long("model-alias")
+                .value_name("NAME")
+                .action(ArgAction::Append)
+                .help("Another model name that means Vision XL (e.g. dall-e-3, gpt-image-1); repeatable"),
         )
         .arg(
             Arg::new("requests_per_minute")
@@ -216,7 +224,13 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
         }
     }
 
-    let app = routes::router(Arc::new(AppState { auth }));
+    let models = request::Models::with_aliases(
+        m.get_many::<String>("model_alias")
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
+    let app = routes::router(Arc::new(AppState { auth, models }));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             wait_for_signal().await;

@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use visionxl::{Client, Error, ErrorCode, GenerateRequest, Generation, wire};
 
 use super::auth::{Auth, KeyId};
+use super::convert;
 use super::errors::ApiError;
-use super::request::{self, MODEL_NAME, ResponseFormat};
+use super::request::{self, ImagesRequest, MODEL_NAME, Models, OutputFormat, ResponseFormat};
 
 /// The largest request body accepted (1 MiB); more is a 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -31,6 +32,8 @@ pub const MODEL_CREATED: u64 = 1_704_067_200;
 pub struct AppState {
     /// Callers and their upstream clients.
     pub auth: Auth,
+    /// The model names served (`--model-alias`).
+    pub models: Models,
 }
 
 /// The router.
@@ -64,13 +67,16 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     .with_code("method_not_allowed")
 }
 
-fn model_object() -> Value {
-    json!({"id": MODEL_NAME, "object": "model", "created": MODEL_CREATED, "owned_by": "leonardo"})
+fn model_object(id: &str) -> Value {
+    json!({"id": id, "object": "model", "created": MODEL_CREATED, "owned_by": "leonardo"})
 }
 
 async fn list_models(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match st.auth.check(&headers) {
-        Ok(_) => axum::Json(json!({"object": "list", "data": [model_object()]})).into_response(),
+        Ok(_) => {
+            let data: Vec<Value> = st.models.listed().iter().map(|m| model_object(m)).collect();
+            axum::Json(json!({"object": "list", "data": data})).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -83,17 +89,13 @@ async fn get_model(
     if let Err(e) = st.auth.check(&headers) {
         return e.into_response();
     }
-    if model.eq_ignore_ascii_case(MODEL_NAME) || model == wire::MODEL_ID {
-        return axum::Json(model_object()).into_response();
+    if model == wire::MODEL_ID || model.eq_ignore_ascii_case(MODEL_NAME) {
+        return axum::Json(model_object(MODEL_NAME)).into_response();
     }
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        super::errors::INVALID_REQUEST,
-        format!("The model `{model}` does not exist; this server serves `{MODEL_NAME}`."),
-    )
-    .with_param("model")
-    .with_code("model_not_found")
-    .into_response()
+    if st.models.serves(&model) {
+        return axum::Json(model_object(&model)).into_response();
+    }
+    st.models.not_found(&model).into_response()
 }
 
 /// What a generation produced: the record and, for `b64_json`, every image's bytes.
@@ -129,7 +131,7 @@ async fn generations(
 }
 
 async fn generate(
-    st: &AppState,
+    st: &Arc<AppState>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     key: &mut Option<KeyId>,
@@ -148,40 +150,38 @@ async fn generate(
             ApiError::invalid_request(format!("could not read the request body: {rejection}"))
         }
     })?;
-    let parsed = request::parse(&body)?;
+    let parsed = request::parse(&body, &st.models)?;
+    if parsed.stream {
+        let summary = format!(
+            "POST /v1/images/generations stream n={} size={} model={}",
+            parsed.request.n, parsed.size, parsed.model
+        );
+        return Ok((
+            stream_answer(st.clone(), client, id, parsed, "image_generation"),
+            summary,
+        ));
+    }
     let (generation, images) = run(client, parsed.request.clone(), parsed.format)
         .await
         .map_err(|e| upstream_error(st, id, &e))?;
+    let (data, format) = images_data(&generation, images, &parsed)?;
 
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let data: Vec<Value> = match images {
-        Some(all) => all
-            .iter()
-            .map(|b| {
-                json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(b),
-                       "revised_prompt": null})
-            })
-            .collect(),
-        None => generation
-            .images()
-            .iter()
-            .map(|img| json!({"url": img.url(), "revised_prompt": null}))
-            .collect(),
-    };
     let summary = format!(
-        "POST /v1/images/generations n={} size={} format={} record={}",
+        "POST /v1/images/generations n={} size={} model={} format={} record={}",
         data.len(),
         parsed.size,
+        parsed.model,
         match parsed.format {
             ResponseFormat::Url => "url",
             ResponseFormat::B64Json => "b64_json",
         },
         generation.id()
     );
-    let mut resp = axum::Json(json!({"created": created, "data": data})).into_response();
+    let mut resp = axum::Json(answer_body(created, data, &parsed, format)).into_response();
     let h = resp.headers_mut();
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
@@ -207,6 +207,158 @@ async fn generate(
         put("x-visionxl-warnings", &warnings.join(","));
     }
     Ok((resp, summary))
+}
+
+/// `data[]` of the answer and the format the images are in: base64 (converted to
+/// `output_format` when asked) or the service's URLs.
+pub fn images_data(
+    generation: &Generation,
+    images: Option<Vec<Bytes>>,
+    parsed: &ImagesRequest,
+) -> Result<(Vec<Value>, OutputFormat), ApiError> {
+    match images {
+        Some(all) => {
+            let mut data = Vec::with_capacity(all.len());
+            let mut format = OutputFormat::Webp;
+            for b in all {
+                let (b, f) = convert::convert(b, parsed.output_format, parsed.output_compression)
+                    .map_err(|e| {
+                    ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e)
+                        .with_code("conversion_failed")
+                })?;
+                format = f;
+                data.push(json!({
+                    "b64_json": base64::engine::general_purpose::STANDARD.encode(&b),
+                    "revised_prompt": null,
+                }));
+            }
+            Ok((data, format))
+        }
+        None => {
+            let format = generation
+                .images()
+                .first()
+                .map(|i| convert::from_url(i.url()))
+                .unwrap_or(OutputFormat::Webp);
+            let data = generation
+                .images()
+                .iter()
+                .map(|img| json!({"url": img.url(), "revised_prompt": null}))
+                .collect();
+            Ok((data, format))
+        }
+    }
+}
+
+/// The answer's body, with the fields OpenAI's gpt-image answers carry.
+pub fn answer_body(
+    created: u64,
+    data: Vec<Value>,
+    parsed: &ImagesRequest,
+    format: OutputFormat,
+) -> Value {
+    json!({
+        "created": created,
+        "data": data,
+        "size": parsed.size.as_str(),
+        "quality": parsed.quality,
+        "output_format": format.as_str(),
+        "background": parsed.background,
+    })
+}
+
+/// `stream: true`: a 200 `text/event-stream` at once, then one `<prefix>.completed` event per
+/// image (b64_json; no partial images), then the end of the stream. A failure arrives as an
+/// `error` event holding OpenAI's error object, which the openai SDKs raise.
+pub fn stream_answer(
+    st: Arc<AppState>,
+    client: Client,
+    id: KeyId,
+    parsed: ImagesRequest,
+    prefix: &'static str,
+) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(8);
+    tokio::spawn(async move {
+        let created = now();
+        let kind = format!("{prefix}.completed");
+        let events: Vec<String> =
+            match run(client, parsed.request.clone(), ResponseFormat::B64Json).await {
+                Ok((generation, images)) => match images_data(&generation, images, &parsed) {
+                    Ok((data, format)) => {
+                        tracing::info!(
+                            target: "visionxl::serve",
+                            record = generation.id(),
+                            "stream: {} images",
+                            data.len()
+                        );
+                        data.into_iter()
+                            .map(|d| {
+                                sse(
+                                    &kind,
+                                    &json!({
+                                        "type": kind,
+                                        "b64_json": d["b64_json"],
+                                        "created_at": created,
+                                        "size": parsed.size.as_str(),
+                                        "quality": parsed.quality,
+                                        "background": parsed.background,
+                                        "output_format": format.as_str(),
+                                        "usage": {"input_tokens": 0, "output_tokens": 0,
+                                                  "total_tokens": 0,
+                                                  "input_tokens_details":
+                                                      {"image_tokens": 0, "text_tokens": 0}},
+                                    }),
+                                )
+                            })
+                            .collect()
+                    }
+                    Err(e) => vec![error_event(&e)],
+                },
+                Err(e) => vec![error_event(&upstream_error(&st, id, &e))],
+            };
+        for event in events {
+            if tx.send(event).await.is_err() {
+                break;
+            }
+        }
+    });
+    let body =
+        axum::body::Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|s| (Ok::<_, std::convert::Infallible>(Bytes::from(s)), rx))
+        }));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    resp
+}
+
+/// One server-sent event.
+fn sse(event: &str, data: &Value) -> String {
+    format!("event: {event}\ndata: {data}\n\n")
+}
+
+/// An error as a server-sent event (`{"type": "error", "error": {...}}`).
+fn error_event(e: &ApiError) -> String {
+    let mut body = e.body();
+    body["type"] = json!("error");
+    sse("error", &body)
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The answer for an error of the client; a refused upstream key is special: in pass-through
