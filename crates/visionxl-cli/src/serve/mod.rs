@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod convert;
+pub mod edits;
 pub mod errors;
 pub mod request;
 pub mod routes;

@@ -180,7 +180,8 @@ pub fn parse(body: &[u8], models: &Models) -> Result<ImagesRequest, ApiError> {
     parse_fields(fields.iter().map(|(k, v)| (k.as_str(), v)), models)
 }
 
-/// The same for fields already split.
+/// The same for fields already split (multipart edits send every value as text: numbers and
+/// booleans there are read by [`text_value`]).
 pub fn parse_fields<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a Value)>,
     models: &Models,
@@ -427,6 +428,23 @@ pub fn parse_fields<'a>(
         output_compression,
         stream,
     })
+}
+
+/// A multipart text field as JSON: `true`/`false`, numbers and JSON arrays as such, the rest
+/// as a string.
+pub fn text_value(name: &str, text: &str) -> Value {
+    let t = text.trim();
+    let keep_text = matches!(
+        name,
+        "prompt" | "negative_prompt" | "negativePrompt" | "model" | "size" | "user"
+    );
+    if !keep_text
+        && let Ok(v @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Null)) =
+            serde_json::from_str::<Value>(t)
+    {
+        return v;
+    }
+    Value::String(text.to_string())
 }
 
 /// A value for an error message, cut short.

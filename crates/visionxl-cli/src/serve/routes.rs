@@ -40,6 +40,11 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/images/generations", post(generations))
+        .route(
+            "/v1/images/edits",
+            post(super::edits::edits).layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
+        )
+        .route("/v1/images/variations", post(super::edits::variations))
         .route("/v1/models", get(list_models))
         .route("/v1/models/{model}", get(get_model))
         .route("/health", get(|| async { axum::Json(json!({"ok": true})) }))
@@ -109,6 +114,16 @@ async fn generations(
     let started = Instant::now();
     let mut key = None;
     let result = generate(&st, &headers, body, &mut key).await;
+    log_answer(started, key, result, "POST /v1/images/generations")
+}
+
+/// Logs one answer of an images route (never a key: only its fingerprint).
+pub fn log_answer(
+    started: Instant,
+    key: Option<KeyId>,
+    result: Result<(Response, String), ApiError>,
+    route: &'static str,
+) -> Response {
     let ms = started.elapsed().as_millis();
     let key = key.map(|k| k.to_string()).unwrap_or_else(|| "-".into());
     match result {
@@ -123,7 +138,7 @@ async fn generations(
                 ms,
                 key = %key,
                 code = e.code.as_deref().unwrap_or("-"),
-                "POST /v1/images/generations"
+                "{route}"
             );
             e.into_response()
         }
@@ -151,13 +166,34 @@ async fn generate(
         }
     })?;
     let parsed = request::parse(&body, &st.models)?;
+    answer(
+        st,
+        client,
+        id,
+        parsed,
+        "POST /v1/images/generations",
+        "image_generation",
+    )
+    .await
+}
+
+/// Generates and answers (JSON, or server-sent events `<stream_prefix>.completed` for
+/// `stream: true`); `route` names the request in the log.
+pub async fn answer(
+    st: &Arc<AppState>,
+    client: Client,
+    id: KeyId,
+    parsed: ImagesRequest,
+    route: &'static str,
+    stream_prefix: &'static str,
+) -> Result<(Response, String), ApiError> {
     if parsed.stream {
         let summary = format!(
-            "POST /v1/images/generations stream n={} size={} model={}",
+            "{route} stream n={} size={} model={}",
             parsed.request.n, parsed.size, parsed.model
         );
         return Ok((
-            stream_answer(st.clone(), client, id, parsed, "image_generation"),
+            stream_answer(st.clone(), client, id, parsed, stream_prefix),
             summary,
         ));
     }
@@ -171,7 +207,7 @@ async fn generate(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let summary = format!(
-        "POST /v1/images/generations n={} size={} model={} format={} record={}",
+        "{route} n={} size={} model={} format={} record={}",
         data.len(),
         parsed.size,
         parsed.model,
