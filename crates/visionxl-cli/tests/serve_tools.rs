@@ -24,10 +24,15 @@ struct Serve {
 
 impl Serve {
     fn before(emu: &Emulator) -> Serve {
+        Serve::with(emu, &[])
+    }
+
+    fn with(emu: &Emulator, extra: &[&str]) -> Serve {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("visionxl"))
             .args(["serve", "--port", "0", "--requests-per-minute", "0"])
             .args(["--base-url", &emu.base_url()])
             .args(["--model-alias", "dall-e-3", "--model-alias", "gpt-image-1"])
+            .args(extra)
             .env_remove("ONEMIN_API_KEY")
             .env_remove("ONEMIN_BASE_URL")
             .env_remove("ONEMIN_ASSET_BASE_URL")
@@ -313,6 +318,45 @@ async fn stream_true_answers_one_completed_event_per_image() {
         assert_eq!(data["type"], "image_generation.completed");
         assert_eq!(data["output_format"], "png");
         assert!(b64(&data["b64_json"]).starts_with(b"\x89PNG"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn image_proxy_serves_the_images_from_the_server_with_the_same_auth() {
+    let emu = emulator().await;
+    let serve = Serve::with(&emu, &["--image-proxy"]);
+    for (format, ext, mime, magic) in [
+        (None, "webp", "image/webp", &b"RIFF"[..]),
+        (Some("png"), "png", "image/png", &b"\x89PNG"[..]),
+        (Some("jpeg"), "jpeg", "image/jpeg", &b"\xff\xd8\xff"[..]),
+    ] {
+        let mut body = json!({"model": "dall-e-3", "prompt": "a fox", "n": 2});
+        if let Some(f) = format {
+            body["output_format"] = json!(f);
+        }
+        let (status, answer) = serve.post("/images/generations", &body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["output_format"], ext);
+        for item in answer["data"].as_array().unwrap() {
+            let url = item["url"].as_str().unwrap();
+            assert!(
+                url.starts_with(&format!("{}/v1/images/files/", serve.url)) && url.ends_with(ext),
+                "{url}"
+            );
+            let anonymous = http().get(url).send().await.unwrap();
+            assert_eq!(anonymous.status().as_u16(), 401);
+            let other = http()
+                .get(url)
+                .bearer_auth("someone-else-key-1234")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(other.status().as_u16(), 404, "another caller's link");
+            let got = http().get(url).bearer_auth(KEY).send().await.unwrap();
+            assert_eq!(got.status().as_u16(), 200);
+            assert_eq!(got.headers()["content-type"], mime);
+            assert!(got.bytes().await.unwrap().starts_with(magic), "{url}");
+        }
     }
 }
 

@@ -165,6 +165,7 @@ async fn edit(
         client,
         id,
         parsed,
+        headers,
         "POST /v1/images/edits",
         "image_edit",
     )

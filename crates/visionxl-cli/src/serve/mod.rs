@@ -12,6 +12,7 @@ pub mod auth;
 pub mod convert;
 pub mod edits;
 pub mod errors;
+pub mod proxy;
 pub mod request;
 pub mod routes;
 pub mod sizes;
@@ -93,6 +94,12 @@ pub fn command() -> Command {
                 .value_name("NAME")
                 .action(ArgAction::Append)
                 .help("Another model name that means Vision XL (e.g. dall-e-3, gpt-image-1); repeatable"),
+        )
+        .arg(
+            Arg::new("image_proxy")
+                .long("image-proxy")
+                .action(ArgAction::SetTrue)
+                .help("Serve images through this server: url answers point here (same auth), not to 1min.ai"),
         )
         .arg(
             Arg::new("requests_per_minute")
@@ -231,7 +238,12 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
             .flatten()
             .cloned(),
     );
-    let app = routes::router(Arc::new(AppState { auth, models }));
+    let proxy = m.get_flag("image_proxy").then(proxy::Proxy::default);
+    let app = routes::router(Arc::new(AppState {
+        auth,
+        models,
+        proxy,
+    }));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             wait_for_signal().await;

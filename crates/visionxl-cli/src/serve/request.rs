@@ -73,6 +73,15 @@ impl OutputFormat {
         }
     }
 
+    /// The `Content-Type`.
+    pub fn mime(self) -> &'static str {
+        match self {
+            OutputFormat::Png => "image/png",
+            OutputFormat::Jpeg => "image/jpeg",
+            OutputFormat::Webp => "image/webp",
+        }
+    }
+
     /// The format of `png`, `jpeg`/`jpg`, `webp` (any case).
     pub fn parse(s: &str) -> Option<OutputFormat> {
         match s.to_ascii_lowercase().as_str() {

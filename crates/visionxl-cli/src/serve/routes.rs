@@ -34,6 +34,8 @@ pub struct AppState {
     pub auth: Auth,
     /// The model names served (`--model-alias`).
     pub models: Models,
+    /// `--image-proxy`: image URLs on this server.
+    pub proxy: Option<super::proxy::Proxy>,
 }
 
 /// The router.
@@ -45,6 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(super::edits::edits).layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
         )
         .route("/v1/images/variations", post(super::edits::variations))
+        .route("/v1/images/files/{file}", get(super::proxy::file))
         .route("/v1/models", get(list_models))
         .route("/v1/models/{model}", get(get_model))
         .route("/health", get(|| async { axum::Json(json!({"ok": true})) }))
@@ -171,6 +174,7 @@ async fn generate(
         client,
         id,
         parsed,
+        headers,
         "POST /v1/images/generations",
         "image_generation",
     )
@@ -184,6 +188,7 @@ pub async fn answer(
     client: Client,
     id: KeyId,
     parsed: ImagesRequest,
+    headers: &HeaderMap,
     route: &'static str,
     stream_prefix: &'static str,
 ) -> Result<(Response, String), ApiError> {
@@ -200,7 +205,9 @@ pub async fn answer(
     let (generation, images) = run(client, parsed.request.clone(), parsed.format)
         .await
         .map_err(|e| upstream_error(st, id, &e))?;
-    let (data, format) = images_data(&generation, images, &parsed)?;
+    let base = super::proxy::base_url(headers);
+    let links = st.proxy.as_ref().map(|p| (p, base.as_str(), id));
+    let (data, format) = images_data(&generation, images, &parsed, links)?;
 
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -251,6 +258,7 @@ pub fn images_data(
     generation: &Generation,
     images: Option<Vec<Bytes>>,
     parsed: &ImagesRequest,
+    links: Option<(&super::proxy::Proxy, &str, KeyId)>,
 ) -> Result<(Vec<Value>, OutputFormat), ApiError> {
     match images {
         Some(all) => {
@@ -271,16 +279,34 @@ pub fn images_data(
             Ok((data, format))
         }
         None => {
-            let format = generation
+            let upstream = generation
                 .images()
                 .first()
                 .map(|i| convert::from_url(i.url()))
                 .unwrap_or(OutputFormat::Webp);
-            let data = generation
-                .images()
-                .iter()
-                .map(|img| json!({"url": img.url(), "revised_prompt": null}))
-                .collect();
+            let data = match links {
+                Some((proxy, base, key)) => (0..generation.images().len())
+                    .map(|i| {
+                        let path = proxy.link(
+                            key,
+                            generation,
+                            i,
+                            parsed.output_format,
+                            parsed.output_compression,
+                        );
+                        json!({"url": format!("{base}{path}"), "revised_prompt": null})
+                    })
+                    .collect(),
+                None => generation
+                    .images()
+                    .iter()
+                    .map(|img| json!({"url": img.url(), "revised_prompt": null}))
+                    .collect(),
+            };
+            let format = match links {
+                Some(_) => parsed.output_format.unwrap_or(upstream),
+                None => upstream,
+            };
             Ok((data, format))
         }
     }
@@ -319,7 +345,7 @@ pub fn stream_answer(
         let kind = format!("{prefix}.completed");
         let events: Vec<String> =
             match run(client, parsed.request.clone(), ResponseFormat::B64Json).await {
-                Ok((generation, images)) => match images_data(&generation, images, &parsed) {
+                Ok((generation, images)) => match images_data(&generation, images, &parsed, None) {
                     Ok((data, format)) => {
                         tracing::info!(
                             target: "visionxl::serve",
