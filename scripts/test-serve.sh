@@ -73,6 +73,7 @@ step "serve: starting the emulator and the server"
 emu_pid=$!
 emu_url=$(first_line "$work/emu.out" "$emu_pid")
 "$bin" serve --port 0 --base-url "$emu_url" --requests-per-minute 0 \
+  --model-alias dall-e-3 --model-alias gpt-image-1 \
   >"$work/serve.out" 2>"$work/serve.err" &
 serve_pid=$!
 serve_url=$(first_line "$work/serve.out" "$serve_pid")
