@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `visionxl serve` driven by the official `openai` Python package (crates/visionxl-cli/tests/
-# openai_client): builds the CLI (debug), starts `visionxl emulator --port 0` and
+# openai_client) and the official `openai` npm package (crates/visionxl-cli/tests/openai_node,
+# installed with `npm ci` from its lock file; skipped with a notice when node is missing):
+# builds the CLI (debug), starts `visionxl emulator --port 0` and
 # `visionxl serve --port 0` in front of it (pass-through mode, pacing off), runs pytest, stops
 # both by PID (serve with SIGTERM: it must exit 0), and checks the key never reached the log.
 #
@@ -84,6 +86,20 @@ status=0
 VISIONXL_SERVE_URL="$serve_url" VISIONXL_EMULATOR_URL="$emu_url" \
   VISIONXL_EMULATOR_KEY="vxl-emulator-key" \
   "$vpy" -m pytest crates/visionxl-cli/tests/openai_client -q -p no:cacheprovider "$@" || status=$?
+
+node_dir=crates/visionxl-cli/tests/openai_node
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  if [ ! -d "$node_dir/node_modules/openai" ] ||
+    ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.package-lock.json" 2>/dev/null; then
+    step "serve: npm ci (openai for Node)"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) || status=1
+  fi
+  step "serve: node --test with the openai npm package"
+  (cd "$node_dir" && VISIONXL_SERVE_URL="$serve_url" VISIONXL_EMULATOR_URL="$emu_url" \
+    VISIONXL_EMULATOR_KEY="vxl-emulator-key" node --test test_serve.mjs) || status=1
+else
+  echo "serve: node/npm not found: the openai npm package tests were skipped" >&2
+fi
 
 step "serve: SIGTERM stops the server cleanly; the log holds no key"
 kill -TERM "$serve_pid"

@@ -72,6 +72,7 @@ async fn edit(
     let mut images: Vec<(String, Bytes)> = Vec::new();
     let mut fields: Vec<(String, Value)> = Vec::new();
     let mut has_init_strength = false;
+    let mut mask = false;
     while let Some(part) = form.next_field().await.map_err(bad_part)? {
         let name = part.name().unwrap_or("").to_string();
         match name.as_str() {
@@ -81,13 +82,10 @@ async fn edit(
                 images.push((file, data));
             }
             "mask" | "mask[]" => {
-                return Err(ApiError::invalid_request(
-                    "Vision XL has no masked edit here: `mask` is not supported. Send the image \
-                     without a mask: it becomes the init image of a new generation \
-                     (init_strength sets how closely the result follows it).",
-                )
-                .with_param("mask")
-                .with_code("mask_not_supported"));
+                // Read to the end first: answering before the body is read makes some
+                // clients see a reset connection instead of the 400.
+                let _ = part.bytes().await.map_err(bad_part)?;
+                mask = true;
             }
             _ => {
                 let text = part.text().await.map_err(bad_part)?;
@@ -100,6 +98,15 @@ async fn edit(
                 fields.push((name, value));
             }
         }
+    }
+    if mask {
+        return Err(ApiError::invalid_request(
+            "Vision XL has no masked edit here: `mask` is not supported. Send the image \
+             without a mask: it becomes the init image of a new generation \
+             (init_strength sets how closely the result follows it).",
+        )
+        .with_param("mask")
+        .with_code("mask_not_supported"));
     }
     if images.is_empty() {
         return Err(ApiError::invalid_request(
@@ -173,7 +180,13 @@ async fn edit(
 }
 
 /// `POST /v1/images/variations`: always a 400 (with the reason and the alternative).
-pub async fn variations(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn variations(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    // Read (and dropped) before answering: answering before the body is read makes some
+    // clients see a reset connection instead of the 400.
+    _body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     if let Err(e) = st.auth.check(&headers) {
         return e.into_response();
     }

@@ -46,7 +46,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/images/edits",
             post(super::edits::edits).layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
         )
-        .route("/v1/images/variations", post(super::edits::variations))
+        .route(
+            "/v1/images/variations",
+            post(super::edits::variations)
+                .layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
+        )
         .route("/v1/images/files/{file}", get(super::proxy::file))
         .route("/v1/models", get(list_models))
         .route("/v1/models/{model}", get(get_model))
