@@ -360,6 +360,80 @@ async fn image_proxy_serves_the_images_from_the_server_with_the_same_auth() {
     }
 }
 
+/// An upstream that answers every request with the live service's generic 500, the real reason
+/// nested in `details`: the server's answer leads with that reason (the core's cause search).
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_lead_with_the_cause_nested_in_details() {
+    let body = json!({
+        "errorCode": "INTERNAL_SERVER_ERROR",
+        "message": "Something went wrong, please try again",
+        "details": json!({"message": "Request failed with status code 400",
+                          "response": {"data": {"detail": "Prompt rejected by the content filter"}}})
+            .to_string(),
+    });
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move {
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(body),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("visionxl"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--requests-per-minute",
+            "0",
+            "--max-retries",
+            "0",
+        ])
+        .args(["--base-url", &upstream])
+        .env_remove("ONEMIN_API_KEY")
+        .env_remove("ONEMIN_BASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let serve = Serve {
+        child,
+        url: line.trim().to_string(),
+    };
+    for stream in [false, true] {
+        let resp = http()
+            .post(serve.v1("/images/generations"))
+            .bearer_auth(KEY)
+            .json(&json!({"prompt": "a fox", "stream": stream}))
+            .send()
+            .await
+            .unwrap();
+        let text = resp.text().await.unwrap();
+        let message = if stream {
+            assert!(text.starts_with("event: error\n"), "{text}");
+            let data = text.lines().nth(1).unwrap().strip_prefix("data: ").unwrap();
+            serde_json::from_str::<Value>(data).unwrap()["error"]["message"].clone()
+        } else {
+            serde_json::from_str::<Value>(&text).unwrap()["error"]["message"].clone()
+        };
+        let message = message.as_str().unwrap();
+        assert!(
+            message.starts_with("Prompt rejected by the content filter"),
+            "stream={stream}: {message}"
+        );
+        assert!(message.contains("Something went wrong"), "{message}");
+    }
+}
+
 /// A 2x2 PNG.
 fn tiny_png() -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
