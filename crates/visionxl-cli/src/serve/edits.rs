@@ -47,7 +47,21 @@ async fn edit(
     form: Result<Multipart, MultipartRejection>,
     key: &mut Option<KeyId>,
 ) -> Result<(Response, String), ApiError> {
-    let (client, id) = st.auth.client_for(headers)?;
+    let (client, id) = match st.auth.client_for(headers) {
+        Ok(x) => x,
+        Err(e) => {
+            // Read the upload to its end (bounded by MAX_EDIT_BYTES) so the client sees the
+            // 401, not a connection reset.
+            if let Ok(mut form) = form {
+                while let Ok(Some(part)) = form.next_field().await {
+                    if part.bytes().await.is_err() {
+                        break;
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
     *key = Some(id);
     let mut form = form.map_err(|e| {
         ApiError::invalid_request(format!(

@@ -150,3 +150,9 @@ def test_an_upstream_failure_mid_stream_is_an_error_event_the_sdk_raises(
     finally:
         clear = urllib.request.Request(EMULATOR_URL + "/_emulator/faults", method="DELETE")
         urllib.request.urlopen(clear, timeout=30).read()
+
+
+def test_a_wrong_key_on_an_edit_is_an_authentication_error(tmp_path: Any) -> None:
+    wrong = openai.OpenAI(base_url=SERVE_URL + "/v1", api_key="not-a-key-123456", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        wrong.images.edit(model=MODEL, image=("a.png", TINY_PNG * 2000), prompt="x")
