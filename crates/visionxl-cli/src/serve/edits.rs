@@ -17,7 +17,7 @@ use visionxl::{ParamValue, Violation, spec};
 use super::auth::KeyId;
 use super::errors::ApiError;
 use super::request::{self, text_value};
-use super::routes::{AppState, answer, log_answer};
+use super::routes::{AppState, answer, log_answer, upstream_error};
 
 /// The largest multipart body of an edit (images included): 25 MiB.
 pub const MAX_EDIT_BYTES: usize = 25 * 1024 * 1024;
@@ -159,7 +159,7 @@ async fn edit(
                         .map(|v| Violation::new("image", v.code, v.message.clone()))
                         .collect::<Vec<_>>(),
                 ),
-                None => ApiError::from_client(&e),
+                None => upstream_error(st, id, &e),
             }
         })?;
         refs.push(asset.reference().to_string());

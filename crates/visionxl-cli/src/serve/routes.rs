@@ -430,7 +430,7 @@ pub fn now() -> u64 {
 /// The answer for an error of the client; a refused upstream key is special: in pass-through
 /// mode it is the caller's key (401, and its client is forgotten), in held-key mode it is the
 /// server's (502: the caller's token was fine, the operator must fix the server).
-fn upstream_error(st: &AppState, id: KeyId, e: &Error) -> ApiError {
+pub fn upstream_error(st: &AppState, id: KeyId, e: &Error) -> ApiError {
     if e.code() != ErrorCode::AuthenticationError {
         return ApiError::from_client(e);
     }
