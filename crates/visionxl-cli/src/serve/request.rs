@@ -725,6 +725,20 @@ mod tests {
     }
 
     #[test]
+    fn multipart_text_fields_become_json_values() {
+        assert_eq!(text_value("n", "2"), json!(2));
+        assert_eq!(text_value("tiling", "true"), json!(true));
+        assert_eq!(text_value("init_strength", " 0.3 "), json!(0.3));
+        assert_eq!(text_value("image_prompts", r#"["a"]"#), json!(["a"]));
+        assert_eq!(
+            text_value("prompt", "42"),
+            json!("42"),
+            "a prompt stays text"
+        );
+        assert_eq!(text_value("preset_style", "anime"), json!("anime"));
+    }
+
+    #[test]
     fn bodies_that_are_not_json_objects() {
         for body in [&b"not json"[..], b"[1,2]", b"", b"\"a fox\""] {
             let e = parse(body, &Models::default()).unwrap_err();
