@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `visionxl serve` driven by the official `openai` Python package (crates/visionxl-cli/tests/
-# openai_client): builds the CLI (debug), starts `visionxl emulator --port 0` and
+# openai_client) and the official `openai` npm package (crates/visionxl-cli/tests/openai_node,
+# installed with `npm ci` from its lock file; skipped with a notice when node is missing):
+# builds the CLI (debug), starts `visionxl emulator --port 0` and
 # `visionxl serve --port 0` in front of it (pass-through mode, pacing off), runs pytest, stops
 # both by PID (serve with SIGTERM: it must exit 0), and checks the key never reached the log.
 #
@@ -39,7 +41,8 @@ step "serve: starting the emulator and the server"
 url_start emu "$bin" emulator --port 0
 emu_pid=$started_pid
 emu_url=$started_url
-url_start serve "$bin" serve --port 0 --base-url "$emu_url" --requests-per-minute 0
+url_start serve "$bin" serve --port 0 --base-url "$emu_url" --requests-per-minute 0 \
+  --model-alias dall-e-3 --model-alias gpt-image-1
 serve_pid=$started_pid
 serve_url=$started_url
 echo "emulator $emu_url (PID $emu_pid), serve $serve_url (PID $serve_pid)"
@@ -49,6 +52,20 @@ status=0
 VISIONXL_SERVE_URL="$serve_url" VISIONXL_EMULATOR_URL="$emu_url" \
   VISIONXL_EMULATOR_KEY="vxl-emulator-key" \
   "$vpy" -m pytest crates/visionxl-cli/tests/openai_client -q -p no:cacheprovider "$@" || status=$?
+
+node_dir=crates/visionxl-cli/tests/openai_node
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  if [ ! -d "$node_dir/node_modules/openai" ] ||
+    ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.package-lock.json" 2>/dev/null; then
+    step "serve: npm ci (openai for Node)"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) || status=1
+  fi
+  step "serve: node --test with the openai npm package"
+  (cd "$node_dir" && VISIONXL_SERVE_URL="$serve_url" VISIONXL_EMULATOR_URL="$emu_url" \
+    VISIONXL_EMULATOR_KEY="vxl-emulator-key" node --test test_serve.mjs) || status=1
+else
+  echo "serve: node/npm not found: the openai npm package tests were skipped" >&2
+fi
 
 step "serve: SIGTERM stops the server cleanly; the log holds no key"
 kill -TERM "$serve_pid"

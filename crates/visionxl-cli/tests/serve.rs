@@ -362,11 +362,6 @@ async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_char
             "not_allowed_value",
         ),
         (
-            json!({"prompt": "a fox", "model": "dall-e-3"}),
-            "model",
-            "not_allowed_value",
-        ),
-        (
             json!({"prompt": "a fox", "guidance": 3}),
             "guidance",
             "unknown_field",
@@ -394,12 +389,19 @@ async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_char
     let (status, _, answer) = serve
         .post(
             Some(KEY),
-            json!({"prompt": "a fox", "colour": "red", "stream": true}),
+            json!({"prompt": "a fox", "colour": "red", "flavour": "sweet"}),
         )
         .await;
     assert_eq!(status, 400);
     let msg = answer["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("colour") && msg.contains("stream"), "{msg}");
+    assert!(msg.contains("colour") && msg.contains("flavour"), "{msg}");
+
+    // A model that is not served (nor an alias) is a 404 naming the served ones.
+    let (status, _, answer) = serve
+        .post(Some(KEY), json!({"prompt": "a fox", "model": "dall-e-3"}))
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    assert_openai_error(&answer, "invalid_request_error", "model_not_found");
 
     // Not JSON, not an object, too big.
     for raw in ["not json", "[1, 2]", ""] {
@@ -809,7 +811,7 @@ async fn models_are_listed_in_openai_shape_and_unknown_routes_are_openai_errors(
     let resp = http().get(serve.v1("/models")).send().await.unwrap();
     assert_eq!(resp.status(), 401, "a bearer token is required");
     let resp = http()
-        .post(serve.v1("/images/edits"))
+        .post(serve.v1("/images/upscale"))
         .bearer_auth(KEY)
         .send()
         .await

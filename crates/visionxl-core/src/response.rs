@@ -296,13 +296,7 @@ pub fn parse_error_body(content_type: Option<&str>, body: &[u8]) -> ServiceError
             .or_else(|| s(obj.get("error")))
             .filter(|m| !m.trim().is_empty());
         let (details, cause) = match obj.get("details") {
-            Some(Value::String(d)) if !d.trim().is_empty() => {
-                let cause = match serde_json::from_str::<Value>(d) {
-                    Ok(inner) => find_cause(&inner),
-                    Err(_) => Some(d.clone()),
-                };
-                (Some(d.clone()), cause)
-            }
+            Some(v @ Value::String(d)) if !d.trim().is_empty() => (Some(d.clone()), find_cause(v)),
             Some(v @ (Value::Object(_) | Value::Array(_))) => (Some(v.to_string()), find_cause(v)),
             _ => (None, None),
         };
@@ -331,18 +325,63 @@ pub fn parse_error_body(content_type: Option<&str>, body: &[u8]) -> ServiceError
     }
 }
 
+/// The keys under which the service nests the real reason of an error, in the order a tie
+/// (two causes at the same depth) is decided.
+pub const CAUSE_KEYS: [&str; 9] = [
+    "message", "error", "detail", "reason", "details", "response", "data", "errors", "cause",
+];
+/// How deep the search for a cause goes (objects, arrays and JSON held in strings count).
+pub const MAX_CAUSE_DEPTH: usize = 10;
+/// The largest string parsed again as JSON while looking for a cause.
+pub const MAX_CAUSE_JSON_BYTES: usize = 64 * 1024;
+/// The longest cause kept (characters).
+pub const MAX_CAUSE_CHARS: usize = 500;
+
+/// The most specific cause inside `details`: the deepest non-blank string under one of
+/// [`CAUSE_KEYS`], looking into JSON held in strings, within [`MAX_CAUSE_DEPTH`] levels.
 fn find_cause(v: &Value) -> Option<String> {
-    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let mut best: Option<(usize, String)> = None;
+    let mut budget = 256usize; // values visited at most
+    walk_cause(v, 0, &mut best, &mut budget);
+    best.map(|(_, c)| truncate(&c, MAX_CAUSE_CHARS))
+}
+
+fn walk_cause(v: &Value, depth: usize, best: &mut Option<(usize, String)>, budget: &mut usize) {
+    if depth > MAX_CAUSE_DEPTH || *budget == 0 {
+        return;
+    }
+    *budget -= 1;
     match v {
-        Value::String(x) => Some(x.clone()),
-        Value::Object(o) => o
-            .get("error")
-            .and_then(Value::as_object)
-            .and_then(|e| s(e.get("message")))
-            .or_else(|| s(o.get("message")))
-            .or_else(|| s(o.get("error")))
-            .or_else(|| o.get("details").and_then(find_cause)),
-        _ => None,
+        Value::String(x) => {
+            let t = x.trim();
+            if t.is_empty() {
+                return;
+            }
+            if (t.starts_with('{') || t.starts_with('['))
+                && t.len() <= MAX_CAUSE_JSON_BYTES
+                && let Ok(inner @ (Value::Object(_) | Value::Array(_))) =
+                    serde_json::from_str::<Value>(t)
+            {
+                walk_cause(&inner, depth + 1, best, budget);
+                return;
+            }
+            if best.as_ref().is_none_or(|(d, _)| depth > *d) {
+                *best = Some((depth, t.to_string()));
+            }
+        }
+        Value::Object(o) => {
+            for k in CAUSE_KEYS {
+                if let Some(x) = o.get(k) {
+                    walk_cause(x, depth + 1, best, budget);
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter().take(16) {
+                walk_cause(x, depth + 1, best, budget);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -473,6 +512,31 @@ mod tests {
         );
         assert_eq!(e.code(), ErrorCode::InsufficientCredits);
         assert!(e.message().starts_with("Insufficient credits"));
+    }
+
+    #[test]
+    fn the_deepest_cause_under_any_known_key_leads() {
+        let e = answer(
+            500,
+            r#"{"errorCode":"INTERNAL","message":"Something went wrong, please try again","details":{"message":"Request failed","response":{"data":"{\"detail\":{\"reason\":\"Prompt contains blocked words\"}}"}}}"#,
+        );
+        assert!(
+            e.message()
+                .starts_with("Prompt contains blocked words (service said: Something went wrong"),
+            "{}",
+            e.message()
+        );
+        // Bounded: a cause nested deeper than the limit is not reached; nothing panics.
+        let mut deep = serde_json::json!("too deep");
+        for _ in 0..50 {
+            deep = serde_json::json!({ "error": deep });
+        }
+        let body = serde_json::json!({"message": "busy", "details": deep}).to_string();
+        let e = answer(503, &body);
+        assert!(e.message().starts_with("busy"), "{}", e.message());
+        let long = "x".repeat(5000);
+        let body = serde_json::json!({"message": "busy", "details": {"reason": long}}).to_string();
+        assert!(answer(500, &body).message().chars().count() < 700);
     }
 
     #[test]

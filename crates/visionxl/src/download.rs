@@ -261,7 +261,7 @@ async fn download_once(
                     "the download URL of image {index} of record {record_id} has expired or was \
                      refused (HTTP {status} from {shown}); the images are not lost: call client."
                 ))
-                .text(&visionxl_core::error::Text::get_generation(record_id))
+                .text(&visionxl_core::error::Text::get_generation(&record_id))
                 .lit(" for fresh URLs and save again");
             base(String::new()).with_text(advice)
         } else {

@@ -338,7 +338,10 @@ impl Client {
                 match self.fetch_record(id).await? {
                     Some(rec) if rec.status.is_final() => return Ok(rec),
                     Some(rec) => {
-                        tracing::debug!(status = rec.status.as_str(), "visionxl: record not final yet");
+                        tracing::debug!(
+                            status = rec.status.as_str(),
+                            "visionxl: record not final yet"
+                        );
                         status = rec.status;
                     }
                     None => {

@@ -9,7 +9,10 @@
 //! - [`routes`]: the HTTP routes; [`log`]: the stderr access log (keys never logged).
 
 pub mod auth;
+pub mod convert;
+pub mod edits;
 pub mod errors;
+pub mod proxy;
 pub mod request;
 pub mod routes;
 pub mod sizes;
@@ -84,6 +87,19 @@ pub fn command() -> Command {
                 .value_name("CREDITS")
                 .value_parser(value_parser!(u64))
                 .help("Credits the server may spend (per upstream key); beyond it: 429 insufficient_quota"),
+        )
+        .arg(
+            Arg::new("model_alias")
+                .long("model-alias")
+                .value_name("NAME")
+                .action(ArgAction::Append)
+                .help("Another model name that means Vision XL (e.g. dall-e-3, gpt-image-1); repeatable"),
+        )
+        .arg(
+            Arg::new("image_proxy")
+                .long("image-proxy")
+                .action(ArgAction::SetTrue)
+                .help("Serve images through this server: url answers point here (same auth), not to 1min.ai"),
         )
         .arg(
             Arg::new("requests_per_minute")
@@ -206,7 +222,18 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
         }
     }
 
-    let app = routes::router(Arc::new(AppState { auth }));
+    let models = request::Models::with_aliases(
+        m.get_many::<String>("model_alias")
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
+    let proxy = m.get_flag("image_proxy").then(proxy::Proxy::default);
+    let app = routes::router(Arc::new(AppState {
+        auth,
+        models,
+        proxy,
+    }));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             shutdown_signal().await;

@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use visionxl::{Client, Error, ErrorCode, GenerateRequest, Generation, wire};
 
 use super::auth::{Auth, KeyId};
+use super::convert;
 use super::errors::ApiError;
-use super::request::{self, MODEL_NAME, ResponseFormat};
+use super::request::{self, ImagesRequest, MODEL_NAME, Models, OutputFormat, ResponseFormat};
 
 /// The largest request body accepted (1 MiB); more is a 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -31,12 +32,26 @@ pub const MODEL_CREATED: u64 = 1_704_067_200;
 pub struct AppState {
     /// Callers and their upstream clients.
     pub auth: Auth,
+    /// The model names served (`--model-alias`).
+    pub models: Models,
+    /// `--image-proxy`: image URLs on this server.
+    pub proxy: Option<super::proxy::Proxy>,
 }
 
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/images/generations", post(generations))
+        .route(
+            "/v1/images/edits",
+            post(super::edits::edits).layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
+        )
+        .route(
+            "/v1/images/variations",
+            post(super::edits::variations)
+                .layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
+        )
+        .route("/v1/images/files/{file}", get(super::proxy::file))
         .route("/v1/models", get(list_models))
         .route("/v1/models/{model}", get(get_model))
         .route("/health", get(|| async { axum::Json(json!({"ok": true})) }))
@@ -64,13 +79,16 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     .with_code("method_not_allowed")
 }
 
-fn model_object() -> Value {
-    json!({"id": MODEL_NAME, "object": "model", "created": MODEL_CREATED, "owned_by": "leonardo"})
+fn model_object(id: &str) -> Value {
+    json!({"id": id, "object": "model", "created": MODEL_CREATED, "owned_by": "leonardo"})
 }
 
 async fn list_models(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match st.auth.check(&headers) {
-        Ok(_) => axum::Json(json!({"object": "list", "data": [model_object()]})).into_response(),
+        Ok(_) => {
+            let data: Vec<Value> = st.models.listed().iter().map(|m| model_object(m)).collect();
+            axum::Json(json!({"object": "list", "data": data})).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -83,17 +101,13 @@ async fn get_model(
     if let Err(e) = st.auth.check(&headers) {
         return e.into_response();
     }
-    if model.eq_ignore_ascii_case(MODEL_NAME) || model == wire::MODEL_ID {
-        return axum::Json(model_object()).into_response();
+    if model == wire::MODEL_ID || model.eq_ignore_ascii_case(MODEL_NAME) {
+        return axum::Json(model_object(MODEL_NAME)).into_response();
     }
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        super::errors::INVALID_REQUEST,
-        format!("The model `{model}` does not exist; this server serves `{MODEL_NAME}`."),
-    )
-    .with_param("model")
-    .with_code("model_not_found")
-    .into_response()
+    if st.models.serves(&model) {
+        return axum::Json(model_object(&model)).into_response();
+    }
+    st.models.not_found(&model).into_response()
 }
 
 /// What a generation produced: the record and, for `b64_json`, every image's bytes.
@@ -107,6 +121,16 @@ async fn generations(
     let started = Instant::now();
     let mut key = None;
     let result = generate(&st, &headers, body, &mut key).await;
+    log_answer(started, key, result, "POST /v1/images/generations")
+}
+
+/// Logs one answer of an images route (never a key: only its fingerprint).
+pub fn log_answer(
+    started: Instant,
+    key: Option<KeyId>,
+    result: Result<(Response, String), ApiError>,
+    route: &'static str,
+) -> Response {
     let ms = started.elapsed().as_millis();
     let key = key.map(|k| k.to_string()).unwrap_or_else(|| "-".into());
     match result {
@@ -121,7 +145,7 @@ async fn generations(
                 ms,
                 key = %key,
                 code = e.code.as_deref().unwrap_or("-"),
-                "POST /v1/images/generations"
+                "{route}"
             );
             e.into_response()
         }
@@ -129,7 +153,7 @@ async fn generations(
 }
 
 async fn generate(
-    st: &AppState,
+    st: &Arc<AppState>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     key: &mut Option<KeyId>,
@@ -148,40 +172,63 @@ async fn generate(
             ApiError::invalid_request(format!("could not read the request body: {rejection}"))
         }
     })?;
-    let parsed = request::parse(&body)?;
+    let parsed = request::parse(&body, &st.models)?;
+    answer(
+        st,
+        client,
+        id,
+        parsed,
+        headers,
+        "POST /v1/images/generations",
+        "image_generation",
+    )
+    .await
+}
+
+/// Generates and answers (JSON, or server-sent events `<stream_prefix>.completed` for
+/// `stream: true`); `route` names the request in the log.
+pub async fn answer(
+    st: &Arc<AppState>,
+    client: Client,
+    id: KeyId,
+    parsed: ImagesRequest,
+    headers: &HeaderMap,
+    route: &'static str,
+    stream_prefix: &'static str,
+) -> Result<(Response, String), ApiError> {
+    if parsed.stream {
+        let summary = format!(
+            "{route} stream n={} size={} model={}",
+            parsed.request.n, parsed.size, parsed.model
+        );
+        return Ok((
+            stream_answer(st.clone(), client, id, parsed, stream_prefix),
+            summary,
+        ));
+    }
     let (generation, images) = run(client, parsed.request.clone(), parsed.format)
         .await
         .map_err(|e| upstream_error(st, id, &e))?;
+    let base = super::proxy::base_url(headers);
+    let links = st.proxy.as_ref().map(|p| (p, base.as_str(), id));
+    let (data, format) = images_data(&generation, images, &parsed, links)?;
 
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let data: Vec<Value> = match images {
-        Some(all) => all
-            .iter()
-            .map(|b| {
-                json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(b),
-                       "revised_prompt": null})
-            })
-            .collect(),
-        None => generation
-            .images()
-            .iter()
-            .map(|img| json!({"url": img.url(), "revised_prompt": null}))
-            .collect(),
-    };
     let summary = format!(
-        "POST /v1/images/generations n={} size={} format={} record={}",
+        "{route} n={} size={} model={} format={} record={}",
         data.len(),
         parsed.size,
+        parsed.model,
         match parsed.format {
             ResponseFormat::Url => "url",
             ResponseFormat::B64Json => "b64_json",
         },
         generation.id()
     );
-    let mut resp = axum::Json(json!({"created": created, "data": data})).into_response();
+    let mut resp = axum::Json(answer_body(created, data, &parsed, format)).into_response();
     let h = resp.headers_mut();
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
@@ -209,10 +256,181 @@ async fn generate(
     Ok((resp, summary))
 }
 
+/// `data[]` of the answer and the format the images are in: base64 (converted to
+/// `output_format` when asked) or the service's URLs.
+pub fn images_data(
+    generation: &Generation,
+    images: Option<Vec<Bytes>>,
+    parsed: &ImagesRequest,
+    links: Option<(&super::proxy::Proxy, &str, KeyId)>,
+) -> Result<(Vec<Value>, OutputFormat), ApiError> {
+    match images {
+        Some(all) => {
+            let mut data = Vec::with_capacity(all.len());
+            let mut format = OutputFormat::Webp;
+            for b in all {
+                let (b, f) = convert::convert(b, parsed.output_format, parsed.output_compression)
+                    .map_err(|e| {
+                    ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e)
+                        .with_code("conversion_failed")
+                })?;
+                format = f;
+                data.push(json!({
+                    "b64_json": base64::engine::general_purpose::STANDARD.encode(&b),
+                    "revised_prompt": null,
+                }));
+            }
+            Ok((data, format))
+        }
+        None => {
+            let upstream = generation
+                .images()
+                .first()
+                .map(|i| convert::from_url(i.url()))
+                .unwrap_or(OutputFormat::Webp);
+            let data = match links {
+                Some((proxy, base, key)) => (0..generation.images().len())
+                    .map(|i| {
+                        let path = proxy.link(
+                            key,
+                            generation,
+                            i,
+                            parsed.output_format,
+                            parsed.output_compression,
+                        );
+                        json!({"url": format!("{base}{path}"), "revised_prompt": null})
+                    })
+                    .collect(),
+                None => generation
+                    .images()
+                    .iter()
+                    .map(|img| json!({"url": img.url(), "revised_prompt": null}))
+                    .collect(),
+            };
+            let format = match links {
+                Some(_) => parsed.output_format.unwrap_or(upstream),
+                None => upstream,
+            };
+            Ok((data, format))
+        }
+    }
+}
+
+/// The answer's body, with the fields OpenAI's gpt-image answers carry.
+pub fn answer_body(
+    created: u64,
+    data: Vec<Value>,
+    parsed: &ImagesRequest,
+    format: OutputFormat,
+) -> Value {
+    json!({
+        "created": created,
+        "data": data,
+        "size": parsed.size.as_str(),
+        "quality": parsed.quality,
+        "output_format": format.as_str(),
+        "background": parsed.background,
+    })
+}
+
+/// `stream: true`: a 200 `text/event-stream` at once, then one `<prefix>.completed` event per
+/// image (b64_json; no partial images), then the end of the stream. A failure arrives as an
+/// `error` event holding OpenAI's error object, which the openai SDKs raise.
+pub fn stream_answer(
+    st: Arc<AppState>,
+    client: Client,
+    id: KeyId,
+    parsed: ImagesRequest,
+    prefix: &'static str,
+) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<String>(8);
+    tokio::spawn(async move {
+        let created = now();
+        let kind = format!("{prefix}.completed");
+        let events: Vec<String> =
+            match run(client, parsed.request.clone(), ResponseFormat::B64Json).await {
+                Ok((generation, images)) => match images_data(&generation, images, &parsed, None) {
+                    Ok((data, format)) => {
+                        tracing::info!(
+                            target: "visionxl::serve",
+                            record = generation.id(),
+                            "stream: {} images",
+                            data.len()
+                        );
+                        data.into_iter()
+                            .map(|d| {
+                                sse(
+                                    &kind,
+                                    &json!({
+                                        "type": kind,
+                                        "b64_json": d["b64_json"],
+                                        "created_at": created,
+                                        "size": parsed.size.as_str(),
+                                        "quality": parsed.quality,
+                                        "background": parsed.background,
+                                        "output_format": format.as_str(),
+                                        "usage": {"input_tokens": 0, "output_tokens": 0,
+                                                  "total_tokens": 0,
+                                                  "input_tokens_details":
+                                                      {"image_tokens": 0, "text_tokens": 0}},
+                                    }),
+                                )
+                            })
+                            .collect()
+                    }
+                    Err(e) => vec![error_event(&e)],
+                },
+                Err(e) => vec![error_event(&upstream_error(&st, id, &e))],
+            };
+        for event in events {
+            if tx.send(event).await.is_err() {
+                break;
+            }
+        }
+    });
+    let body =
+        axum::body::Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|s| (Ok::<_, std::convert::Infallible>(Bytes::from(s)), rx))
+        }));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    resp
+}
+
+/// One server-sent event.
+fn sse(event: &str, data: &Value) -> String {
+    format!("event: {event}\ndata: {data}\n\n")
+}
+
+/// An error as a server-sent event (`{"type": "error", "error": {...}}`).
+fn error_event(e: &ApiError) -> String {
+    let mut body = e.body();
+    body["type"] = json!("error");
+    sse("error", &body)
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// The answer for an error of the client; a refused upstream key is special: in pass-through
 /// mode it is the caller's key (401, and its client is forgotten), in held-key mode it is the
 /// server's (502: the caller's token was fine, the operator must fix the server).
-fn upstream_error(st: &AppState, id: KeyId, e: &Error) -> ApiError {
+pub fn upstream_error(st: &AppState, id: KeyId, e: &Error) -> ApiError {
     if e.code() != ErrorCode::AuthenticationError {
         return ApiError::from_client(e);
     }
