@@ -176,6 +176,20 @@ if want python; then
   done
   import_us=$best
   echo "  import visionxl (installed wheel, -X importtime, best of 5): $((import_us / 1000)).$(((import_us % 1000) / 100)) ms"
+  # As benches/python_import.py measures it: wall time of `python -c "import visionxl"` net of a
+  # bare interpreter, medians of interleaved runs.
+  (cd "$work" && nocargo "$vpy" - <<'PY'
+import statistics, subprocess, sys, time
+def run(code):
+    t = time.perf_counter(); subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - t
+bare, imp = [], []
+for _ in range(15):
+    bare.append(run("pass")); imp.append(run("import visionxl"))
+print("  import visionxl (installed wheel, wall net of the interpreter, median of 15): %.1f ms"
+      % (1000 * (statistics.median(imp) - statistics.median(bare))))
+PY
+  )
 
   # The README's quickstart as shown (ONEMIN_* point it at the emulator).
   awk '/^## Python$/{c=1} c&&/^```python$/{b=1;next} b&&/^```$/{exit} b' README.md >"$work/quickstart.py"
