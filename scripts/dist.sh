@@ -117,6 +117,8 @@ zig_env() {
   export "CC_$t=$cc" "CXX_$t=${cc/zigcc-/zigcxx-}" "AR_$t=$dir/ar" "RANLIB_$t=$dir/zigranlib.sh"
   export "CARGO_TARGET_${t^^}_LINKER=$cc"
   export ZIG_COMMAND="$venv/bin/python3 -m ziglang"
+  # The `ar` wrapper (maturin itself) finds zig as `python3 -m ziglang` on PATH.
+  export PATH="$venv/bin:$PATH"
   export CARGO_ZIGBUILD_TARGET="x86_64-linux-gnu.$glibc" "CARGO_ZIGBUILD_TARGET_$t=x86_64-linux-gnu.$glibc"
   export CARGO_TARGET_APPLIES_TO_HOST=false CARGO_UNSTABLE_TARGET_APPLIES_TO_HOST=true
 }
