@@ -231,7 +231,7 @@ PY
   "$vpy" -m pip install --quiet "maturin>=1.9.4,<2"
   t0=$(now_ms)
   if PATH="$work/venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile dev" \
-    "$vpy" -m pip wheel --quiet --no-deps --no-build-isolation -w "$work/sdist-wheel" "$sdist" >"$work/sdist.log" 2>&1 &&
+    "$vpy" -m pip wheel --quiet --no-cache-dir --no-deps --no-build-isolation -w "$work/sdist-wheel" "$sdist" >"$work/sdist.log" 2>&1 &&
     ls "$work/sdist-wheel"/visionxl-"$version"-*.whl >/dev/null 2>&1; then
     pass "sdist -> $(basename "$(ls "$work/sdist-wheel"/*.whl)") in $((($(now_ms) - t0) / 1000)) s"
   else
