@@ -148,6 +148,7 @@ node_dist() {
     const fs = require("fs"); const [p, v] = process.argv.slice(1);
     const j = JSON.parse(fs.readFileSync(p, "utf8"));
     j.optionalDependencies = { "visionxl-linux-x64-gnu": v };
+    j.files.push("LICENSE-MIT", "LICENSE-APACHE");
     delete j.devDependencies;
     fs.writeFileSync(p, JSON.stringify(j, null, 2) + "\n");' "$stage/main/package.json" "$version"
   rm -f "$dist"/visionxl-*.tgz
