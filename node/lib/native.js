@@ -58,7 +58,7 @@ function load() {
     why =
       `the platform package ${pkg} is not installed. npm installs it as an optional dependency of ` +
       'visionxl; it is skipped with --no-optional/--omit=optional or when the lock file was made ' +
-      `on another platform. Install it: npm install ${pkg}`;
+      `on another platform. Install it: npm install ${pkg}.`;
   } else {
     why = `the platform package ${pkg} is installed but its addon does not load (${err.message}).`;
   }
