@@ -10,7 +10,8 @@
 # Every native artifact is one build with the workspace's release profile (fat LTO, one codegen
 # unit, stripped, unwinding) for x86_64-unknown-linux-gnu linked by zig against glibc 2.17, in the
 # shared target dir: the wheel first (maturin), then the Node addon and libvisionxl in a single
-# cargo invocation that reuses the wheel's dependencies and maturin's zig wrappers. Nothing is
+# cargo invocation with maturin's zig wrappers (it rebuilds most dependencies all the same:
+# their feature sets differ from the wheel's build, so the two cannot share them). Nothing is
 # downloaded but PyPI packages (maturin, ziglang) into target/venv-dist and crates.
 #
 # Usage: scripts/dist.sh [python|node|c|crates|all]...   (default: python node c)
@@ -102,7 +103,7 @@ python_dist() {
 }
 
 # maturin leaves its zig wrappers (cargo-zigbuild's) in ~/.cache; the Node addon and libvisionxl
-# link with the same ones, so the dependencies built for the wheel are reused as they are.
+# link with the same ones (glibc 2.17, like the wheel).
 zig_env() {
   local cache="${XDG_CACHE_HOME:-$HOME/.cache}/cargo-zigbuild"
   local cc
