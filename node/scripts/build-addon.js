@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds the native addon from the Rust sources of this repository (bindings/visionxl-node) with
-// cargo, and puts it at <package>/visionxl.node. Runs as the package's `install` script, so
-// `npm install ./node` (or `npm ci` in node/) on a machine with cargo builds it; nothing is
-// downloaded but crates from crates.io. Idempotent: cargo rebuilds only what changed, and the file
+// cargo, and puts it at <package>/visionxl.node, which lib/native.js loads before any prebuilt
+// platform package. An explicit step for a checkout (`npm run build --prefix node`, or
+// scripts/test-node.sh): the published package has no install script and never runs cargo on a
+// user's machine (it ships the prebuilt addon in visionxl-linux-x64-gnu, see scripts/dist.sh).
+// Nothing is downloaded but crates from crates.io. Idempotent: cargo rebuilds only what changed, and the file
 // is replaced only when its content changed (atomically, by rename, so a running process that has
 // the old one loaded keeps it intact).
 //
@@ -75,7 +77,7 @@ function main() {
   if (res.error) {
     fail(
       `could not run ${cargo} (${res.error.message}). The visionxl package compiles its native ` +
-        'addon from Rust: install a Rust toolchain (https://rustup.rs) and run `npm rebuild visionxl`.',
+        'addon from Rust: install a Rust toolchain (https://rustup.rs) and run `npm run build` again.',
     );
   }
   if (res.status !== 0) {
