@@ -22,7 +22,7 @@ cargo run -q --locked -p visionxl-codegen -- --check
 step "Rust: unit, integration, doc tests (shared vectors included)"
 cargo test --workspace --locked
 
-for lang in c python node serve contract; do
+for lang in c python node serve contract dist; do
   if [ -x "scripts/test-$lang.sh" ]; then
     step "$lang"
     "scripts/test-$lang.sh"
