@@ -27,6 +27,7 @@ pub mod config;
 pub mod control;
 mod error;
 pub mod evidence;
+pub mod findings;
 pub mod manifest;
 pub mod panics;
 pub mod process;
