@@ -29,6 +29,7 @@ mod error;
 pub mod evidence;
 pub mod findings;
 pub mod manifest;
+pub mod outcomes;
 pub mod panics;
 pub mod process;
 pub mod report;
