@@ -388,9 +388,13 @@ def outcome_line(pass_no: int, index: int, r: Any, images: Path) -> Dict[str, An
     if isinstance(r, visionxl.Generation):
         return {"pass": pass_no, "index": index, "ok": True, "may_have_been_charged": True,
                 "record_id": r.id, "files": [str(images / im.file_name) for im in r.images]}
-    return {"pass": pass_no, "index": index, "ok": False, "code": getattr(r, "code", None),
-            "message": str(r), "may_have_been_charged": bool(getattr(r, "may_have_been_charged", True)),
-            "record_id": getattr(r, "request_id", None)}
+    code, record_id = getattr(r, "code", None), getattr(r, "request_id", None)
+    # A download or save that failed after the generation: the record is paid (the Rust soak
+    # counts a generation in hand as possibly charged; the binding hands back the error alone).
+    paid = code in ("download_error", "io_error") and record_id is not None
+    return {"pass": pass_no, "index": index, "ok": False, "code": code, "message": str(r),
+            "may_have_been_charged": paid or bool(getattr(r, "may_have_been_charged", True)),
+            "record_id": record_id}
 
 
 def verifier() -> str:
