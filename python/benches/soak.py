@@ -32,7 +32,6 @@ Exit status 0 when every check passes, 1 otherwise, 2 for a usage or setup error
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import resource
@@ -42,7 +41,8 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
+import urllib.error
+import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -69,49 +69,26 @@ CHECKS = {
 
 
 class Http:
-    """Small keep-alive HTTP client for the emulator (one connection per thread)."""
+    """The emulator's control endpoints, over urllib (a handful of calls per soak)."""
 
     def __init__(self, base_url: str, api_key: str) -> None:
-        u = urllib.parse.urlsplit(base_url)
-        if u.scheme != "http" or not u.hostname:
+        if not base_url.startswith("http://"):
             raise ValueError(f"the emulator URL must be http://HOST:PORT, got {base_url!r}")
-        self.host = u.hostname
-        self.port = u.port or 80
-        self.api_key = api_key
-        self._local = threading.local()
+        self.base_url = base_url.rstrip("/")
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: no proxy
 
-    def _conn(self) -> http.client.HTTPConnection:
-        conn: Optional[http.client.HTTPConnection] = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-            self._local.conn = conn
-        return conn
-
-    def request(
-        self, method: str, path: str, body: Optional[Any] = None, auth: bool = False
-    ) -> Tuple[int, bytes]:
-        headers = {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if auth:
-            headers["API-KEY"] = self.api_key
-        for attempt in (1, 2):
-            conn = self._conn()
-            try:
-                conn.request(method, path, body=data, headers=headers)
-                resp = conn.getresponse()
+    def request(self, method: str, path: str, body: Optional[Any] = None) -> Tuple[int, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+        try:
+            with self.opener.open(req, timeout=60) as resp:
                 return resp.status, resp.read()
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                self._local.conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
 
-    def json(self, method: str, path: str, body: Optional[Any] = None, auth: bool = False) -> Any:
-        status, data = self.request(method, path, body, auth)
+    def json(self, method: str, path: str, body: Optional[Any] = None) -> Any:
+        status, data = self.request(method, path, body)
         if status != 200:
             raise RuntimeError(f"{method} {path}: HTTP {status}: {data[:300]!r}")
         return json.loads(data)
