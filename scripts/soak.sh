@@ -88,7 +88,9 @@ if [ -f python/benches/soak.py ]; then
   fi
   step "Python: python/benches/soak.py ${quick_arg[*]-}"
   status=0
-  "$vpy" python/benches/soak.py ${quick_arg[@]+"${quick_arg[@]}"} </dev/null || status=$?
+  # The verifier: the release build of step 1 (else soak.py builds a debug one).
+  VISIONXL_SOAK_BIN="$CARGO_TARGET_DIR/release/visionxl-soak" \
+    "$vpy" python/benches/soak.py ${quick_arg[@]+"${quick_arg[@]}"} </dev/null || status=$?
   record "Python soak" "$status"
 else
   echo "(no python/benches/soak.py: the Python soak is skipped)"
@@ -101,7 +103,8 @@ if [ -f node/benches/soak.mjs ]; then
   fi
   step "Node: node/benches/soak.mjs ${quick_arg[*]-}"
   status=0
-  node node/benches/soak.mjs ${quick_arg[@]+"${quick_arg[@]}"} </dev/null || status=$?
+  VISIONXL_SOAK_BIN="$CARGO_TARGET_DIR/release/visionxl-soak" \
+    node node/benches/soak.mjs ${quick_arg[@]+"${quick_arg[@]}"} </dev/null || status=$?
   record "Node soak" "$status"
 else
   echo "(no node/benches/soak.mjs: the Node soak is skipped)"

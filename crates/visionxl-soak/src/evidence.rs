@@ -18,7 +18,7 @@ pub(crate) struct Outcome {
     /// Generated and saved, nothing failed.
     pub ok: bool,
     /// The code of the item's first error.
-    pub code: Option<&'static str>,
+    pub code: Option<String>,
     /// A generation is in hand (paid), or the error says it may have been charged.
     pub maybe_charged: bool,
     /// The record id: of the generation, else the error's.
@@ -34,7 +34,7 @@ impl Outcome {
         let err = item.error();
         Outcome {
             ok: item.is_ok(),
-            code: err.map(|e| e.code().as_str()),
+            code: err.map(|e| e.code().as_str().to_string()),
             maybe_charged: item.result.is_ok() || err.is_some_and(|e| e.may_have_been_charged()),
             record_id: match &item.result {
                 Ok(g) => Some(g.id().to_string()),

@@ -20,14 +20,18 @@
 //!    bound; the faults met, by kind.
 //!
 //! The `visionxl-soak` binary runs it against an emulator in a child process and prints the
-//! report; `tests/soak.rs` runs a small one in the test suite.
+//! report; `tests/soak.rs` runs a small one in the test suite. `visionxl-soak verify`
+//! ([`outcomes::verify_files`]) runs the same checks on a run another program drove (the
+//! Python and Node soaks) from its manifest, output directory and outcomes file.
 #![warn(missing_docs)]
 
 pub mod config;
 pub mod control;
 mod error;
 pub mod evidence;
+pub mod findings;
 pub mod manifest;
+pub mod outcomes;
 pub mod panics;
 pub mod process;
 pub mod report;

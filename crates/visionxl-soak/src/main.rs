@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use visionxl_soak::outcomes::{Traces, verify_files_blocking};
 use visionxl_soak::process::{EmulatorProcess, SOAK_KEY};
 use visionxl_soak::verify::Findings;
 use visionxl_soak::{Check, SoakConfig, SoakReport};
@@ -67,6 +68,11 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Hidden {
+    /// Check a run another program drove (the Python and Node soaks) with the soak's checks:
+    /// the manifest, the saved images, the emulator's ledger and records, and what the caller
+    /// was told per item (--outcomes, JSONL; see docs/RELIABILITY.md). Prints the report as
+    /// JSON on stdout; exit status 1 when a check failed.
+    Verify(VerifyArgs),
     /// Serve the emulator for a soak run (the soak starts itself with this).
     #[command(name = "__serve-emulator", hide = true)]
     ServeEmulator {
@@ -76,10 +82,83 @@ enum Hidden {
     },
 }
 
+#[derive(clap::Args, Debug)]
+struct VerifyArgs {
+    /// The batch manifest the run wrote.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// The directory the run saved its images in.
+    #[arg(long)]
+    out: PathBuf,
+    /// The emulator the run used (base URL); read over its control endpoints.
+    #[arg(long)]
+    emulator: String,
+    /// What the caller was told per item, one JSON object a line.
+    #[arg(long)]
+    outcomes: PathBuf,
+    /// The tag of the run's prompts ("soak TAG item N: ...").
+    #[arg(long)]
+    tag: String,
+    /// Items in the batch.
+    #[arg(long)]
+    generations: usize,
+    /// The API key the run used.
+    #[arg(long, default_value = "vxl-emulator-key")]
+    api_key: String,
+    /// The run's concurrency (for the report).
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// The run's fault rate (for the report).
+    #[arg(long, default_value_t = 0.2)]
+    fault_rate: f64,
+    /// The run's fault seed (for the report).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Require every fault kind to have occurred.
+    #[arg(long)]
+    require_every_fault_kind: bool,
+}
+
+fn verify(v: VerifyArgs) -> ExitCode {
+    let mut config = SoakConfig::new(v.emulator, v.api_key, &v.out);
+    config.generations = v.generations;
+    config.concurrency = v.concurrency;
+    config.fault_rate = v.fault_rate;
+    config.seed = v.seed;
+    config.require_every_fault_kind = v.require_every_fault_kind;
+    let traces = Traces {
+        config,
+        tag: v.tag,
+        manifest: v.manifest,
+        images: v.out,
+        outcomes: v.outcomes,
+    };
+    match verify_files_blocking(traces) {
+        Ok(report) => {
+            match serde_json::to_string(&report) {
+                Ok(j) => println!("{j}"),
+                Err(e) => eprintln!("visionxl-soak: cannot write the report as JSON: {e}"),
+            }
+            eprintln!("{report}");
+            if report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("visionxl-soak verify: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(Hidden::ServeEmulator { credits }) = args.command {
-        return visionxl_soak::process::serve(credits);
+    match args.command {
+        Some(Hidden::ServeEmulator { credits }) => return visionxl_soak::process::serve(credits),
+        Some(Hidden::Verify(v)) => return verify(v),
+        None => {}
     }
     match soak(&args) {
         Ok(report) => {

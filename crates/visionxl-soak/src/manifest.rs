@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::report::Findings;
+use crate::findings::Findings;
 
 /// Lines of the manifest by event.
 #[derive(Debug, Clone, Default, Serialize)]

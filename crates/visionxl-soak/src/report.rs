@@ -7,26 +7,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::evidence::{Checkpoint, PassReport};
+pub use crate::findings::Findings;
 use crate::rss::Sample;
-
-/// Breaks of one rule: how many, and the first few, in words.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Findings {
-    /// How many breaks were found.
-    pub count: usize,
-    /// The first ten, described.
-    pub examples: Vec<String>,
-}
-
-impl Findings {
-    /// Records one break.
-    pub fn add(&mut self, what: String) {
-        self.count += 1;
-        if self.examples.len() < 10 {
-            self.examples.push(what);
-        }
-    }
-}
 
 /// One rule the run is held to.
 #[derive(Debug, Clone, Serialize)]

@@ -44,7 +44,7 @@ async fn pass(
         let (mut done, mut ok, mut resumed) = (0usize, 0usize, 0usize);
         while let Some(item) = stream.next().await {
             let outcome = Outcome::of(&item, keep_files);
-            if let (Some(code), Some(e)) = (outcome.code, item.error()) {
+            if let (Some(code), Some(e)) = (outcome.code.as_deref(), item.error()) {
                 by_code
                     .entry(code.to_string())
                     .or_insert_with(|| CodeCount {

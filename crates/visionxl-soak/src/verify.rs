@@ -269,7 +269,7 @@ pub(crate) async fn verify(ev: Evidence, control: &Control) -> Result<SoakReport
         {
             f_double.add(format!(
                 "item {i} failed in pass 1 with {} saying nothing was charged, but record {} was",
-                o.code.unwrap_or("?"),
+                o.code.as_deref().unwrap_or("?"),
                 c.record_id
             ));
         }
@@ -362,7 +362,7 @@ pub(crate) async fn verify(ev: Evidence, control: &Control) -> Result<SoakReport
             outcome.other_failed += 1;
             f_resume.add(format!(
                 "item {i} still failed after the resume with {} (record {:?}, may have been charged: {})",
-                o.code.unwrap_or("?"),
+                o.code.as_deref().unwrap_or("?"),
                 o.record_id,
                 o.maybe_charged
             ));
@@ -380,7 +380,7 @@ pub(crate) async fn verify(ev: Evidence, control: &Control) -> Result<SoakReport
                     "record {} of item {i} is charged but not saved, and the item ended {} \
                      (record {:?}) instead of 'may have been charged, record id unknown'",
                     c.record_id,
-                    o.code.unwrap_or("ok"),
+                    o.code.as_deref().unwrap_or("ok"),
                     o.record_id
                 ));
             }

@@ -62,3 +62,89 @@ fn a_small_soak_with_twenty_percent_faults_passes_every_check() {
     assert!(report.memory.peak_hwm_kib.is_some() || !cfg!(target_os = "linux"));
     println!("small soak took {:.1} s", started.elapsed().as_secs_f64());
 }
+
+/// `visionxl-soak verify`'s path: a run driven outside the soak (as the Python and Node soaks
+/// drive their bindings) writes the outcomes file, and the soak's verifier passes it; a saved
+/// image changed on disk afterwards breaks the "paid images" check.
+#[test]
+fn the_verifier_checks_a_driven_run_from_its_outcomes_file() {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    use visionxl_soak::outcomes::{Traces, verify_files};
+
+    let generations = 12;
+    let emu = Emulator::start_blocking(EmulatorConfig {
+        keys: vec![ApiKey::new(KEY, 10_000)],
+        ..EmulatorConfig::default()
+    })
+    .expect("the emulator starts");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (manifest, images) = (dir.path().join("manifest.jsonl"), dir.path().join("images"));
+    let outcomes = dir.path().join("outcomes.jsonl");
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let mut config = SoakConfig::new(emu.base_url(), KEY, dir.path());
+    config.generations = generations;
+    config.fault_rate = 0.0;
+    let traces = Traces {
+        config,
+        tag: "driven".into(),
+        manifest: manifest.clone(),
+        images: images.clone(),
+        outcomes: outcomes.clone(),
+    };
+    let report = rt.block_on(async {
+        let client = visionxl::Client::builder()
+            .ignore_env()
+            .api_key(KEY)
+            .base_url(emu.base_url())
+            .requests_per_minute(0)
+            .build()
+            .expect("a client");
+        let mut out = std::fs::File::create(&outcomes).expect("the outcomes file");
+        for pass in [1, 2] {
+            let requests = visionxl_soak::workload::requests("driven", generations).unwrap();
+            let opts = visionxl::BatchOptions {
+                concurrency: 4,
+                manifest: Some(manifest.clone()),
+                out_dir: Some(images.clone()),
+                ..visionxl::BatchOptions::default()
+            };
+            let mut stream = client.generate_many(requests, opts).await.expect("a batch");
+            while let Some(item) = stream.next().await {
+                let line = serde_json::json!({
+                    "pass": pass,
+                    "index": item.index,
+                    "ok": item.is_ok(),
+                    "code": item.error().map(|e| e.code().as_str()),
+                    "may_have_been_charged": item.error().is_some_and(|e| e.may_have_been_charged()),
+                    "record_id": item.result.as_ref().ok().map(|g| g.id().to_string()),
+                    "resumed": item.resumed,
+                    "files": item.files,
+                });
+                writeln!(out, "{line}").unwrap();
+            }
+        }
+        drop(out);
+        verify_files(traces.clone()).await.expect("the verifier runs")
+    });
+    assert!(report.passed, "failed checks: {:#?}", report.failures());
+    assert_eq!(report.outcome.ok, generations);
+    assert!(report.images.verified >= generations);
+
+    let first = std::fs::read_dir(&images)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x != "json"))
+        .expect("a saved image");
+    let mut data = std::fs::read(&first).unwrap();
+    let last = data.len() - 1;
+    data[last] ^= 0xff;
+    std::fs::write(&first, data).unwrap();
+    let report = rt
+        .block_on(verify_files(traces))
+        .expect("the verifier runs");
+    assert!(!report.passed);
+    let failed: Vec<&str> = report.failures().iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(failed, ["paid images saved and verified"], "{report}");
+}
