@@ -51,9 +51,10 @@ def test_every_sdk_name_is_a_keyword_and_reads_back() -> None:
     by_name = {p.name: p for p in visionxl.PARAMETERS}
     for name in full:
         assert getattr(req, name) == case["wire"][by_name[name].wire], name
-    assert wire["leonardo_tilling"] is True  # the service's spelling
-    assert wire["leonardo_hight_constrast"] is True
-    assert wire["leonardo_hight_resolution"] is True
+    # The service's misspelled names are the ones sent.
+    assert wire["leonardo_tilling"] is case["sdk"]["tiling"]
+    assert wire["leonardo_hight_constrast"] is case["sdk"]["high_contrast"]
+    assert wire["leonardo_hight_resolution"] is case["sdk"]["high_resolution"]
 
 
 def test_parameters_table() -> None:
