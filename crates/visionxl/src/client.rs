@@ -486,3 +486,18 @@ fn parse_asset(raw: &RawAnswer) -> Result<Asset, Error> {
         raw: body,
     })
 }
+
+impl ClientBuilder {
+    /// Builds the client: checks the key and URLs, makes the connection pools.
+    ///
+    /// Fails with `validation_error` when a setting is out of range (checked first, every bad
+    /// setting listed, each violation's `field` naming the setting, code `out_of_range`): a
+    /// zero `connect_timeout`, `timeout`, `download_timeout`, `poll_interval`, `poll_timeout`,
+    /// `max_response_bytes` or `max_image_bytes` (`requests_per_minute = 0` is valid: pacing
+    /// off). Then with `authentication_error` when there is no key, and with
+    /// `validation_error` for a bad URL or plain `http://` to a host that is not loopback.
+    pub fn build(self) -> Result<Client, Error> {
+        let config = self.settle()?;
+        Client::from_config(config)
+    }
+}

@@ -10,7 +10,7 @@ use visionxl_core::response::DEFAULT_ASSET_BASE_URL;
 use visionxl_core::wire::DEFAULT_BASE_URL;
 use visionxl_core::{Error, ErrorCode, RetryPolicy, Violation, ViolationCode};
 
-use crate::{Client, options};
+use crate::options;
 
 /// The environment variable holding the API key.
 pub const ENV_API_KEY: &str = "ONEMIN_API_KEY";
@@ -307,19 +307,6 @@ impl ClientBuilder {
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = Some(ua.into());
         self
-    }
-
-    /// Builds the client: checks the key and URLs, makes the connection pools.
-    ///
-    /// Fails with `validation_error` when a setting is out of range (checked first, every bad
-    /// setting listed, each violation's `field` naming the setting, code `out_of_range`): a
-    /// zero `connect_timeout`, `timeout`, `download_timeout`, `poll_interval`, `poll_timeout`,
-    /// `max_response_bytes` or `max_image_bytes` (`requests_per_minute = 0` is valid: pacing
-    /// off). Then with `authentication_error` when there is no key, and with
-    /// `validation_error` for a bad URL or plain `http://` to a host that is not loopback.
-    pub fn build(self) -> Result<Client, Error> {
-        let config = self.settle()?;
-        Client::from_config(config)
     }
 
     /// The API base URL this builder would use: the one passed to

@@ -68,6 +68,7 @@ mod adopt;
 mod batch;
 pub mod blocking;
 mod budget;
+mod by_name;
 mod cancel;
 mod client;
 mod config;
