@@ -14,8 +14,9 @@ use client::blocking;
 use client::options::{OptionValue, SecretString};
 use client::{CancelToken, ClientBuilder, Error, SaveOptions, Violation};
 
+use crate::error::cstring;
 use crate::error::{CViolation, Failure, vxl_error, vxl_status, vxl_violation};
-use crate::ffi::{self, cstring, ffi_status, ffi_value};
+use crate::ffi::{self, ffi_status, ffi_value};
 use crate::request::{clear_out, give, vxl_request};
 
 /// A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing, budget

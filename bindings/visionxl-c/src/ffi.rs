@@ -117,14 +117,6 @@ pub(crate) unsafe fn write<T>(out: *mut T, value: T) {
     unsafe { out.write(value) };
 }
 
-/// A `CString` from any text: an interior NUL (which C cannot hold) becomes U+FFFD.
-pub(crate) fn cstring(s: &str) -> CString {
-    match CString::new(s) {
-        Ok(c) => c,
-        Err(_) => CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default(),
-    }
-}
-
 /// Frees a box created by `Box::into_raw` in this library; NULL is a no-op.
 ///
 /// # Safety

@@ -20,6 +20,7 @@
 
 mod client;
 mod error;
+mod error_api;
 mod ffi;
 mod pricing;
 mod request;

@@ -15,8 +15,9 @@ use visionxl_core::{
     Checked, Error, GenerateRequest, ParamValue, Preset, Violation, ViolationCode, validate,
 };
 
+use crate::error::cstring;
 use crate::error::{CViolation, Failure, vxl_error, vxl_status, vxl_violation};
-use crate::ffi::{self, cstring, ffi_status, ffi_value};
+use crate::ffi::{self, ffi_status, ffi_value};
 
 /// A generation request: the `promptObject` parameters of Leonardo Vision XL, plus an
 /// optional preset.
