@@ -8,6 +8,7 @@
 //! - [`auth`]: pass-through or held-key mode, and the per-key client cache;
 //! - [`routes`]: the HTTP routes; [`log`]: the stderr access log (keys never logged).
 
+pub mod app;
 pub mod auth;
 pub mod convert;
 pub mod edits;
@@ -229,7 +230,7 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
             .cloned(),
     );
     let proxy = m.get_flag("image_proxy").then(proxy::Proxy::default);
-    let app = routes::router(Arc::new(AppState {
+    let app = app::router(Arc::new(AppState {
         auth,
         models,
         proxy,

@@ -10,18 +10,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use visionxl::Generation;
 
 use super::auth::KeyId;
 use super::convert;
 use super::errors::ApiError;
 use super::request::OutputFormat;
-use super::routes::AppState;
 
 /// How many image links are kept (the oldest are forgotten first).
 pub const MAX_LINKS: usize = 10_000;
@@ -112,57 +109,51 @@ pub fn base_url(headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-/// `GET /v1/images/files/{file}`.
-pub async fn file(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-) -> Response {
-    let key = match st.auth.check(&headers) {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            super::errors::INVALID_REQUEST,
-            "no such image on this server (links are kept for the most recent images only)",
-        )
-        .with_code("image_not_found")
-        .into_response()
-    };
-    let Some(proxy) = &st.proxy else {
-        return not_found();
-    };
-    let token = file.split('.').next().unwrap_or("");
-    let found = {
-        let links = proxy.links.lock().expect("proxy lock");
-        links
-            .iter()
-            .find(|l| l.token == token && l.key == key)
-            .map(|l| (l.generation.clone(), l.index, l.format, l.compression))
-    };
-    let Some((generation, index, format, compression)) = found else {
-        return not_found();
-    };
-    let bytes = match generation.image_bytes(index).await {
-        Ok(b) => b,
-        Err(e) => return ApiError::from_client(&e).into_response(),
-    };
-    let (bytes, got) = match convert::convert(bytes, format, compression) {
-        Ok(x) => x,
-        Err(e) => {
-            return ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e)
-                .with_code("conversion_failed")
-                .into_response();
-        }
-    };
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(got.mime()));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=86400"),
-    );
-    resp
+/// The 404 of an image link this server does not (or no longer) know.
+pub fn not_found() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        super::errors::INVALID_REQUEST,
+        "no such image on this server (links are kept for the most recent images only)",
+    )
+    .with_code("image_not_found")
+    .into_response()
+}
+
+impl Proxy {
+    /// Answers `GET /v1/images/files/{file}` for the caller `key`: its own links only.
+    pub async fn serve(&self, key: KeyId, file: &str) -> Response {
+        let proxy = self;
+        let token = file.split('.').next().unwrap_or("");
+        let found = {
+            let links = proxy.links.lock().expect("proxy lock");
+            links
+                .iter()
+                .find(|l| l.token == token && l.key == key)
+                .map(|l| (l.generation.clone(), l.index, l.format, l.compression))
+        };
+        let Some((generation, index, format, compression)) = found else {
+            return not_found();
+        };
+        let bytes = match generation.image_bytes(index).await {
+            Ok(b) => b,
+            Err(e) => return ApiError::from_client(&e).into_response(),
+        };
+        let (bytes, got) = match convert::convert(bytes, format, compression) {
+            Ok(x) => x,
+            Err(e) => {
+                return ApiError::new(StatusCode::BAD_GATEWAY, "server_error", e)
+                    .with_code("conversion_failed")
+                    .into_response();
+            }
+        };
+        let mut resp = bytes.into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(got.mime()));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=86400"),
+        );
+        resp
+    }
 }

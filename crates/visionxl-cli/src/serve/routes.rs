@@ -4,13 +4,11 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine as _;
 use futures_util::future::try_join_all;
 use serde_json::{Value, json};
@@ -38,30 +36,23 @@ pub struct AppState {
     pub proxy: Option<super::proxy::Proxy>,
 }
 
-/// The router.
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/v1/images/generations", post(generations))
-        .route(
-            "/v1/images/edits",
-            post(super::edits::edits).layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
-        )
-        .route(
-            "/v1/images/variations",
-            post(super::edits::variations)
-                .layer(DefaultBodyLimit::max(super::edits::MAX_EDIT_BYTES)),
-        )
-        .route("/v1/images/files/{file}", get(super::proxy::file))
-        .route("/v1/models", get(list_models))
-        .route("/v1/models/{model}", get(get_model))
-        .route("/health", get(|| async { axum::Json(json!({"ok": true})) }))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+/// `GET /v1/images/files/{file}` (`--image-proxy`): the caller's own image links only.
+pub async fn image_file(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    let key = match st.auth.check(&headers) {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    match &st.proxy {
+        Some(proxy) => proxy.serve(key, &file).await,
+        None => super::proxy::not_found(),
+    }
 }
 
-async fn not_found(method: Method, uri: Uri) -> ApiError {
+pub async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         super::errors::INVALID_REQUEST,
@@ -70,7 +61,7 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
     .with_code("unknown_url")
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         super::errors::INVALID_REQUEST,
@@ -83,7 +74,7 @@ fn model_object(id: &str) -> Value {
     json!({"id": id, "object": "model", "created": MODEL_CREATED, "owned_by": "leonardo"})
 }
 
-async fn list_models(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn list_models(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match st.auth.check(&headers) {
         Ok(_) => {
             let data: Vec<Value> = st.models.listed().iter().map(|m| model_object(m)).collect();
@@ -93,7 +84,7 @@ async fn list_models(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Res
     }
 }
 
-async fn get_model(
+pub async fn get_model(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(model): Path<String>,
@@ -113,7 +104,7 @@ async fn get_model(
 /// What a generation produced: the record and, for `b64_json`, every image's bytes.
 type Produced = (Generation, Option<Vec<Bytes>>);
 
-async fn generations(
+pub async fn generations(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
