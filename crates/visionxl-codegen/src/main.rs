@@ -1,5 +1,6 @@
 //! `visionxl-codegen`: writes every surface that lists the Vision XL parameters from the core's
-//! parameter table (`visionxl_core::spec::PARAMS`). See `docs/codegen.md`.
+//! parameter table (`visionxl_core::spec::PARAMS`), and every surface that lists the client's
+//! options from its table (`visionxl::options::CLIENT_OPTIONS`). See `docs/codegen.md`.
 //!
 //! ```text
 //! cargo run -q -p visionxl-codegen              # rewrite every generated region
@@ -7,10 +8,11 @@
 //! ```
 //!
 //! One module per target surface; each returns the regions of its files. Adding a target is
-//! one module and one line in [`targets`]; adding a source table is one module like `model`.
+//! one module and one line in [`targets`]; adding a source table is one module like `model` or `options`.
 
 mod model;
 mod openapi;
+mod options;
 mod python;
 mod regions;
 mod rust_regions;
@@ -36,7 +38,7 @@ fn targets() -> Vec<(&'static str, Vec<Region>)> {
         ),
         (
             "bindings/visionxl-py/src/async_client.rs",
-            rust_regions::py_client_regions(),
+            rust_regions::py_async_client_regions(),
         ),
         ("node/index.d.ts", typescript::dts_regions()),
         ("docs/openapi.yaml", openapi::openapi_regions()),

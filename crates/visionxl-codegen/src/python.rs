@@ -5,6 +5,7 @@ use visionxl_core::ParamValue;
 use visionxl_core::spec::Kind;
 
 use crate::model::{self, KINDS, Param, kind_name, presets, quote, sentence, wrap};
+use crate::options;
 use crate::regions::Region;
 
 /// Python's line length (ruff's default).
@@ -207,7 +208,27 @@ pub fn stub_regions() -> Vec<Region> {
         Region::new("generate-keywords", keywords()),
         Region::new("request-properties", properties()),
         Region::new("param-kind", param_kind()),
+        Region::options("client-keywords", client_keywords()),
     ]
+}
+
+/// The parameters of `Client(...)` and `AsyncClient(...)` (after `cls`), from the client
+/// options table: the positional ones, `*`, then the keyword-only ones.
+fn client_keywords() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut star = false;
+    for o in options::python_options() {
+        if !options::python_positional(o) && !star {
+            out.push("*,".into());
+            star = true;
+        }
+        let ty = options::python_type(o.kind);
+        out.push(match options::python_default(o) {
+            "None" => format!("{}: Optional[{ty}] = None,", o.name),
+            d => format!("{}: {ty} = {d},", o.name),
+        });
+    }
+    out
 }
 
 /// The regions of `python/visionxl/types.py`.

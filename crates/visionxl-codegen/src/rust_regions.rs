@@ -7,6 +7,7 @@
 //! lines leaves the doc comment whole.
 
 use crate::model::wrap;
+use crate::options;
 use crate::python::signature;
 use crate::regions::Region;
 
@@ -38,10 +39,44 @@ pub fn py_request_regions() -> Vec<Region> {
     ]
 }
 
-/// The regions of `bindings/visionxl-py/src/client.rs`: both clients' `generate(...)`.
+/// The regions of `bindings/visionxl-py/src/client.rs`: both clients' `generate(...)`, and the
+/// constructor both clients share (its `text_signature`, `Client`'s docstring line).
 pub fn py_client_regions() -> Vec<Region> {
+    let mut regions = py_generate_regions();
+    regions.push(Region::options(
+        "text-signature-client",
+        vec![format!(
+            "text_signature = \"{}\"",
+            options::python_signature()
+        )],
+    ));
+    regions.push(Region::options(
+        "doc-signature-client",
+        constructor_doc("Client", ""),
+    ));
+    regions
+}
+
+/// The regions of `bindings/visionxl-py/src/async_client.rs`: `generate(...)` and the
+/// signature line of `AsyncClient`'s docstring.
+pub fn py_async_client_regions() -> Vec<Region> {
+    let mut regions = py_generate_regions();
+    regions.push(Region::options(
+        "doc-signature-client",
+        constructor_doc("AsyncClient", ": see `Client`."),
+    ));
+    regions
+}
+
+fn py_generate_regions() -> Vec<Region> {
     vec![
         Region::new("text-signature-method", attribute("$self, prompt")),
         Region::new("doc-signature-generate", doc_signature("generate", 4)),
     ]
+}
+
+/// The docstring line `` `Client(api_key=None, *, ...)` `` of a client class, then `rest`.
+fn constructor_doc(name: &str, rest: &str) -> Vec<String> {
+    let text = format!("`{name}{}`{rest}", options::python_signature());
+    wrap(&text, WIDTH, "/// ")
 }

@@ -3,6 +3,7 @@
 use visionxl_core::spec::{Kind, Rule};
 
 use crate::model::{self, KINDS, Param, kind_name, number, presets, sentence, wrap};
+use crate::options;
 use crate::regions::Region;
 
 const WIDTH: usize = 100;
@@ -177,9 +178,21 @@ fn generate_params() -> Vec<String> {
 }
 
 /// The regions of `node/index.d.ts`.
+/// The body of `ClientOptions`: every option Node takes, under its Node name, with its doc,
+/// range, unit and default.
+fn client_options() -> Vec<String> {
+    let mut out = Vec::new();
+    for o in options::node_options() {
+        out.extend(doc(&options::node_doc(o), 2));
+        out.push(format!("{}?: {};", o.node_name, options::ts_type(o.kind)));
+    }
+    out
+}
+
 pub fn dts_regions() -> Vec<Region> {
     let kinds: Vec<String> = KINDS.iter().map(|k| single_quoted(kind_name(*k))).collect();
     vec![
+        Region::options("client-options", client_options()),
         Region::new("value-types", value_types()),
         Region::new("generate-params", generate_params()),
         Region::new(

@@ -1,0 +1,228 @@
+//! `visionxl serve` errors in OpenAI shape: bad input, upstream rate limits and failures, credits and budget.
+
+#![allow(unused_imports)]
+
+mod serve_common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault, FaultKind};
+
+use serve_common::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_charged() {
+    let emu = emulator().await;
+    let serve = Serve::before(&emu, &[]);
+    let cases = [
+        (json!({"prompt": "a fox", "n": 5}), "n", "out_of_range"),
+        (json!({"prompt": "a fox", "n": 0}), "n", "out_of_range"),
+        (
+            json!({"prompt": "a fox", "size": "huge"}),
+            "size",
+            "not_allowed_value",
+        ),
+        (
+            json!({"prompt": "a fox", "size": "0x0"}),
+            "size",
+            "not_allowed_value",
+        ),
+        (
+            json!({"prompt": "a fox", "response_format": "png"}),
+            "response_format",
+            "not_allowed_value",
+        ),
+        (
+            json!({"prompt": "a fox", "guidance": 3}),
+            "guidance",
+            "unknown_field",
+        ),
+        (
+            json!({"prompt": "a fox", "guidance_scale": 21}),
+            "guidance_scale",
+            "out_of_range",
+        ),
+        (
+            json!({"prompt": "a fox", "preset_style": "nope"}),
+            "preset_style",
+            "not_allowed_value",
+        ),
+        (json!({"prompt": ""}), "prompt", "blank"),
+        (json!({"size": "512x512"}), "prompt", "required"),
+    ];
+    for (body, param, code) in cases {
+        let (status, _, answer) = serve.post(Some(KEY), body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_openai_error(&answer, "invalid_request_error", code);
+        assert_eq!(answer["error"]["param"], param, "{body}: {answer}");
+    }
+    // Several unknown fields: every one is named.
+    let (status, _, answer) = serve
+        .post(
+            Some(KEY),
+            json!({"prompt": "a fox", "colour": "red", "flavour": "sweet"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let msg = answer["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("colour") && msg.contains("flavour"), "{msg}");
+
+    // A model that is not served (nor an alias) is a 404 naming the served ones.
+    let (status, _, answer) = serve
+        .post(Some(KEY), json!({"prompt": "a fox", "model": "dall-e-3"}))
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    assert_openai_error(&answer, "invalid_request_error", "model_not_found");
+
+    // Not JSON, not an object, too big.
+    for raw in ["not json", "[1, 2]", ""] {
+        let resp = http()
+            .post(serve.v1("/images/generations"))
+            .bearer_auth(KEY)
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{raw:?}");
+        assert_openai_error(
+            &resp.json().await.unwrap(),
+            "invalid_request_error",
+            "invalid_json",
+        );
+    }
+    let huge = json!({"prompt": "x".repeat(1024 * 1024 + 10)});
+    let resp = http()
+        .post(serve.v1("/images/generations"))
+        .bearer_auth(KEY)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_openai_error(
+        &resp.json().await.unwrap(),
+        "invalid_request_error",
+        "request_too_large",
+    );
+    assert!(emu.ledger().charges.is_empty(), "nothing charged");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_rate_limits_are_429_with_retry_after() {
+    let emu = emulator().await;
+    let serve = Serve::before(&emu, &[]);
+    // The client retries a 429 twice: three in a row reach the caller.
+    emu.inject(
+        Fault::new(FaultKind::RateLimit {
+            retry_after_secs: 0,
+        })
+        .times(3)
+        .on_path("/api/features"),
+    );
+    let (status, h, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_openai_error(&body, "requests", "rate_limit_exceeded");
+    assert!(h.contains_key("retry-after"));
+    assert_eq!(h["x-visionxl-error-code"], "rate_limited");
+    assert!(emu.pending_faults().is_empty());
+    // Two 429s are absorbed by the client's retries.
+    emu.inject(
+        Fault::new(FaultKind::RateLimit {
+            retry_after_secs: 0,
+        })
+        .times(2)
+        .on_path("/api/features"),
+    );
+    let (status, _, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(emu.ledger().charges.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_failures_map_to_502_and_504() {
+    let emu = emulator().await;
+    let serve = Serve::before(&emu, &["--timeout", "1"]);
+    for status in [500u16, 503] {
+        emu.inject(Fault::new(FaultKind::Status { status }).on_path("/api/features"));
+        let (got, h, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+        assert_eq!(got, 502, "{status}: {body}");
+        assert_openai_error(&body, "server_error", "upstream_error");
+        assert_eq!(h["x-visionxl-error-code"], "server_error");
+    }
+    emu.inject(Fault::new(FaultKind::Cloudflare).on_path("/api/features"));
+    let (got, _, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+    assert_eq!(got, 502, "{body}");
+
+    emu.inject(Fault::new(FaultKind::GenerationFailure {
+        message: "content filter".into(),
+    }));
+    let (got, _, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+    assert_eq!(got, 502, "{body}");
+    assert_openai_error(&body, "server_error", "generation_failed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("content filter")
+    );
+
+    // An image that cannot be downloaded for b64_json: 502 naming the record.
+    emu.inject(Fault::new(FaultKind::ExpiredAsset));
+    let (got, _, body) = serve
+        .post(
+            Some(KEY),
+            json!({"prompt": "a fox", "response_format": "b64_json"}),
+        )
+        .await;
+    assert_eq!(got, 502, "{body}");
+    assert_openai_error(&body, "server_error", "download_failed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("record")
+    );
+
+    emu.inject(Fault::new(FaultKind::Delay { ms: 3_000 }).on_path("/api/features"));
+    let (got, _, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+    assert_eq!(got, 504, "{body}");
+    assert_openai_error(&body, "server_error", "upstream_timeout");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn insufficient_credits_and_budget_are_429_insufficient_quota() {
+    let emu = emulator_with(EmulatorConfig {
+        keys: vec![ApiKey::new("poor-key-0123456789", 300)],
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let serve = Serve::before(&emu, &[]);
+    let (status, _, _) = serve
+        .post(Some("poor-key-0123456789"), json!({"prompt": "a fox"}))
+        .await;
+    assert_eq!(status, 200, "286 of 300 credits");
+    let (status, h, body) = serve
+        .post(Some("poor-key-0123456789"), json!({"prompt": "a fox"}))
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert_openai_error(&body, "insufficient_quota", "insufficient_quota");
+    assert_eq!(h["x-visionxl-error-code"], "insufficient_credits");
+
+    // The server's own budget refuses before anything is sent.
+    let emu = emulator().await;
+    let serve = Serve::before(&emu, &["--budget", "500"]);
+    let (status, _, _) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+    assert_eq!(status, 200);
+    let (status, h, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_openai_error(&body, "insufficient_quota", "insufficient_quota");
+    assert_eq!(h["x-visionxl-error-code"], "budget_exceeded");
+    assert_eq!(emu.ledger().charges.len(), 1);
+}
