@@ -6,7 +6,6 @@
 //! caller's `AbortSignal`; the future then ends at once with `cancelled` and is dropped (which
 //! closes its connections).
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +17,7 @@ use tokio::sync::mpsc;
 use visionxl::options::OptionValue;
 use visionxl::{
     BatchItem, BatchOptions, CancelToken, Client, Error, ErrorCode, GenerateOptions,
-    GenerateRequest, Generation, Naming, Progress, SaveOptions, Violation,
+    GenerateRequest, Generation, Naming, Progress, SaveOptions, Violation, run_cancellable,
 };
 
 use crate::convert::{self, params_from_unknown};
@@ -49,30 +48,6 @@ impl CancelHandle {
     #[napi(getter, catch_unwind)]
     pub fn cancelled(&self) -> bool {
         self.token.is_cancelled()
-    }
-}
-
-fn cancelled() -> Error {
-    Error::new(ErrorCode::Cancelled, "the call was cancelled")
-}
-
-/// Runs `fut` until it ends or `cancel` fires (then the future is dropped: its connections close).
-async fn until_cancelled<T>(
-    cancel: Option<CancelToken>,
-    fut: impl Future<Output = std::result::Result<T, Error>>,
-) -> std::result::Result<T, Error> {
-    match cancel {
-        None => fut.await,
-        Some(token) => {
-            if token.is_cancelled() {
-                return Err(cancelled());
-            }
-            tokio::select! {
-                biased;
-                _ = token.cancelled() => Err(cancelled()),
-                r = fut => r,
-            }
-        }
     }
 }
 
@@ -179,7 +154,7 @@ impl NativeClient {
                     client.get_generation(&id).await
                 }
             };
-            let generation = until_cancelled(cancel, fut).await.or_throw()?;
+            let generation = run_cancellable(cancel.as_ref(), fut).await.or_throw()?;
             Ok(NativeGeneration { generation })
         })
     }
@@ -195,7 +170,7 @@ impl NativeClient {
         let client = self.client.clone();
         let cancel = token(cancel);
         env.spawn_future(async move {
-            let asset = until_cancelled(cancel, client.upload_asset(&path))
+            let asset = run_cancellable(cancel.as_ref(), client.upload_asset(&path))
                 .await
                 .or_throw()?;
             Ok(asset_json(&asset))
@@ -215,9 +190,10 @@ impl NativeClient {
         let cancel = token(cancel);
         let data = bytes::Bytes::from(data.to_vec());
         env.spawn_future(async move {
-            let asset = until_cancelled(cancel, client.upload_asset_bytes(data, &file_name))
-                .await
-                .or_throw()?;
+            let asset =
+                run_cancellable(cancel.as_ref(), client.upload_asset_bytes(data, &file_name))
+                    .await
+                    .or_throw()?;
             Ok(asset_json(&asset))
         })
     }
@@ -437,7 +413,7 @@ impl NativeBatchItem {
     pub fn take_generation(&self) -> Option<NativeGeneration> {
         let mut guard = self.item.lock().unwrap_or_else(|e| e.into_inner());
         let item = guard.as_mut()?;
-        let result = std::mem::replace(&mut item.result, Err(cancelled()));
+        let result = std::mem::replace(&mut item.result, Err(visionxl::cancelled_error()));
         match result {
             Ok(generation) => Some(NativeGeneration { generation }),
             Err(e) => {

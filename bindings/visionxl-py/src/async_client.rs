@@ -195,7 +195,7 @@ client_common!(PyAsyncClient, "AsyncClient", {
         let client = self.shared.client()?;
         let shared = self.shared.clone();
         awaitable(py, async move {
-            let slots = run_batch(client, Flavour::Async, args)
+            let slots = run_batch(client, Flavour::Async, args, failure.clone())
                 .await
                 .map_err(|e| shared.err(&e))?;
             // Let every progress callback already scheduled run first: the last ones may raise.

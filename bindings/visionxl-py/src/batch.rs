@@ -1,10 +1,10 @@
 //! `generate_many` plumbing shared by both clients: the requests read from Python, the
 //! progress callback that can stop the batch, and the list of results in input order.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use futures_util::StreamExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyList, PyString, PyTuple};
 use visionxl::{BatchOptions, CancelToken, Error, GenerateRequest, Progress, Violation};
@@ -130,40 +130,34 @@ pub enum Slot {
     Failed(PyErr),
 }
 
+/// Runs the batch through the client's `generate_all` (input order, slots for items never
+/// run); a failed `on_progress` stops it. Each item becomes its generation or its exception.
 pub async fn run_batch(
     client: visionxl::Client,
     flavour: Flavour,
     args: BatchArgs,
+    failure: CallbackFailure,
 ) -> Result<Vec<Slot>, Error> {
-    let total = args.requests.len();
-    let mut stream = client.generate_many(args.requests, args.opts).await?;
-    let mut slots: Vec<Option<Slot>> = (0..total).map(|_| None).collect();
-    while let Some(item) = stream.next().await {
-        let failure = match item.error() {
-            Some(e) if !item.is_ok() => Some(to_py_err(e)),
-            _ => None,
-        };
-        let slot = match (item.result, failure) {
-            (Ok(generation), None) => Slot::Done(Box::new(GenData {
-                generation,
-                flavour,
-            })),
-            (_, Some(e)) => Slot::Failed(e),
-            (Err(e), None) => Slot::Failed(to_py_err(&e)),
-        };
-        if item.index < total {
-            slots[item.index] = Some(slot);
-        }
-    }
-    Ok(slots
+    let items = client
+        .generate_all(args.requests, args.opts, move |_| {
+            if failure.is_set() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .await?;
+    Ok(items
         .into_iter()
-        .map(|s| {
-            s.unwrap_or_else(|| {
-                Slot::Failed(to_py_err(&Error::new(
-                    visionxl::ErrorCode::Cancelled,
-                    "the batch ended before this item",
-                )))
-            })
+        .map(|item| match item.error() {
+            Some(e) if !item.is_ok() => Slot::Failed(to_py_err(e)),
+            _ => match item.result {
+                Ok(generation) => Slot::Done(Box::new(GenData {
+                    generation,
+                    flavour,
+                })),
+                Err(e) => Slot::Failed(to_py_err(&e)),
+            },
         })
         .collect())
 }

@@ -267,7 +267,7 @@ client_common!(PyClient, "Client", {
             }));
         }
         let client = self.shared.client()?;
-        let out = block_on(py, run_batch(client, Flavour::Sync, args))?;
+        let out = block_on(py, run_batch(client, Flavour::Sync, args, failure.clone()))?;
         let slots = out.map_err(|e| self.shared.err(&e))?;
         batch_outcome(py, slots, return_exceptions, failure.take())
     }

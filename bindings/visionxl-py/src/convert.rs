@@ -2,6 +2,7 @@
 //! [`ParamValue`]s (keeping `float("nan")`, so the core reports `not_finite`), and JSON becomes
 //! Python objects.
 
+pub use crate::violation::repr_str;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::Value;
@@ -118,14 +119,6 @@ pub fn param_to_py<'py>(py: Python<'py>, v: &ParamValue) -> PyResult<Bound<'py, 
             list.into_any()
         }
     })
-}
-
-/// Python's `repr()` of a string (`'a cat'`), for `__repr__`s that read like Python.
-pub fn repr_str(py: Python<'_>, s: &str) -> String {
-    PyString::new(py, s)
-        .repr()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|_| format!("{s:?}"))
 }
 
 /// A keyword argument taken as whatever Python passed and converted by the function itself, so

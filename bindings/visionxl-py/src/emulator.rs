@@ -185,61 +185,13 @@ fn report_to_py<'py>(py: Python<'py>, report: &ChaosReport) -> PyResult<Bound<'p
     json_to_py(py, &value)
 }
 
-/// Lists every [`FaultKind`] variant (with sample field values) and checks, at compile time,
-/// that none is missing: the `match` below has no `_` arm, so a variant added to the emulator
-/// fails this build until it is listed here.
-macro_rules! every_fault_kind {
-    ($($variant:ident $({ $($field:ident : $value:expr),* $(,)? })?),* $(,)?) => {{
-        #[allow(dead_code)]
-        fn every_variant_is_listed(kind: &FaultKind) {
-            match kind {
-                $(FaultKind::$variant { .. } => {})*
-            }
-        }
-        vec![$(FaultKind::$variant $({ $($field: $value),* })?),*]
-    }};
-}
-
 /// `visionxl.testing.FAULT_KINDS`: every fault the emulator knows, by its serde name (what
-/// `Emulator.inject` takes), with the names of the fields it takes, both read from the enum's
-/// serialisation, so the Python list cannot drift from the emulator.
+/// `Emulator.inject` takes), with the names of the fields it takes: the emulator's own list
+/// ([`FaultKind::ALL`]).
 pub fn fault_kinds(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let kinds = every_fault_kind![
-        RateLimit {
-            retry_after_secs: 1
-        },
-        Status { status: 500 },
-        Cloudflare,
-        Delay { ms: 1 },
-        DropBeforeProcessing,
-        DropAfterCharge,
-        TruncatedBody,
-        MalformedJson,
-        ExpiredAsset,
-        GenerationFailure {
-            message: String::new()
-        },
-    ];
     let out = PyDict::new(py);
-    for kind in kinds {
-        let value =
-            serde_json::to_value(&kind).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let Some(object) = value.as_object() else {
-            return Err(PyRuntimeError::new_err(format!(
-                "a fault kind did not serialise as an object: {value}"
-            )));
-        };
-        let Some(name) = object.get("kind").and_then(|k| k.as_str()) else {
-            return Err(PyRuntimeError::new_err(format!(
-                "a fault kind has no \"kind\" tag: {value}"
-            )));
-        };
-        let fields: Vec<&str> = object
-            .keys()
-            .map(String::as_str)
-            .filter(|k| *k != "kind")
-            .collect();
-        out.set_item(name, PyTuple::new(py, fields)?)?;
+    for kind in FaultKind::ALL {
+        out.set_item(kind.name, PyTuple::new(py, kind.fields)?)?;
     }
     Ok(out)
 }

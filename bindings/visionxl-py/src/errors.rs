@@ -8,7 +8,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 use visionxl_core::{Error, ErrorCode, Violation};
 
-use crate::request::PyViolation;
+use crate::violation::PyViolation;
 
 static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 

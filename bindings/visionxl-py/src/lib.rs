@@ -14,6 +14,7 @@ mod responses;
 mod results;
 mod runtime;
 mod settings;
+mod violation;
 
 use pyo3::prelude::*;
 
