@@ -16,6 +16,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # Stubs, TypeScript types, OpenAPI schema and pyo3 text signatures match the parameter table
 # (docs/codegen.md); fails naming each stale file, as scripts/test-c.sh does for the C header.
+step "no import circle inside a crate"
+python3 scripts/check-module-cycles.py
+
 step "generated regions are current"
 cargo run -q --locked -p visionxl-codegen -- --check
 
