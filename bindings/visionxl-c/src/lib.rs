@@ -70,11 +70,11 @@ mod tests {
         assert_eq!(status, vxl_status::VXL_ERROR);
         assert!(!err.is_null());
         // SAFETY: a live error from this library.
-        let code = unsafe { CStr::from_ptr(error::vxl_error_code(err)) };
+        let code = unsafe { CStr::from_ptr(error_api::vxl_error_code(err)) };
         assert_eq!(code.to_str().unwrap(), "internal_error");
-        let msg = unsafe { CStr::from_ptr(error::vxl_error_message(err)) };
+        let msg = unsafe { CStr::from_ptr(error_api::vxl_error_message(err)) };
         assert!(msg.to_str().unwrap().contains("boom 42"));
-        error::vxl_error_free(err);
+        error_api::vxl_error_free(err);
         assert_eq!(ffi::run_value(7u8, || panic!("static str")), 7);
     }
 
@@ -320,7 +320,7 @@ mod tests {
     #[test]
     fn interior_nul_never_truncates_silently() {
         assert_eq!(
-            ffi::cstring("a\0b").to_str().unwrap(),
+            error::cstring("a\0b").to_str().unwrap(),
             "a\u{FFFD}b",
             "C cannot hold NUL inside a string"
         );
