@@ -69,12 +69,16 @@ sdist="$dist/visionxl-$version.tar.gz"
 npm_main="$dist/visionxl-$version.tgz"
 npm_platform="$dist/visionxl-linux-x64-gnu-$version.tgz"
 ctar="$dist/libvisionxl-$version-linux-x86_64.tar.gz"
-# What each suite needs (the C suite runs its emulator from the wheel).
-need=()
-parts=()
-if want python || want c; then need+=("$wheel" "$sdist"); parts+=(python); fi
-if want node; then need+=("$npm_main" "$npm_platform"); parts+=(node); fi
-if want c; then parts+=(c); need+=("$ctar"); fi
+# What each suite needs (the C suite runs its emulator from the wheel). Made again after a
+# build: on a fresh clone the wheel's name is only known once it exists.
+list_needs() {
+  need=()
+  parts=()
+  if want python || want c; then need+=("$wheel" "$sdist"); parts+=(python); fi
+  if want node; then need+=("$npm_main" "$npm_platform"); parts+=(node); fi
+  if want c; then parts+=(c); need+=("$ctar"); fi
+}
+list_needs
 stale=0
 for f in "${need[@]}"; do
   if [ -z "$f" ] || [ ! -f "$f" ] || [ "$(stat -c %Y "$f")" -lt "$(git log -1 --format=%ct)" ]; then
@@ -87,6 +91,7 @@ if [ ${#parts[@]} -gt 0 ] && { [ "$stale" -eq 1 ] || [ "${VISIONXL_DIST_REBUILD:
   scripts/dist.sh "${parts[@]}"
   echo "  release builds: $((($(now_ms) - t0) / 1000)) s"
   wheel=$(ls "$dist"/visionxl-"$version"-cp39-abi3-manylinux*.whl | head -n 1)
+  list_needs
 fi
 ls -l "${need[@]}" | awk '{printf "  %8.2f MB  %s\n", $5 / 1048576, $9}'
 

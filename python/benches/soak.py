@@ -366,9 +366,10 @@ def outcome_line(pass_no: int, index: int, r: Any, images: Path) -> Dict[str, An
         return {"pass": pass_no, "index": index, "ok": True, "may_have_been_charged": True,
                 "record_id": r.id, "files": [str(images / im.file_name) for im in r.images]}
     code, record_id = getattr(r, "code", None), getattr(r, "request_id", None)
-    # A download or save that failed after the generation: the record is paid (the Rust soak
-    # counts a generation in hand as possibly charged; the binding hands back the error alone).
-    paid = code in ("download_error", "io_error") and record_id is not None
+    # An error that names its record came after the generation (a download or save that failed,
+    # whatever its code): the record is paid. The Rust soak and the Node soak count a generation
+    # in hand as possibly charged; the binding hands back the error alone, with the record's id.
+    paid = record_id is not None
     return {"pass": pass_no, "index": index, "ok": False, "code": code, "message": str(r),
             "may_have_been_charged": paid or bool(getattr(r, "may_have_been_charged", True)),
             "record_id": record_id}
