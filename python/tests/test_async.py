@@ -29,7 +29,7 @@ def test_generate_save_read(emulator: Emulator, tmp_path: Path) -> None:
         client = emulator.async_client(requests_per_minute=FAST)
         g = await client.generate("a red fox", size="512x512", n=2, seed=5)
         assert isinstance(g, visionxl.AsyncGeneration)
-        assert isinstance(g, visionxl.Generation)  # DESIGN §4: generate returns a Generation
+        assert isinstance(g, visionxl.Generation)  # generate returns a Generation
         assert not isinstance(g, visionxl.SyncGeneration)
         assert g.status == "SUCCESS" and g.credits == 234 and len(g.images) == 2
         assert g.request is not None and g.request.seed == 5

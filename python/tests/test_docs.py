@@ -252,7 +252,7 @@ def test_client_signature_is_the_stub_and_design(cls: type) -> None:
     assert [name for name, _, _ in runtime] == stub_names
     stub_defaults = [ast.literal_eval(d) for d in stub.defaults + stub.kw_defaults if d]
     assert [default for _, _, default in runtime] == stub_defaults
-    # DESIGN §4's arguments, then the two further timeouts (DESIGN §3: all configurable) and
+    # The documented arguments, then the two further timeouts (all configurable) and
     # the image size cap (the Rust ClientBuilder's max_image_bytes, default 64 MiB).
     assert stub_names[-3:] == ["connect_timeout", "download_timeout", "max_image_bytes"]
     assert sig.parameters["max_image_bytes"].default == 64 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""The exception hierarchy of DESIGN §4, raised from Rust with stable codes."""
+"""The exception hierarchy (python/README.md), raised from Rust with stable codes."""
 
 from __future__ import annotations
 

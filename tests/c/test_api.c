@@ -5,7 +5,7 @@
 #include "minijson.h"
 #include "vxl_test.h"
 
-/* The C names DESIGN.md (section 4) promises, declared again verbatim: a header that drifts
+/* The C names the public API promises (bindings/visionxl-c/README.md), declared again verbatim: a header that drifts
  * from them (a renamed function, a changed parameter type) no longer compiles with this. */
 typedef enum vxl_status vxl_status_as_designed;
 vxl_status vxl_client_new(const char *api_key, const char *base_url, vxl_client **out,

@@ -290,7 +290,7 @@ mod tests {
     }
 
     /// A string the caller must free (`CString::into_raw`) is only returned by a function
-    /// whose name says `_dup` (DESIGN §4).
+    /// whose name says `_dup` (bindings/visionxl-c/README.md).
     #[test]
     fn caller_owned_strings_come_from_dup_functions() {
         let fns = functions();

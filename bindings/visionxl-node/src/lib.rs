@@ -1,5 +1,5 @@
 //! Node.js bindings of visionxl (napi-rs 3). The addon is private to the `visionxl` npm package:
-//! `node/lib/*.js` wraps it into the public API (DESIGN §4, Node) — errors into `VisionXLError`,
+//! `node/lib/*.js` wraps it into the public API (docs/ARCHITECTURE.md, "Layers") — errors into `VisionXLError`,
 //! `AbortSignal`s into cancel tokens, records into plain objects.
 //!
 //! Every export either runs in microseconds on the JS thread (validation, prices) or returns a

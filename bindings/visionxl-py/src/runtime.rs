@@ -3,7 +3,7 @@
 //! the runtime pyo3-async-runtimes drives `AsyncClient`'s awaitables on.
 //!
 //! Fork: a tokio runtime created before `fork()` has no worker threads in the child, so using it
-//! there hangs (DESIGN §6). The runtime remembers the pid that built it; the first use in another
+//! there hangs (a runtime must not cross a fork). The runtime remembers the pid that built it; the first use in another
 //! process (a forked child) builds a fresh one and leaks the parent's (dropping it would wait for
 //! threads that do not exist in the child).
 //!

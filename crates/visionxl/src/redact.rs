@@ -1,5 +1,5 @@
 //! Keeps the API key out of every error the client makes from an answer or a transport failure
-//! (DESIGN §3: the key is redacted in every error string). The service may echo the key back
+//! (docs/ARCHITECTURE.md, "Money rules": the key is redacted in every error string). The service may echo the key back
 //! (`{"message":"Invalid API key sk-…"}`); the client scrubs it here, once, so no binding or
 //! front end has to.
 
