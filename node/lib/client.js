@@ -166,6 +166,21 @@ function makeGeneration(nativeGen) {
   return generation;
 }
 
+/** One item of `generateMany`'s result from a native batch item and its `info()`. */
+function batchResult(item, info) {
+  const gen = item.takeGeneration();
+  return {
+    index: info.index,
+    key: info.key,
+    ok: gen !== null && info.saveError === null,
+    generation: gen ? makeGeneration(gen) : null,
+    error: fromData(info.error),
+    saveError: fromData(info.saveError),
+    files: info.files,
+    resumed: info.resumed,
+  };
+}
+
 /**
  * The visionxl client. Options: `{apiKey, baseUrl, assetBaseUrl, timeoutMs, connectTimeoutMs,
  * downloadTimeoutMs, pollTimeoutMs, maxRetries, retryAmbiguous, budget, requestsPerMinute,
@@ -277,27 +292,16 @@ class Client {
         },
         cancel,
       );
-      const results = new Array(batch.total);
+      // Items arrive as they finish (for onProgress); the batch's own list, in input order
+      // with an item for every request, is the result.
       let callbackError;
       for (;;) {
         const item = await callAsync(() => batch.next(), site);
         if (item === null) break;
-        const info = item.info();
-        const gen = item.takeGeneration();
-        const result = {
-          index: info.index,
-          key: info.key,
-          ok: gen !== null && info.saveError === null,
-          generation: gen ? makeGeneration(gen) : null,
-          error: fromData(info.error),
-          saveError: fromData(info.saveError),
-          files: info.files,
-          resumed: info.resumed,
-        };
-        results[info.index] = result;
         if (o.onProgress && callbackError === undefined) {
           try {
-            o.onProgress(info.progress, result);
+            const info = item.info();
+            o.onProgress(info.progress, batchResult(item, info));
           } catch (err) {
             // Stop the batch; the callback's error is what the caller sees.
             callbackError = err;
@@ -306,7 +310,7 @@ class Client {
         }
       }
       if (callbackError !== undefined) throw callbackError;
-      return results;
+      return batch.results().map((item) => batchResult(item, item.info()));
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
     }

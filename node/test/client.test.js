@@ -525,6 +525,7 @@ describe('generateMany', () => {
     controller.abort();
     const results = await run;
     assert.equal(results.length, 2);
+    assert.deepEqual(results.map((r) => r.index), [0, 1], 'input order, an item for every request');
     assert.ok(results.some((r) => r.error?.code === 'cancelled'));
     assert.ok(results.every((r) => r.ok || r.error?.code === 'cancelled'));
   });

@@ -6,6 +6,7 @@
 //! caller's `AbortSignal`; the future then ends at once with `cancelled` and is dropped (which
 //! closes its connections).
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -252,25 +253,26 @@ impl NativeClient {
         let total = reqs.len();
         let (tx, rx) = mpsc::unbounded_channel::<BatchMessage>();
         let client = self.client.clone();
-        // Drive the batch on the runtime, independently of how fast JS reads the items; stop
-        // (dropping in-flight work) when the reader is gone.
+        // Drive the batch on the runtime through the client's `generate_all` (input order, an
+        // item for every position), independently of how fast JS reads the items; each
+        // finished item is also sent as it comes, for `onProgress`. A dropped reader (the
+        // channel closed) does not stop the batch: JS stops it with the cancel handle.
         napi::bindgen_prelude::spawn(async move {
-            use futures_util::{FutureExt, StreamExt};
+            use futures_util::FutureExt;
             let panic_tx = tx.clone();
+            let item_tx = tx.clone();
             let drive = async move {
-                let mut stream = match client.generate_many(reqs, opts).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = tx.send(BatchMessage::Failed(e));
-                        return;
-                    }
-                };
-                while let Some(item) = stream.next().await {
-                    let p = progress.lock().ok().and_then(|mut s| s.take());
-                    if tx.send(BatchMessage::Item(Box::new(item), p)).is_err() {
-                        return;
-                    }
-                }
+                let items = client
+                    .generate_all(reqs, opts, move |item| {
+                        let p = progress.lock().ok().and_then(|mut s| s.take());
+                        let _ = item_tx.send(BatchMessage::Item(Box::new(item.clone()), p));
+                        ControlFlow::Continue(())
+                    })
+                    .await;
+                let _ = tx.send(match items {
+                    Ok(items) => BatchMessage::Done(items),
+                    Err(e) => BatchMessage::Failed(e),
+                });
             };
             // A panic must not end the batch silently (the reader would see a short batch).
             if std::panic::AssertUnwindSafe(drive)
@@ -286,6 +288,7 @@ impl NativeClient {
         });
         Ok(NativeBatch {
             rx: Arc::new(tokio::sync::Mutex::new(rx)),
+            results: Arc::new(Mutex::new(None)),
             total: total as u32,
         })
     }
@@ -325,14 +328,19 @@ pub struct BatchCallOptions {
 }
 
 enum BatchMessage {
+    /// A finished item (completion order) and the progress after it.
     Item(Box<BatchItem>, Option<Progress>),
+    /// Every item in input order: the end of the batch.
+    Done(Vec<BatchItem>),
     Failed(Error),
 }
 
-/// A running batch; `next()` resolves to the next finished item, or `null` at the end.
+/// A running batch; `next()` resolves to the next finished item, or `null` at the end, after
+/// which `results()` holds every item in input order.
 #[napi]
 pub struct NativeBatch {
     rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<BatchMessage>>>,
+    results: Arc<Mutex<Option<Vec<BatchItem>>>>,
     total: u32,
 }
 
@@ -348,10 +356,15 @@ impl NativeBatch {
     #[napi(catch_unwind, ts_return_type = "Promise<NativeBatchItem | null>")]
     pub fn next<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, Option<NativeBatchItem>>> {
         let rx = self.rx.clone();
+        let results = self.results.clone();
         env.spawn_future(async move {
             let msg = rx.lock().await.recv().await;
             match msg {
                 None => Ok(None),
+                Some(BatchMessage::Done(items)) => {
+                    *results.lock().unwrap_or_else(|e| e.into_inner()) = Some(items);
+                    Ok(None)
+                }
                 Some(BatchMessage::Failed(e)) => Err(to_napi(e)),
                 Some(BatchMessage::Item(item, progress)) => Ok(Some(NativeBatchItem {
                     item: Mutex::new(Some(*item)),
@@ -359,6 +372,25 @@ impl NativeBatch {
                 })),
             }
         })
+    }
+
+    /// Every item in input order (one for each request, `cancelled` for those never run),
+    /// once `next()` has resolved to `null`; an empty array before that or when read twice.
+    #[napi(catch_unwind)]
+    pub fn results(&self) -> Vec<NativeBatchItem> {
+        let taken = self
+            .results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        taken
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| NativeBatchItem {
+                item: Mutex::new(Some(item)),
+                progress: None,
+            })
+            .collect()
     }
 }
 

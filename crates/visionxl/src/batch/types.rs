@@ -102,8 +102,8 @@ impl fmt::Debug for BatchOptions {
     }
 }
 
-/// One finished item of a batch.
-#[derive(Debug)]
+/// One finished item of a batch. Cloning is cheap (a generation shares its client).
+#[derive(Debug, Clone)]
 pub struct BatchItem {
     /// Its position in the input.
     pub index: usize,
