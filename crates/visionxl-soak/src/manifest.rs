@@ -1,13 +1,14 @@
 //! Reads the batch manifest back, line by line, and checks its story of every item: no torn
 //! or blank line, a `sending` line per attempt (attempts counting 1, 2, ... within a call), an
 //! outcome after every `sending`, `generated` only after a `sending` (or as the read-back of a
-//! record an earlier `failed` line named), `saved` only after its `generated`.
+//! record an earlier `failed` line named), `saved` only after its `generated`. Lines are read
+//! with the client's own typed [`Line`], so the verifier and the writer share one format.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use visionxl::manifest::{Event, Line};
 
 use crate::findings::Findings;
 
@@ -31,6 +32,12 @@ pub(crate) struct ItemLines {
     pub failed_records: Vec<String>,
     /// Its `saved` lines: record id and files.
     pub saved: Vec<(String, Vec<PathBuf>)>,
+}
+
+/// The format version of a line (the typed [`Line`] does not keep it).
+#[derive(Deserialize)]
+struct Version {
+    v: Option<u64>,
 }
 
 /// Where an item stands while its lines are read in order.
@@ -74,36 +81,42 @@ pub(crate) fn read(text: &str, keys: &[String], findings: &mut Findings) -> Read
             ));
             continue;
         }
-        let v: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
+        let parsed = match Line::parse(line.as_bytes()) {
+            Ok(parsed) => parsed,
             Err(e) => {
-                findings.add(format!("line {at} is not JSON ({e}): a torn or lost line"));
+                findings.add(format!(
+                    "line {at} is not a manifest line ({e}): a torn or lost line"
+                ));
                 continue;
             }
         };
-        let event = v["event"].as_str().unwrap_or_default().to_string();
-        *counts.by_event.entry(event.clone()).or_default() += 1;
-        if v["v"] != 1 || v["at"].as_str().is_none() {
+        *counts
+            .by_event
+            .entry(parsed.event.name().to_string())
+            .or_default() += 1;
+        // The typed line reads old and partial lines leniently; a line this version wrote
+        // has its version and time.
+        let version = serde_json::from_str::<Version>(line).map_or(None, |v| v.v);
+        if version != Some(1) || parsed.at.is_none() {
             findings.add(format!("line {at} lacks \"v\": 1 or \"at\": {line:.120}"));
         }
-        let Some(&i) = v["key"].as_str().and_then(|k| index_of.get(k)) else {
+        let Some(&i) = index_of.get(parsed.key.as_str()) else {
             findings.add(format!(
                 "line {at} names no item of this batch: {line:.120}"
             ));
             continue;
         };
-        if v["index"].as_u64() != Some(i as u64) {
+        if parsed.index != i {
             findings.add(format!(
                 "line {at}: index {} does not match its key (item {i})",
-                v["index"]
+                parsed.index
             ));
         }
-        let record_id = v["record_id"].as_str().map(str::to_string);
         let item = &mut items[i];
         let state = &mut states[i];
-        match event.as_str() {
-            "sending" => {
-                let attempt = v["attempt"].as_u64().unwrap_or(0);
+        match parsed.event {
+            Event::Sending { attempt, .. } => {
+                let attempt = u64::from(attempt);
                 let expected = match *state {
                     State::Idle => 1,
                     State::InFlight(prev) => prev + 1,
@@ -117,25 +130,33 @@ pub(crate) fn read(text: &str, keys: &[String], findings: &mut Findings) -> Read
                 item.sendings += 1;
                 *state = State::InFlight(attempt);
             }
-            "failed" => {
+            Event::Failed {
+                record_id,
+                may_have_been_charged,
+                ..
+            } => {
                 if *state == State::Idle {
                     findings.add(format!(
                         "line {at}: item {i} failed with no request in flight (a lost sending line)"
                     ));
                 }
                 *state = State::Idle;
-                if v["may_have_been_charged"] == true
-                    && let Some(id) = &record_id
-                {
+                if may_have_been_charged && let Some(id) = record_id {
                     item.failed_records.push(id.clone());
-                    readable[i] = Some(id.clone());
+                    readable[i] = Some(id);
                 }
             }
-            "generated" => {
-                let Some(id) = record_id else {
+            Event::Generated {
+                record_id,
+                request,
+                record,
+                ..
+            } => {
+                if record_id.is_empty() {
                     findings.add(format!("line {at}: item {i} generated without a record id"));
                     continue;
-                };
+                }
+                let id = record_id;
                 let read_back = readable[i].as_deref() == Some(id.as_str());
                 if *state == State::Idle && !read_back {
                     findings.add(format!(
@@ -143,7 +164,7 @@ pub(crate) fn read(text: &str, keys: &[String], findings: &mut Findings) -> Read
                          no earlier failure naming it (a lost sending line)"
                     ));
                 }
-                if v["record"].is_null() || v["request"].is_null() {
+                if record.is_null() || request.is_null() {
                     findings.add(format!(
                         "line {at}: the generated line of record {id} lacks the record or the \
                          request"
@@ -152,29 +173,20 @@ pub(crate) fn read(text: &str, keys: &[String], findings: &mut Findings) -> Read
                 *state = State::Idle;
                 item.generated.push(id);
             }
-            "saved" => {
-                let Some(id) = record_id else {
+            Event::Saved { record_id, files } => {
+                if record_id.is_empty() {
                     findings.add(format!("line {at}: item {i} saved without a record id"));
                     continue;
-                };
+                }
+                let id = record_id;
                 if !item.generated.contains(&id) {
                     findings.add(format!(
                         "line {at}: item {i} saved record {id} before any generated line named it \
                          (a lost generated line)"
                     ));
                 }
-                let files = v["files"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(PathBuf::from)
-                            .collect()
-                    })
-                    .unwrap_or_default();
                 item.saved.push((id, files));
             }
-            other => findings.add(format!("line {at}: unknown event {other:?}")),
         }
     }
     for (i, state) in states.iter().enumerate() {
