@@ -46,22 +46,8 @@ from ._native import (
     validate,
     validate_wire,
 )
-from .exceptions import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    BudgetExceededError,
-    DownloadError,
-    InsufficientCreditsError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ValidationError,
-    VisionXLError,
-)
+# The exception classes, listed once: in exceptions.__all__.
+from .exceptions import *  # noqa: F401,F403
 
 __all__ = [
     "__version__",
@@ -91,22 +77,8 @@ __all__ = [
     "PRESET_STYLES",
     "PRESETS",
     "ERROR_CODES",
-    # exceptions
-    "VisionXLError",
-    "ValidationError",
-    "APIError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "InsufficientCreditsError",
-    "RateLimitError",
-    "BadRequestError",
-    "NotFoundError",
-    "InternalServerError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "BudgetExceededError",
-    "DownloadError",
     # modules
     "exceptions",
     "types",
 ]
+__all__ += exceptions.__all__

@@ -75,6 +75,33 @@ pub struct PassReport {
     pub items_per_sec: f64,
 }
 
+impl PassReport {
+    /// The figures of a pass of `items` items, `done` of which finished (`ok` of those well)
+    /// in `seconds`.
+    pub fn new(
+        items: usize,
+        done: usize,
+        ok: usize,
+        resumed: usize,
+        failed_by_code: BTreeMap<String, CodeCount>,
+        seconds: f64,
+    ) -> Self {
+        PassReport {
+            items,
+            ok,
+            failed: done - ok,
+            resumed,
+            failed_by_code,
+            seconds,
+            items_per_sec: if seconds > 0.0 {
+                done as f64 / seconds
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
 /// How often an error code occurred, and one example.
 #[derive(Debug, Clone, Serialize)]
 pub struct CodeCount {

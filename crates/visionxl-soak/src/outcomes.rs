@@ -96,19 +96,7 @@ fn pass_of(items: Vec<Option<(Outcome, Option<String>)>>, seconds: f64) -> Pass 
         .collect();
     Pass {
         outcomes,
-        report: PassReport {
-            items: done,
-            ok,
-            failed: done - ok,
-            resumed,
-            failed_by_code: by_code,
-            seconds,
-            items_per_sec: if seconds > 0.0 {
-                done as f64 / seconds
-            } else {
-                0.0
-            },
-        },
+        report: PassReport::new(done, done, ok, resumed, by_code, seconds),
         checkpoints: Vec::new(),
         join_errors: 0,
     }

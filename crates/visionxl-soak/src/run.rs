@@ -84,19 +84,7 @@ async fn pass(
         let seconds = started.elapsed().as_secs_f64();
         Ok::<_, SoakError>(Pass {
             outcomes,
-            report: PassReport {
-                items: total,
-                ok,
-                failed: done - ok,
-                resumed,
-                failed_by_code: by_code,
-                seconds,
-                items_per_sec: if seconds > 0.0 {
-                    done as f64 / seconds
-                } else {
-                    0.0
-                },
-            },
+            report: PassReport::new(total, done, ok, resumed, by_code, seconds),
             checkpoints,
             join_errors: 0,
         })
