@@ -552,62 +552,16 @@ mod tests {
 
     #[test]
     fn single_problems_name_their_field() {
-        let cases = [
-            (json!({"prompt": "a fox", "n": 5}), "n", "out_of_range"),
-            (json!({"prompt": "a fox", "n": 0}), "n", "out_of_range"),
+        let cases: Value =
+            serde_json::from_str(include_str!("../../tests/data/refused_requests.json"))
+                .expect("JSON");
+        let cases = cases["cases"].as_array().expect("cases").iter().map(|c| {
             (
-                json!({"prompt": "a fox", "size": "huge"}),
-                "size",
-                "not_allowed_value",
-            ),
-            (
-                json!({"prompt": "a fox", "size": 1024}),
-                "size",
-                "wrong_type",
-            ),
-            (
-                json!({"prompt": "a fox", "guidance": 3}),
-                "guidance",
-                "unknown_field",
-            ),
-            (
-                json!({"prompt": "a fox", "leonardo_tiling": true}),
-                "leonardo_tiling",
-                "unknown_field",
-            ),
-            (
-                json!({"prompt": "a fox", "preset": "fast"}),
-                "preset",
-                "not_allowed_value",
-            ),
-            (json!({"prompt": "   "}), "prompt", "blank"),
-            (json!({"n": 1}), "prompt", "required"),
-            (
-                json!({"prompt": "a fox", "stream": "yes"}),
-                "stream",
-                "wrong_type",
-            ),
-            (
-                json!({"prompt": "a fox", "quality": "ultra"}),
-                "quality",
-                "not_allowed_value",
-            ),
-            (
-                json!({"prompt": "a fox", "background": "green"}),
-                "background",
-                "not_allowed_value",
-            ),
-            (
-                json!({"prompt": "a fox", "output_format": "gif"}),
-                "output_format",
-                "not_allowed_value",
-            ),
-            (
-                json!({"prompt": "a fox", "output_compression": 101}),
-                "output_compression",
-                "out_of_range",
-            ),
-        ];
+                c["body"].clone(),
+                c["param"].as_str().expect("param"),
+                c["code"].as_str().expect("code"),
+            )
+        });
         for (body, param, code) in cases {
             let e = err(body.clone());
             assert_eq!(e.param.as_deref(), Some(param), "{body}: {}", e.message);
