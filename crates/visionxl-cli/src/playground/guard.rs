@@ -15,8 +15,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::state::State;
-
 /// The cookie that carries the access token after the first visit.
 const COOKIE: &str = "vxl_playground_token";
 
@@ -133,13 +131,12 @@ impl IntoResponse for Refusal {
 
 /// The middleware: refuses what the rules refuse, keeps the token in a cookie, and adds the
 /// protective headers to every answer.
-pub async fn check(AxState(st): AxState<Arc<State>>, req: Request, next: Next) -> Response {
+pub async fn check(AxState(guard): AxState<Arc<Guard>>, req: Request, next: Next) -> Response {
     let query = req.uri().query().unwrap_or("").to_string();
-    if let Some(refusal) = st.guard.refuse(req.method(), req.headers(), &query) {
+    if let Some(refusal) = guard.refuse(req.method(), req.headers(), &query) {
         return secure(refusal.into_response());
     }
-    let set_cookie = st
-        .guard
+    let set_cookie = guard
         .token
         .as_deref()
         .filter(|t| query_token(&query) == Some(*t))

@@ -5,8 +5,8 @@
 //! uploads and saves through the `visionxl` client.
 //! - [`guard`]: the security rules (loopback, access token, `Host`, `Origin`);
 //! - [`state`]: what the server holds (the client, the session's spending, the jobs);
-//! - [`form`]: the table as JSON and the live check; [`jobs`]: generating, with progress and
-//!   cancel; [`gallery`]: the images of `--out`, read from their sidecars;
+//! - [`form`]: the table as JSON and the live check; [`jobs`]: generating, with
+//!   [`progress`] and cancel; [`gallery`]: the images of `--out`, read from their sidecars;
 //! - [`routes`]: the router and the small handlers; [`assets`]: the page.
 
 pub mod assets;
@@ -14,6 +14,7 @@ pub mod form;
 pub mod gallery;
 pub mod guard;
 pub mod jobs;
+pub mod progress;
 pub mod routes;
 pub mod state;
 

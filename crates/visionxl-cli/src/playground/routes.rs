@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use visionxl::{Error, ErrorCode};
 
 use super::state::State;
-use super::{assets, form, gallery, guard, jobs};
+use super::{assets, form, gallery, guard, jobs, progress};
 
 /// The largest upload (an init image or image prompt).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
@@ -51,7 +51,7 @@ pub fn router(st: Arc<State>) -> Router {
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
-            st.clone(),
+            Arc::new(st.guard.clone()),
             guard::check,
         ))
         .with_state(st)
@@ -162,7 +162,7 @@ fn error(e: &Error) -> Response {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({"error": jobs::error_json(e)})),
+        Json(json!({"error": progress::error_json(e)})),
     )
         .into_response()
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use visionxl::Client;
 
 use super::guard::Guard;
-use super::jobs::Job;
+use super::progress::Job;
 
 /// Where generations go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
