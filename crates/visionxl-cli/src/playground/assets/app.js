@@ -181,8 +181,9 @@ function render(d) {
     filled.textContent = fv === undefined ? '' : `preset fills: ${Array.isArray(fv) ? fv.join(', ') : fv}`;
   }
   const list = $('#violations');
-  list.replaceChildren(...d.errors.map((v) => el('li', { 'data-field': v.field, class: 'error' }, el('code', { text: v.field }), ` ${v.message}`)),
-    ...d.warnings.map((v) => el('li', { 'data-field': v.field, class: 'warning' }, el('code', { text: v.field }), ` warning: ${v.message}`)));
+  // Each message names its field (the core's rule); data-field ties it to the control.
+  list.replaceChildren(...d.errors.map((v) => el('li', { 'data-field': v.field, class: 'error', text: v.message })),
+    ...d.warnings.map((v) => el('li', { 'data-field': v.field, class: 'warning', text: `warning: ${v.message}` })));
   $('#price').textContent = d.credits === null ? 'price: –' : `price: ${d.credits} credits`;
   $('#hint').textContent = d.hint || '';
   const plan = d.plan;
