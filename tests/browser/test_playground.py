@@ -82,6 +82,13 @@ def test_price_follows_size_and_n_in_all_16_cells(page, emulated):
     expect(page.locator("#hint")).to_contain_text("the same as n=2")
     page.fill("[name=count]", "5")
     expect(page.locator("#plan")).to_contain_text("494 credits in calls of n = 3 + 2")
+    # A preset fills what is unset, visibly; an explicit value wins, visibly.
+    fill(page, "guidance_scale", "3")
+    page.select_option("#f-preset", "max_detail")
+    expect(page.locator("#p-num_inference_steps")).to_have_text("preset fills: 45")
+    expect(page.locator("#p-guidance_scale")).to_contain_text("wins over the preset's 12")
+    expect(page.locator("[name=num_inference_steps]")).to_have_value("")
+    expect(page.get_by_test_id("curl")).to_contain_text('"leonardo_guidance_scale":3')
 
 
 def test_curl_equals_the_clis_dry_run_and_holds_no_key(page, emulated):

@@ -34,6 +34,8 @@ pub struct Checked {
     pub warnings: Vec<Violation>,
     /// What the preset filled that the form left unset, by SDK name.
     pub filled: Map<String, Value>,
+    /// What the preset would have set where the form's own value won, by SDK name.
+    pub overridden: Map<String, Value>,
 }
 
 /// The table as the page needs it: the groups in order, each with its controls.
@@ -110,13 +112,21 @@ pub fn check(input: &FormInput) -> Checked {
     };
     let checked = GenerateRequest::check_params(values(), Naming::Sdk, preset);
     let mut filled = Map::new();
-    if preset.is_some() {
+    let mut overridden = Map::new();
+    if let Some(preset) = preset {
         let bare = GenerateRequest::check_params(values(), Naming::Sdk, None).request;
+        // The preset's own values: applied to an empty request.
+        let empty = GenerateRequest::new(String::new());
+        let mut only = empty.clone();
+        only.apply_preset(preset);
         for p in PARAMS.iter() {
             let explicit = input.params.get(p.sdk).is_some_and(|v| !v.is_null());
             let with = checked.request.get(p.field);
+            let its = only.get(p.field);
             if !explicit && with != bare.get(p.field) {
                 filled.insert(p.sdk.to_string(), with.to_json());
+            } else if explicit && its != empty.get(p.field) && its != with {
+                overridden.insert(p.sdk.to_string(), its.to_json());
             }
         }
     }
@@ -126,6 +136,7 @@ pub fn check(input: &FormInput) -> Checked {
         errors,
         warnings: checked.report.warnings,
         filled,
+        overridden,
     }
 }
 
@@ -155,6 +166,7 @@ pub fn check_json(input: &FormInput, curl_base: &str) -> Value {
         "hint": hint,
         "plan": plan,
         "filled": c.filled,
+        "overridden": c.overridden,
         "wire": wire::request_body(req, false),
         "snippets": snippets,
     })
@@ -232,6 +244,7 @@ mod tests {
             "explicit wins"
         );
         assert!(v["filled"].get("guidance_scale").is_none());
+        assert_eq!(v["overridden"]["guidance_scale"], 12, "{v}");
         assert_eq!(v["filled"]["num_inference_steps"], 45, "{v}");
     }
 

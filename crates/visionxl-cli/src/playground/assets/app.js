@@ -176,9 +176,10 @@ function render(d) {
     e.className = errs.length ? 'err' : warns.length ? 'err warn' : 'err';
     f.setAttribute('aria-invalid', String(errs.length > 0));
     const filled = $(`#p-${p.name}`);
-    const fv = d.filled[p.name];
-    filled.hidden = fv === undefined;
-    filled.textContent = fv === undefined ? '' : `preset fills: ${Array.isArray(fv) ? fv.join(', ') : fv}`;
+    const fv = d.filled[p.name]; const ov = d.overridden[p.name];
+    const show = (v) => (Array.isArray(v) ? v.join(', ') : String(v));
+    filled.hidden = fv === undefined && ov === undefined;
+    filled.textContent = fv !== undefined ? `preset fills: ${show(fv)}` : ov !== undefined ? `your value wins over the preset's ${show(ov)}` : '';
   }
   const list = $('#violations');
   // Each message names its field (the core's rule); data-field ties it to the control.
