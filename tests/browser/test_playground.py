@@ -251,3 +251,26 @@ def test_screenshots_at_desktop_and_phone_widths(browser, emulated):
         assert overflow <= 0, f"{width}px: {overflow}px wider than the window"
         pg.screenshot(path=str(SCREENS / f"playground-{width}.png"), full_page=True)
         ctx.close()
+
+
+def test_cancel_reaches_the_call_and_the_page_says_it_may_be_charged(page, tmp_path):
+    from conftest import Server
+    emu = Server("emulator", "--port", "0", "--latency-ms", "4000")
+    s = Server("playground", "--port", "0", "--out", str(tmp_path), "--api-key",
+               "vxl-emulator-key", "--base-url", emu.url)
+    try:
+        open_page(page, s.url)
+        fill(page, "prompt", "a slow fox")
+        page.get_by_test_id("generate").click()
+        expect(page.get_by_test_id("status")).to_contain_text("generating")
+        expect(page.get_by_test_id("generate")).to_be_disabled()
+        page.wait_for_timeout(300)
+        page.get_by_role("button", name="Cancel").click()
+        status = page.get_by_test_id("status")
+        expect(status).to_contain_text("cancelled", timeout=10_000)
+        expect(status).to_contain_text("may have been charged")
+        expect(page.get_by_test_id("generate")).to_be_enabled()
+        assert not list(tmp_path.iterdir()), "nothing saved"
+    finally:
+        s.stop()
+        emu.stop()
