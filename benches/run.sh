@@ -8,6 +8,7 @@
 #
 # Usage: benches/run.sh [NAME ...]   NAME: rust-core rust-client c python-core python-http
 #                                     python-import node-core node-fetch download-memory
+#                                     playground
 #                                     (default: all, in that order)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ mkdir -p "$out_dir"
 log="$out_dir/run.log"
 : >"$log"
 
-all=(rust-core rust-client c python-core python-http python-import node-core node-fetch download-memory)
+all=(rust-core rust-client c python-core python-http python-import node-core node-fetch download-memory playground)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 
@@ -42,6 +43,7 @@ run_one() {
     node-core) node benches/node_core.mjs ;;
     node-fetch) node benches/node_fetch.mjs ;;
     download-memory) benches/download-memory.sh ;;
+    playground) benches/playground.sh ;;
     *)
       echo "unknown benchmark '$1'; one of: ${all[*]}" >&2
       return 2

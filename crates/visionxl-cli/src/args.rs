@@ -45,6 +45,7 @@ pub fn command() -> Command {
         .subcommand(get())
         .subcommand(emulator())
         .subcommand(crate::serve::command())
+        .subcommand(crate::playground::command())
         .subcommand(
             Command::new("completions")
                 .about("Print shell completions")

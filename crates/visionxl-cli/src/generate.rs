@@ -304,7 +304,8 @@ fn read_prompts(path: &Path) -> Result<Vec<String>, Error> {
     Ok(prompts)
 }
 
-/// `--dry-run`: the exact bodies, the price, and an equivalent curl command (key not shown).
+/// `--dry-run`: the exact bodies, the price, and the equivalent curl command from the core's
+/// snippets (the playground shows the same text; `<api-key>` stands for the key).
 fn print_dry_run(
     m: &ArgMatches,
     requests: &[GenerateRequest],
@@ -323,13 +324,7 @@ fn print_dry_run(
         .iter()
         .map(|req| {
             let body = wire::request_body(req, async_mode);
-            let compact = serde_json::to_string(&body).unwrap_or_default().replace('\'', "'\\''");
-            let curl = format!(
-                "curl -sS -X POST '{}{}' -H \"{}: $ONEMIN_API_KEY\" -H 'Content-Type: application/json' -d '{compact}'",
-                base.trim_end_matches('/'),
-                wire::FEATURES_PATH,
-                wire::API_KEY_HEADER,
-            );
+            let curl = visionxl::snippets::curl(req, &base, async_mode);
             json!({"body": body, "credits": req.credits().unwrap_or(0), "curl": curl})
         })
         .collect();

@@ -6,6 +6,7 @@ mod exit;
 mod generate;
 mod get;
 mod output;
+mod playground;
 mod price;
 mod serve;
 mod validate_file;
@@ -59,6 +60,9 @@ fn main() -> ExitCode {
                 if name == "emulator" {
                     // Ctrl-C is how the foreground emulator is meant to stop: not an error.
                     return finish(connect::run_emulator(m).await);
+                }
+                if name == "playground" {
+                    return finish(playground::run(m, quiet).await);
                 }
                 if name == "serve" {
                     // Stops on SIGINT/SIGTERM after the requests in flight: not an error.

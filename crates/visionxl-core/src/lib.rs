@@ -23,7 +23,7 @@
 // - leaves: error, suggest, value, params (the parameter table), preset_style, choices
 // - spec (the table as data), check (per-value checks), size, pricing, param_type
 // - request (the typed request, generated from the table)
-// - presets, validate (cross-field rules), wire, builder, parse
+// - presets, validate (cross-field rules), wire, builder, parse, snippets (the request as code)
 // - response, retry: independent of requests
 mod check;
 mod choices;
@@ -40,6 +40,7 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod size;
+pub mod snippets;
 pub mod spec;
 pub mod suggest;
 pub mod validate;
@@ -58,6 +59,6 @@ pub use request::{
 pub use response::{Answer, Endpoint, ImageRef, Record, Status};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use size::Size;
-pub use spec::{Field, Naming, ParamSpec};
+pub use spec::{Field, Group, Naming, ParamSpec};
 pub use validate::validate;
 pub use value::ParamValue;

@@ -76,6 +76,60 @@ pub enum Rule {
     MaxItems(usize),
 }
 
+/// The section of the Vision XL documentation a parameter belongs to (the playground's form
+/// groups its controls by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// Prompt, negative prompt, size, n.
+    Basic,
+    /// Guidance, steps, seed, tiling, transparency, preset style.
+    LeonardoCommon,
+    /// Init image and image prompts.
+    ImageGuidance,
+    /// Alchemy and PhotoReal.
+    Alchemy,
+    /// Prompt Magic, high contrast, high resolution.
+    PromptMagic,
+    /// Prompt enhancement.
+    EnhancePrompt,
+}
+
+impl Group {
+    /// Every group, in the documentation's order.
+    pub const ALL: [Group; 6] = [
+        Group::Basic,
+        Group::LeonardoCommon,
+        Group::ImageGuidance,
+        Group::Alchemy,
+        Group::PromptMagic,
+        Group::EnhancePrompt,
+    ];
+
+    /// The machine name: `basic`, `leonardo_common`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Basic => "basic",
+            Group::LeonardoCommon => "leonardo_common",
+            Group::ImageGuidance => "image_guidance",
+            Group::Alchemy => "alchemy",
+            Group::PromptMagic => "prompt_magic",
+            Group::EnhancePrompt => "enhance_prompt",
+        }
+    }
+
+    /// The documentation's heading: "Basic", "Leonardo Common", ...
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Basic => "Basic",
+            Group::LeonardoCommon => "Leonardo Common",
+            Group::ImageGuidance => "Image Guidance",
+            Group::Alchemy => "Alchemy",
+            Group::PromptMagic => "Prompt Magic",
+            Group::EnhancePrompt => "Enhance Prompt",
+        }
+    }
+}
+
 /// One row of the parameter table.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParamSpec {
@@ -95,6 +149,8 @@ pub struct ParamSpec {
     pub default: Option<&'static str>,
     /// One line for help texts.
     pub description: &'static str,
+    /// The documentation's section.
+    pub group: Group,
 }
 
 impl ParamSpec {
@@ -105,6 +161,16 @@ impl ParamSpec {
         let names = CAMEL.get_or_init(|| PARAMS.iter().map(|p| to_camel(p.sdk)).collect());
         // PARAMS lists the fields in declaration order (checked by a test).
         &names[self.field as usize]
+    }
+
+    /// A label for forms: the SDK name in words, "Guidance scale", "N" for `n`.
+    pub fn title(&self) -> String {
+        let words = self.sdk.replace('_', " ");
+        let mut c = words.chars();
+        match c.next() {
+            Some(f) => f.to_uppercase().chain(c).collect(),
+            None => String::new(),
+        }
     }
 
     /// "guidance_scale (leonardo_guidance_scale)", or just the name when both agree.
@@ -158,7 +224,7 @@ pub const SIZES: &[&str] = &["512x512", "1024x768", "768x1024", "1024x1024"];
 macro_rules! spec_table {
     ($({
         $variant:ident $sdk:ident $docs:tt $ty:tt ($presence:ident $($init:expr)?) $send:tt
-        $arg:tt ($wire:literal $kind:ident ($rule:expr) ($shown:expr) $help:literal)
+        $arg:tt ($wire:literal $kind:ident ($rule:expr) ($shown:expr) $help:literal $group:ident)
     })+) => {
         /// Names every parameter, so typed code can refer to one without a string.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,6 +248,7 @@ macro_rules! spec_table {
                 required: is_required!($presence),
                 default: $shown,
                 description: $help,
+                group: Group::$group,
             },
         )+];
     };
@@ -297,6 +364,19 @@ mod tests {
             by_sdk("high_resolution").unwrap().wire,
             "leonardo_hight_resolution"
         );
+    }
+
+    #[test]
+    fn every_group_holds_parameters_in_one_run() {
+        let mut seen = Vec::new();
+        for p in PARAMS.iter() {
+            if seen.last() != Some(&p.group) {
+                assert!(!seen.contains(&p.group), "{:?} is split", p.group);
+                seen.push(p.group);
+            }
+        }
+        assert_eq!(seen, Group::ALL);
+        assert_eq!(by_sdk("guidance_scale").unwrap().title(), "Guidance scale");
     }
 
     #[test]
