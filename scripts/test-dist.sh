@@ -14,7 +14,9 @@
 #   C:      the unpacked tarball: readelf shows SONAME libvisionxl.so.0; a CMake project
 #           (find_package(visionxl), visionxl::visionxl) and a pkg-config Makefile project build
 #           examples/c/generate.c with -Wall -Wextra -Werror and generate against the emulator.
-#   Rust:   cargo publish --workspace --dry-run (core, client, emulator, CLI).
+#   Rust:   cargo publish --workspace --dry-run (core, client, emulator, CLI: packaged, metadata
+#           checked); then `cargo install visionxl-cli` from those packaged crates (offline, a directory source
+#           standing in for crates.io) gives a `visionxl` that runs the README's main job.
 # Builds dist/ first when it is missing or older than HEAD (VISIONXL_DIST_REBUILD=1 forces it).
 # Standalone on a fresh machine (CI=true, no stdin): installs cmake/pkg-config/python3-venv with
 # apt-get when absent, maturin/ziglang/mypy/auditwheel from PyPI, typescript from npm.
@@ -385,13 +387,49 @@ EOF
 fi
 
 if want rust; then
+  # --no-verify: the build of the packaged crates is proven once, below, by installing the CLI
+  # from them (which builds core, client and emulator too).
   step "Rust: cargo publish --workspace --dry-run"
   t0=$(now_ms)
-  if cargo publish --workspace --dry-run --locked --allow-dirty >"$work/publish.log" 2>&1; then
-    pass "cargo publish --workspace --dry-run: $(grep -c '^ *Packaged' "$work/publish.log") crates packaged and verified in $((($(now_ms) - t0) / 1000)) s"
+  if cargo publish --workspace --dry-run --no-verify --locked --allow-dirty >"$work/publish.log" 2>&1; then
+    pass "cargo publish --workspace --dry-run: $(grep -c '^ *Packaged' "$work/publish.log") crates packaged in $((($(now_ms) - t0) / 1000)) s"
   else
     fail "cargo publish --workspace --dry-run"
     tail -n 30 "$work/publish.log" | sed 's/^/    | /'
+  fi
+
+  # `cargo install visionxl-cli` as a user would type it, but from the packaged crates: a
+  # directory source stands in for crates.io, holding every dependency (cargo vendor) and our
+  # four .crate files, each with the checksum its dependents' packaged Cargo.lock names. Dev
+  # profile (the release profile only changes speed), in a target dir of its own so reruns
+  # are quick; the installed command then runs the README's main job with cargo off PATH.
+  step "Rust: cargo install visionxl-cli from the packaged crates (offline)"
+  t0=$(now_ms)
+  registry="$work/registry"
+  crates=(visionxl-core visionxl visionxl-emulator visionxl-cli)
+  install_ok=1
+  cargo package --locked --allow-dirty --no-verify -q "${crates[@]/#/-p}" >"$work/install.log" 2>&1 &&
+    cargo vendor --locked --offline -q "$registry" >>"$work/install.log" 2>&1 || install_ok=0
+  if [ "$install_ok" -eq 1 ]; then
+    for c in "${crates[@]}"; do
+      crate="$CARGO_TARGET_DIR/package/$c-$version.crate"
+      tar -C "$registry" -xzf "$crate"
+      printf '{"files":{},"package":"%s"}' "$(sha256sum "$crate" | cut -d' ' -f1)" \
+        >"$registry/$c-$version/.cargo-checksum.json"
+    done
+    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/install-check" cargo install visionxl-cli --version "$version" \
+      --offline --locked --debug --root "$work/cargo-root" \
+      --config 'source.crates-io.replace-with="packaged"' \
+      --config "source.packaged.directory=\"$registry\"" >>"$work/install.log" 2>&1 || install_ok=0
+  fi
+  if [ "$install_ok" -eq 1 ] && mkdir -p "$work/cli-run" &&
+    (cd "$work/cli-run" && nocargo "$work/cargo-root/bin/visionxl" generate "a lighthouse at dusk" \
+      -n 2 --seed 7 --emulator >"$work/cli-run.log" 2>&1) &&
+    [ "$(ls "$work/cli-run/visionxl-out" | grep -cv '\.json$')" -eq 2 ]; then
+    pass "cargo install visionxl-cli (packaged crates, offline): the installed visionxl saved 2 images in $((($(now_ms) - t0) / 1000)) s"
+  else
+    fail "cargo install visionxl-cli from the packaged crates"
+    cat "$work/install.log" "$work/cli-run.log" 2>/dev/null | tail -n 30 | sed 's/^/    | /'
   fi
 fi
 
