@@ -226,6 +226,8 @@ fn pixels(spec: &ImageSpec) -> Vec<u8> {
     hasher.update(spec.seed.to_le_bytes());
     hasher.update(spec.index.to_le_bytes());
     hasher.update(spec.prompt.as_bytes());
+    // Other settings give another picture too (as they would on the service).
+    hasher.update(spec.settings.to_le_bytes());
     let d = hasher.finalize();
     let byte = |i: usize| d[i % d.len()];
     let phase = |i: usize| f32::from(byte(i)) / 255.0 * std::f32::consts::TAU;
