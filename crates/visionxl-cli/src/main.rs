@@ -8,6 +8,7 @@ mod get;
 mod output;
 mod price;
 mod serve;
+mod sweep;
 mod validate_file;
 
 use std::process::ExitCode;
@@ -78,6 +79,7 @@ fn main() -> ExitCode {
                 finish(match name {
                     "generate" => generate::run(m, quiet, &cancel).await,
                     "get" => get::run(m, quiet, &cancel).await,
+                    "sweep" => sweep::run(m, quiet, &cancel).await,
                     other => Err(Error::new(
                         ErrorCode::ValidationError,
                         format!("unknown command {other}"),

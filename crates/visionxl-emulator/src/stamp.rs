@@ -87,11 +87,13 @@ pub(crate) fn draw(px: &mut [u8], w: u32, h: u32, stamp: Stamp) {
     }
     for (i, bit) in bits(stamp).enumerate() {
         let (x0, y0) = block_origin(i as u32);
-        let rgba = if bit { [255; 4] } else { [0, 0, 0, 255] };
+        let rgb = if bit { [255; 3] } else { [0; 3] };
         for y in y0..y0 + BLOCK {
             for x in x0..x0 + BLOCK {
+                // Colour only: a transparent background stays transparent (PNG keeps the
+                // colour of transparent pixels exactly).
                 let at = ((y * w + x) * 4) as usize;
-                px[at..at + 4].copy_from_slice(&rgba);
+                px[at..at + 3].copy_from_slice(&rgb);
             }
         }
     }

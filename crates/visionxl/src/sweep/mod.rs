@@ -6,6 +6,7 @@
 mod run;
 mod state;
 
+pub use run::quote;
 pub use visionxl_core::sweep::*;
 
 use std::path::PathBuf;
@@ -36,6 +37,10 @@ pub struct SweepOptions {
     pub retry_ambiguous: bool,
     /// Write the contact sheet and `index.html` (default true).
     pub sheet: bool,
+    /// The seed for every cell when the sweep sets none; default: the one an earlier run in
+    /// `out_dir` chose (`sweep.json`), else a random one. Pass a [`SweepQuote`]'s seed to run
+    /// exactly what was quoted.
+    pub seed: Option<u64>,
 }
 
 impl SweepOptions {
@@ -49,6 +54,7 @@ impl SweepOptions {
             cancel: None,
             retry_ambiguous: false,
             sheet: true,
+            seed: None,
         }
     }
 }
@@ -62,6 +68,7 @@ impl std::fmt::Debug for SweepOptions {
             .field("cancel", &self.cancel)
             .field("retry_ambiguous", &self.retry_ambiguous)
             .field("sheet", &self.sheet)
+            .field("seed", &self.seed)
             .finish_non_exhaustive()
     }
 }

@@ -16,38 +16,53 @@ const MANIFEST: &str = "manifest.jsonl";
 /// Where the cells' images go inside the sweep's directory.
 const CELLS: &str = "cells";
 
+/// Expands, validates and prices `sweep` for `out_dir`, sending nothing and needing no key:
+/// the seed is the one an earlier run of the same sweep there chose (else a new random one,
+/// unless the sweep sets its own), and the quote says what an earlier run there already paid
+/// for. What `visionxl sweep --dry-run` prints.
+pub async fn quote(sweep: &Sweep, out_dir: &std::path::Path) -> Result<SweepQuote, Error> {
+    quote_with(sweep, out_dir, None).await
+}
+
+/// [`quote`] with the seed given (when `Some`).
+async fn quote_with(
+    sweep: &Sweep,
+    out_dir: &std::path::Path,
+    seed: Option<u64>,
+) -> Result<SweepQuote, Error> {
+    let seed = seed.unwrap_or_else(|| state::seed_for(sweep, out_dir));
+    let plan = sweep.plan(seed)?;
+    let prior = load_manifest(&out_dir.join(MANIFEST)).await?.prior;
+    let mut cells_done = 0;
+    let mut credits_to_pay = 0;
+    for cell in &plan.cells {
+        let key = manifest_key(cell.index, &cell.request);
+        if prior.get(&key).is_some_and(|p| {
+            p.record.is_some()
+                || p.failed_record.is_some()
+                || p.ambiguous.is_some()
+                || p.interrupted.is_some()
+        }) {
+            cells_done += 1;
+        } else {
+            credits_to_pay += u64::from(cell.credits);
+        }
+    }
+    Ok(SweepQuote {
+        plan,
+        cells_done,
+        credits_to_pay,
+    })
+}
+
 impl Client {
-    /// Expands, validates and prices `sweep` for `out_dir`, sending nothing: the seed is the
-    /// one an earlier run of the same sweep there chose (else a new random one, unless the
-    /// sweep sets its own), and the quote says what an earlier run there already paid for.
+    /// [`quote`]: the sweep's plan for `out_dir`, sending nothing.
     pub async fn quote_sweep(
         &self,
         sweep: &Sweep,
         out_dir: &std::path::Path,
     ) -> Result<SweepQuote, Error> {
-        let seed = state::seed_for(sweep, out_dir);
-        let plan = sweep.plan(seed)?;
-        let prior = load_manifest(&out_dir.join(MANIFEST)).await?.prior;
-        let mut cells_done = 0;
-        let mut credits_to_pay = 0;
-        for cell in &plan.cells {
-            let key = manifest_key(cell.index, &cell.request);
-            if prior.get(&key).is_some_and(|p| {
-                p.record.is_some()
-                    || p.failed_record.is_some()
-                    || p.ambiguous.is_some()
-                    || p.interrupted.is_some()
-            }) {
-                cells_done += 1;
-            } else {
-                credits_to_pay += u64::from(cell.credits);
-            }
-        }
-        Ok(SweepQuote {
-            plan,
-            cells_done,
-            credits_to_pay,
-        })
+        quote(sweep, out_dir).await
     }
 
     /// Runs a sweep: prices it first and refuses (`budget_exceeded`, nothing sent) when the
@@ -70,7 +85,7 @@ impl Client {
     /// ```
     pub async fn sweep(&self, sweep: &Sweep, opts: SweepOptions) -> Result<SweepResult, Error> {
         let dir = opts.out_dir.clone();
-        let quote = self.quote_sweep(sweep, &dir).await?;
+        let quote = quote_with(sweep, &dir, opts.seed).await?;
         let plan = quote.plan;
         let to_pay = quote.credits_to_pay;
         if let Some(max) = opts.max_credits
@@ -98,6 +113,7 @@ impl Client {
             ));
         }
         state::write(sweep, plan.seed.unwrap_or(0), &plan, &dir)?;
+        // From here on, what is sent is exactly the plan written above.
         let batch = BatchOptions {
             concurrency: opts.concurrency,
             manifest: Some(dir.join(MANIFEST)),
