@@ -29,7 +29,7 @@ fn the_readme_sweep_makes_six_cells_and_a_sheet() {
     assert!(v["seed"].as_u64().is_some());
     let sheet = dir.path().join(v["sheets"][0].as_str().unwrap());
     let img = image::open(&sheet).unwrap();
-    assert_eq!((img.width(), img.height()), (1304, 760));
+    assert_eq!((img.width(), img.height()), (1112, 652));
     assert!(dir.path().join("visionxl-sweep/index.html").exists());
     // The grid and the price come first, on stderr.
     let err = stderr(&out);

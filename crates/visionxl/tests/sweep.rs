@@ -54,7 +54,7 @@ async fn a_three_by_two_sweep_makes_six_cells_and_a_sheet() {
     let sheet = image::open(result.sheet().unwrap()).unwrap();
     let (w, h) = (sheet.width(), sheet.height());
     assert!(w <= visionxl::sheet::MAX_SIDE && h <= visionxl::sheet::MAX_SIDE);
-    assert_eq!((w, h), (1304, 760), "the 3x2 sheet's layout");
+    assert_eq!((w, h), (1112, 652), "the 3x2 sheet's layout");
     let html = std::fs::read_to_string(result.index_html.as_ref().unwrap()).unwrap();
     for cell in &result.cells {
         let name = cell.files()[0]

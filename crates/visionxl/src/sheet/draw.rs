@@ -10,7 +10,7 @@ use super::{SheetCell, font};
 /// A sheet's longest side stays at or under this many pixels.
 pub const MAX_SIDE: u32 = 4096;
 /// The largest thumbnail side.
-const MAX_THUMB: u32 = 320;
+const MAX_THUMB: u32 = 256;
 /// The smallest thumbnail side (a sheet of very many cells may then be wider than MAX_SIDE).
 const MIN_THUMB: u32 = 48;
 /// Space between boxes.
@@ -40,12 +40,10 @@ pub(crate) fn sheet(plan: &SweepPlan, cells: &[SheetCell], s: usize) -> RgbaImag
     let guess = thumb_side(cols as u32, rows as u32, 0, 0);
     let scale = if guess >= 128 { 2 } else { 1 };
     let line = font::line_height(scale);
-    let row_labels: Vec<Vec<String>> = (0..rows)
-        .map(|r| match row_axis {
-            Some(a) => font::label(&a.name, &a.labels[r], 20, LABEL_LINES),
-            None => Vec::new(),
-        })
-        .collect();
+    let row_labels: Vec<Vec<String>> = match row_axis {
+        Some(a) => font::axis_labels(&a.name, &a.labels, 20, LABEL_LINES),
+        None => vec![Vec::new(); rows],
+    };
     let label_chars = row_labels
         .iter()
         .flatten()
@@ -57,15 +55,21 @@ pub(crate) fn sheet(plan: &SweepPlan, cells: &[SheetCell], s: usize) -> RgbaImag
     } else {
         font::width(label_chars, scale) + PAD
     };
-    let col_chars = (guess / font::width(1, scale)) as usize;
-    let col_lines = col_axis.map_or(0, |a| {
-        (0..cols)
-            .map(|c| font::label(&a.name, &a.labels[c], col_chars, LABEL_LINES).len())
-            .max()
-            .unwrap_or(0)
-    });
-    let col_band = line * col_lines as u32;
     let header = line * 3 + PAD;
+    // The smallest the thumbnails can get (the tallest label band): labels sized for it fit.
+    let least = thumb_side(
+        cols as u32,
+        rows as u32,
+        label_w,
+        header + line * LABEL_LINES as u32 + 2 * PAD,
+    );
+    let col_chars = (least / font::width(1, scale)) as usize;
+    let col_labels: Vec<Vec<String>> = match col_axis {
+        Some(a) => font::axis_labels(&a.name, &a.labels, col_chars, LABEL_LINES),
+        None => Vec::new(),
+    };
+    let col_lines = col_labels.iter().map(Vec::len).max().unwrap_or(0);
+    let col_band = line * col_lines as u32;
     let top = header + col_band + PAD;
     let thumb = thumb_side(cols as u32, rows as u32, label_w, top);
     let width = (label_w + PAD + cols as u32 * (thumb + PAD)).max(font::width(40, scale) + 2 * PAD);
@@ -105,10 +109,8 @@ pub(crate) fn sheet(plan: &SweepPlan, cells: &[SheetCell], s: usize) -> RgbaImag
 
     // Column labels, centred over their column.
     let grid_x = label_w + PAD;
-    let chars_per_col = (thumb / font::width(1, scale)) as usize;
-    if let Some(a) = col_axis {
-        for c in 0..cols {
-            let wrapped = font::label(&a.name, &a.labels[c], chars_per_col, LABEL_LINES);
+    for (c, wrapped) in col_labels.iter().enumerate() {
+        {
             for (i, l) in wrapped.iter().enumerate() {
                 let w = font::width(l.chars().count(), scale);
                 let x = grid_x + c as u32 * (thumb + PAD) + thumb.saturating_sub(w) / 2;

@@ -90,13 +90,32 @@ pub(crate) fn wrap(text: &str, max_chars: usize, lines: usize) -> Vec<String> {
     out
 }
 
-/// The lines of an axis label `name=value`: one line when it fits in `max_chars`, else the
-/// name, then `=value`, each wrapped (at most `lines` lines in all).
-pub(crate) fn label(name: &str, value: &str, max_chars: usize, lines: usize) -> Vec<String> {
-    let whole = format!("{name}={value}");
-    if whole.chars().count() <= max_chars {
-        return vec![whole];
-    }
+/// The lines of the labels of one axis, `name=value` each: one line per label when every
+/// label of the axis fits in `max_chars`, else (for all alike) the name, then `=value`,
+/// wrapped to at most `lines` lines in all.
+pub(crate) fn axis_labels(
+    name: &str,
+    values: &[String],
+    max_chars: usize,
+    lines: usize,
+) -> Vec<Vec<String>> {
+    let fits = values
+        .iter()
+        .all(|v| name.chars().count() + 1 + v.chars().count() <= max_chars);
+    values
+        .iter()
+        .map(|v| {
+            if fits {
+                vec![format!("{name}={v}")]
+            } else {
+                split_label(name, v, max_chars, lines)
+            }
+        })
+        .collect()
+}
+
+/// A label split as the name, then `=value`, each wrapped (at most `lines` lines in all).
+fn split_label(name: &str, value: &str, max_chars: usize, lines: usize) -> Vec<String> {
     let mut out = wrap(name, max_chars, 1);
     out.extend(wrap(
         &format!("={value}"),
@@ -121,10 +140,19 @@ mod tests {
             wrap("one two three four five", 8, 2),
             ["one two", "three.."]
         );
-        assert_eq!(label("steps", "20", 10, 3), ["steps=20"]);
         assert_eq!(
-            label("num_inference_steps", "20", 20, 3),
+            split_label("num_inference_steps", "20", 20, 3),
             ["num_inference_steps", "=20"]
+        );
+        let values = ["7".to_string(), "10".to_string()];
+        assert_eq!(
+            axis_labels("scale", &values, 8, 3),
+            [["scale=7"], ["scale=10"]]
+        );
+        assert_eq!(
+            axis_labels("scale", &values, 7, 3),
+            [vec!["scale", "=7"], vec!["scale", "=10"]],
+            "all labels of an axis alike"
         );
     }
 

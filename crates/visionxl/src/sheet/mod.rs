@@ -89,3 +89,44 @@ pub fn write_contact_sheet(
         .map_err(|e| io_err(format!("cannot write {}", index.display()), e))?;
     Ok(ContactSheet { sheets, index })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use visionxl_core::sweep::Sweep;
+
+    #[test]
+    fn a_third_axis_makes_a_sheet_per_value_and_failures_show_their_code() {
+        let plan = Sweep::new("a lighthouse at dusk")
+            .vary("prompt_sr=dusk|dawn")
+            .vary("guidance_scale=7,9")
+            .vary("tiling=false,true")
+            .plan(3)
+            .unwrap();
+        let cells: Vec<SheetCell> = (0..plan.cells.len())
+            .map(|i| SheetCell {
+                image: None,
+                error: Some((
+                    if i == 5 {
+                        "rate_limited"
+                    } else {
+                        "generation_failed"
+                    }
+                    .into(),
+                    "<msg>".into(),
+                )),
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let made = write_contact_sheet(&plan, &cells, dir.path()).unwrap();
+        assert_eq!(made.sheets.len(), 2);
+        for s in &made.sheets {
+            let img = image::open(s).unwrap();
+            assert!(img.width() <= MAX_SIDE && img.height() <= MAX_SIDE);
+        }
+        let html = std::fs::read_to_string(made.index).unwrap();
+        assert!(html.contains("<h2>tiling=true</h2>"));
+        assert!(html.contains(">rate_limited</span>"));
+        assert!(html.contains("title=\"&lt;msg&gt;\""), "escaped");
+    }
+}
