@@ -43,9 +43,11 @@ from ._native import (
     __version__,
     estimate_credits,
     plan_batches,
+    plan_sweep,
     validate,
     validate_wire,
 )
+from .sweep import SweepCell, SweepResult
 from .exceptions import (
     APIConnectionError,
     APIError,
@@ -85,6 +87,9 @@ __all__ = [
     "validate_wire",
     "estimate_credits",
     "plan_batches",
+    "plan_sweep",
+    "SweepResult",
+    "SweepCell",
     "PARAMETERS",
     "PARAMETER_NAMES",
     "SIZES",
