@@ -56,7 +56,10 @@ pub fn options(out_dir: PathBuf, concurrency: Arg, max_credits: Arg) -> PyResult
 /// sweep expanded, validated and priced, as a dict (nothing is sent). `chosen_seed` is used in
 /// every cell when neither the keywords nor an axis set `seed` (the client draws one at random).
 #[pyfunction]
-#[pyo3(signature = (prompt, vary, *, chosen_seed = 0, max_cells = Arg::int(64), preset = None, **params))]
+#[pyo3(
+    signature = (prompt, vary, *, chosen_seed = 0, max_cells = Arg::int(64), preset = None, **params),
+    text_signature = "(prompt, vary, *, chosen_seed=0, max_cells=64, preset=None, **params)"
+)]
 pub fn plan_sweep<'py>(
     py: Python<'py>,
     prompt: &Bound<'py, PyAny>,
