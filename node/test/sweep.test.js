@@ -110,3 +110,36 @@ describe('client.sweep', () => {
     assert.equal((await emu.ledger()).charges.length, 0);
   });
 });
+
+describe('docs/sweeps.md', () => {
+  it("the Node example runs against the emulator", async () => {
+    const text = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'sweeps.md'), 'utf8');
+    const code = text.split('```js\n')[1].split('```')[0];
+    const emu = await Emulator.start();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'visionxl-node-docs-'));
+    const cwd = process.cwd();
+    const saved = { ...process.env };
+    try {
+      process.chdir(dir);
+      process.env.ONEMIN_API_KEY = emu.apiKey;
+      process.env.ONEMIN_BASE_URL = emu.baseUrl;
+      const body = code.replace("import { Client } from 'visionxl';", '');
+      const log = console.log;
+      console.log = () => {};
+      let result;
+      try {
+        result = await new Function('Client', `return (async () => { ${body}; return result; })();`)(Client);
+      } finally {
+        console.log = log;
+      }
+      assert.equal(result.cells.length, 6);
+      assert.ok(fs.existsSync(result.sheet));
+      assert.equal((await emu.ledger()).charges.length, 6);
+    } finally {
+      process.chdir(cwd);
+      process.env = saved;
+      await emu.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -102,3 +102,16 @@ def test_async_sweep(emulator: Emulator, tmp_path: Path) -> None:
     assert [c.label for c in result.cells] == ["tiling=false", "tiling=true"]
     assert isinstance(result.cells[0].generation, visionxl.AsyncGeneration)
     assert len(emulator.ledger().charges) == 2
+
+
+def test_the_docs_python_example_runs(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sweeps.md").read_text(encoding="utf-8")
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("ONEMIN_API_KEY", emulator.api_key)
+    monkeypatch.setenv("ONEMIN_BASE_URL", emulator.base_url)
+    monkeypatch.chdir(tmp_path)
+    namespace: Dict[str, Any] = {}
+    exec(compile(code, "docs/sweeps.md", "exec"), namespace)  # noqa: S102 - the point of the test
+    result = namespace["result"]
+    assert len(result.cells) == 6 and result.sheet.exists()
+    assert len(emulator.ledger().charges) == 6
