@@ -105,11 +105,15 @@ pub struct SweepCallOptions {
     pub max_cells: Option<f64>,
 }
 
+/// Where a running sweep's result arrives (taken once).
+type ResultSlot =
+    Arc<tokio::sync::Mutex<Option<oneshot::Receiver<std::result::Result<SweepResult, Error>>>>>;
+
 /// A running sweep: its progress events, then its result.
 #[napi]
 pub struct NativeSweepRun {
     progress: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Progress>>>,
-    result: Arc<tokio::sync::Mutex<Option<oneshot::Receiver<std::result::Result<SweepResult, Error>>>>>,
+    result: ResultSlot,
 }
 
 #[napi]

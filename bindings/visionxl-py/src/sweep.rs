@@ -118,10 +118,10 @@ pub fn result_to_py(py: Python<'_>, result: SweepResult, flavour: Flavour) -> Py
             },
         }
     }
-    let sheet_error = match &result.sheet_error {
-        Some(e) => Some(to_py_err(e).into_value(py)),
-        None => None,
-    };
+    let sheet_error = result
+        .sheet_error
+        .as_ref()
+        .map(|e| to_py_err(e).into_value(py));
     let class = py.import("visionxl.sweep")?.getattr("SweepResult")?;
     Ok(class
         .call1((json_to_py(py, &summary)?, outcomes, sheet_error))?

@@ -43,7 +43,6 @@ pub fn command() -> Command {
         .subcommand(price())
         .subcommand(validate())
         .subcommand(get())
-        .subcommand(crate::sweep::command())
         .subcommand(emulator())
         .subcommand(crate::serve::command())
         .subcommand(

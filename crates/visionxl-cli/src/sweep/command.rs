@@ -93,3 +93,21 @@ pub fn command() -> Command {
     }
     cmd
 }
+
+#[cfg(test)]
+mod tests {
+    use visionxl::spec::{Field, PARAMS};
+
+    #[test]
+    fn the_command_is_consistent_and_has_every_generate_flag() {
+        let cmd = super::command();
+        cmd.clone().debug_assert();
+        for p in PARAMS.iter().filter(|p| p.field != Field::Prompt) {
+            assert!(
+                cmd.get_arguments().any(|a| a.get_id() == p.sdk),
+                "no flag for {}",
+                p.sdk
+            );
+        }
+    }
+}
