@@ -106,6 +106,11 @@ pub use generation::{GeneratedImage, Generation, SaveOptions};
 pub use manifest::manifest_key;
 pub use sweep::{SweepCell, SweepOptions, SweepQuote, SweepResult};
 
+/// `docs/sweeps.md`, whose Rust example runs as a doctest (against the emulator).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/sweeps.md")]
+struct SweepsMd;
+
 #[cfg(test)]
 mod tests {
     /// Bindings move these across threads: keep them `Send + Sync`.
