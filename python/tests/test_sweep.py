@@ -96,9 +96,17 @@ def test_refusals_send_nothing(emulator: Emulator, client: visionxl.Client, tmp_
 def test_async_sweep(emulator: Emulator, tmp_path: Path) -> None:
     async def main() -> visionxl.SweepResult:
         client = emulator.async_client(requests_per_minute=60_000)
-        return await client.sweep("a fox", {"tiling": [False, True]}, size="512x512", out_dir=tmp_path)
+        return await client.sweep(
+            "a fox",
+            {"tiling": [False, True]},
+            size="512x512",
+            out_dir=tmp_path,
+            on_progress=lambda p: seen.append(p.completed),
+        )
 
+    seen: List[int] = []
     result = asyncio.run(main())
+    assert sorted(seen) == [1, 2]
     assert [c.label for c in result.cells] == ["tiling=false", "tiling=true"]
     assert isinstance(result.cells[0].generation, visionxl.AsyncGeneration)
     assert len(emulator.ledger().charges) == 2

@@ -561,6 +561,7 @@ class AsyncClient:
         concurrency: int = 4,
         max_credits: Optional[int] = None,
         max_cells: int = 64,
+        on_progress: Optional[Callable[[Progress], object]] = None,
         preset: Optional[Preset] = None,
         **params: Any,
     ) -> Awaitable[SweepResult]: ...
