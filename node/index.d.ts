@@ -400,6 +400,78 @@ export interface GenerateManyOptions extends CallOptions {
   retryAmbiguous?: boolean;
 }
 
+/** What a sweep's `vary` maps a parameter (or `promptSr`) to: values, or text (`'35..50:5'`, `'7,10'`, `'a fox|a wolf'`). */
+export type SweepValues = Array<string | number | boolean> | string;
+
+export interface SweepOptions extends CallOptions {
+  /** The axes, in order: columns, rows, one sheet per value (at most 3). */
+  vary: Record<string, SweepValues>;
+  /** Called after every finished cell. Throwing stops the sweep and rejects with that error. */
+  onProgress?: (progress: BatchProgress) => void;
+  /** The sweep's directory (default `visionxl-sweep`): cells, manifest, sheet, index.html. */
+  outDir?: string;
+  /** Cells generated at once (default 4; pacing still applies). */
+  concurrency?: number;
+  /** Refuse (`budget_exceeded`, nothing sent) when the cells still to pay for cost more. */
+  maxCredits?: number;
+  /** The most cells (default 64). */
+  maxCells?: number;
+}
+
+/** One cell of a sweep. */
+export interface SweepCell {
+  /** Position in the plan (first axis fastest). */
+  index: number;
+  /** Column, row and sheet. */
+  coords: [number, number, number];
+  /** `guidance_scale=7, num_inference_steps=20`. */
+  label: string;
+  /** The swept settings by axis name (SDK names, as in the labels: `guidance_scale`). */
+  settings: Record<string, unknown>;
+  /** The cell's price. */
+  credits: number;
+  /** True when an earlier run in the same directory already paid for it. */
+  resumed: boolean;
+  files: string[];
+  ok: boolean;
+  generation: Generation | null;
+  error: VisionXLError | null;
+}
+
+/** What a sweep did. */
+export interface SweepResult {
+  /** The plan that ran (see `planSweep`). */
+  plan: SweepPlan;
+  /** The seed of every cell (`null` when `seed` was an axis). */
+  seed: number | null;
+  seedChosen: boolean;
+  /** Credits of every cell that has its generation (this run or an earlier one). */
+  credits: number;
+  /** Credits paid in this run. */
+  creditsSpent: number;
+  /** The contact sheets (one per value of a third axis). */
+  sheets: string[];
+  /** The first contact sheet. */
+  sheet: string | null;
+  indexHtml: string | null;
+  sheetError: VisionXLError | null;
+  cells: SweepCell[];
+}
+
+/** A sweep expanded, validated and priced (nothing sent). */
+export interface SweepPlan {
+  prompt: string;
+  seed: number | null;
+  seedChosen: boolean;
+  axes: Array<{ name: string; values: unknown[]; labels: string[] }>;
+  cells: Array<{ index: number; coords: [number, number, number]; label: string; settings: Record<string, unknown>; credits: number; request: Record<string, unknown> }>;
+  credits: number;
+  warnings: Array<{ field: string; code: string; message: string }>;
+}
+
+/** The plan of a sweep, nothing sent; `chosenSeed` is used in every cell when no seed is set. */
+export function planSweep(params: GenerateParams, vary: Record<string, SweepValues>, options?: { chosenSeed?: number; maxCells?: number }): SweepPlan;
+
 export interface UploadBytesOptions extends CallOptions {
   /** The file name to upload under (default `asset`). */
   fileName?: string;
@@ -422,6 +494,8 @@ export class Client {
   uploadAsset(data: Uint8Array, options?: UploadBytesOptions): Promise<Asset>;
   /** Many generations, `concurrency` at a time; one result per request, in input order. */
   generateMany(requests: GenerateParams[], options?: GenerateManyOptions): Promise<BatchResult[]>;
+  /** A grid of settings over one request, priced before anything is sent, with a contact sheet. */
+  sweep(params: GenerateParams, options: SweepOptions): Promise<SweepResult>;
   toJSON(): { baseUrl: string; assetBaseUrl: string; budgetRemaining: number | null };
 }
 

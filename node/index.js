@@ -4,9 +4,11 @@
 const core = require('./lib/core');
 const { VisionXLError } = require('./lib/errors');
 const { Client } = require('./lib/client');
+const { planSweep } = require('./lib/sweep');
 
 module.exports = {
   Client,
   VisionXLError,
+  planSweep,
   ...core,
 };

@@ -6,6 +6,7 @@ const cjs = createRequire(import.meta.url)('./index.js');
 export const {
   Client,
   VisionXLError,
+  planSweep,
   estimateCredits,
   planBatches,
   validate,

@@ -316,6 +316,16 @@ class Client {
     }
   }
 
+  /**
+   * Runs a sweep: `params` is the base request of every cell, `options.vary` maps a parameter
+   * (or `promptSr`) to its values (an array, or text: `'35..50:5'`). Priced before anything is
+   * sent; see `./sweep.js`.
+   */
+  async sweep(params, options) {
+    // Required here, not at the top: ./sweep.js uses this module's helpers.
+    return require('./sweep').runSweep(this.#native, params, options);
+  }
+
   /** What JSON.stringify shows of a client: never the key. */
   toJSON() {
     return { baseUrl: this.baseUrl, assetBaseUrl: this.assetBaseUrl, budgetRemaining: this.budgetRemaining };

@@ -52,7 +52,7 @@ impl CancelHandle {
     }
 }
 
-fn token(cancel: Option<&CancelHandle>) -> Option<CancelToken> {
+pub(crate) fn token(cancel: Option<&CancelHandle>) -> Option<CancelToken> {
     cancel.map(|c| c.token.clone())
 }
 
@@ -60,7 +60,7 @@ fn token(cancel: Option<&CancelHandle>) -> Option<CancelToken> {
 /// budget).
 #[napi]
 pub struct NativeClient {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 #[napi]
@@ -459,7 +459,7 @@ impl NativeBatchItem {
 /// A finished generation and the means to fetch its images.
 #[napi]
 pub struct NativeGeneration {
-    generation: Generation,
+    pub(crate) generation: Generation,
 }
 
 #[napi]

@@ -179,7 +179,7 @@ fn json_param_value(v: serde_json::Value) -> ParamValue {
 }
 
 /// The value as an object, when it is one (and not an array).
-fn as_object<'a>(v: &Unknown<'a>) -> Result<Option<Object<'a>>> {
+pub(crate) fn as_object<'a>(v: &Unknown<'a>) -> Result<Option<Object<'a>>> {
     Ok(if v.get_type()? == ValueType::Object && !v.is_array()? {
         // SAFETY: checked to be a (non-array) object.
         Some(unsafe { v.cast::<Object>()? })

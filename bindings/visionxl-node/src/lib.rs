@@ -12,3 +12,4 @@ pub mod convert;
 pub mod core_api;
 pub mod emulator;
 pub mod error;
+pub mod sweep;

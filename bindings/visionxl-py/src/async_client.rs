@@ -52,6 +52,41 @@ impl PyAsyncClient {
     }
 }
 
+/// A progress callback for a batch or sweep run on the runtime that calls `cb(progress)` on the
+/// running event loop's thread (`call_soon_threadsafe`); a failure there is kept in `failure`
+/// and cancels `cancel`, as in the blocking client. Returns the callback and the loop.
+fn on_loop_progress(
+    py: Python<'_>,
+    cb: Py<PyAny>,
+    failure: &CallbackFailure,
+    cancel: &visionxl::CancelToken,
+) -> PyResult<(visionxl::ProgressFn, Py<PyAny>)> {
+    let lp = py
+        .import("asyncio")?
+        .call_method0("get_running_loop")?
+        .unbind();
+    let event_loop = lp.clone_ref(py);
+    let (failure, cancel, cb) = (failure.clone(), cancel.clone(), Arc::new(cb));
+    let progress: visionxl::ProgressFn = Arc::new(move |p: Progress| {
+        runtime::attach_from_task(|py| {
+            let (cb, failure, cancel) = (cb.clone(), failure.clone(), cancel.clone());
+            let scheduled = PyCFunction::new_closure(
+                py,
+                None,
+                None,
+                move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
+                    failure.call(args.py(), &cb, p, &cancel);
+                },
+            )
+            .and_then(|call| lp.bind(py).call_method1("call_soon_threadsafe", (call,)));
+            if let Err(e) = scheduled {
+                e.write_unraisable(py, None);
+            }
+        });
+    });
+    Ok((progress, event_loop))
+}
+
 client_common!(PyAsyncClient, "AsyncClient", {
     fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         awaitable(py, async move { Ok(slf) })
@@ -164,33 +199,9 @@ client_common!(PyAsyncClient, "AsyncClient", {
         let failure = CallbackFailure::default();
         let mut event_loop: Option<Py<PyAny>> = None;
         if let Some(cb) = on_progress {
-            let lp = py
-                .import("asyncio")?
-                .call_method0("get_running_loop")?
-                .unbind();
-            event_loop = Some(lp.clone_ref(py));
-            let cancel = args.cancel.clone();
-            let failure = failure.clone();
-            let cb = Arc::new(cb);
-            args.opts.on_progress = Some(Arc::new(move |p: Progress| {
-                runtime::attach_from_task(|py| {
-                    // Runs `cb` on the loop's thread; a failure there is kept and cancels the
-                    // batch, as in the blocking client.
-                    let (cb, failure, cancel) = (cb.clone(), failure.clone(), cancel.clone());
-                    let scheduled = PyCFunction::new_closure(
-                        py,
-                        None,
-                        None,
-                        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| {
-                            failure.call(args.py(), &cb, p, &cancel);
-                        },
-                    )
-                    .and_then(|call| lp.bind(py).call_method1("call_soon_threadsafe", (call,)));
-                    if let Err(e) = scheduled {
-                        e.write_unraisable(py, None);
-                    }
-                });
-            }));
+            let (progress, lp) = on_loop_progress(py, cb, &failure, &args.cancel)?;
+            args.opts.on_progress = Some(progress);
+            event_loop = Some(lp);
         }
         let client = self.shared.client()?;
         let shared = self.shared.clone();
@@ -203,6 +214,55 @@ client_common!(PyAsyncClient, "AsyncClient", {
                 after_scheduled_callbacks(lp).await;
             }
             Python::attach(|py| batch_outcome(py, slots, return_exceptions, failure.take()))
+        })
+    }
+
+    /// Runs a sweep; awaitable, returning a `visionxl.sweep.SweepResult` whose generations are
+    /// `AsyncGeneration`s (see `Client.sweep`).
+    #[pyo3(
+        signature = (prompt, vary, *, out_dir = PathBuf::from("visionxl-sweep"), concurrency = Arg::int(4), max_credits = Arg::none(), max_cells = Arg::int(64), on_progress = None, preset = None, **params),
+        text_signature = "($self, prompt, vary, *, out_dir='visionxl-sweep', concurrency=4, max_credits=None, max_cells=64, on_progress=None, preset=None, **params)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn sweep<'py>(
+        &self,
+        py: Python<'py>,
+        prompt: &Bound<'py, PyAny>,
+        vary: &Bound<'py, PyDict>,
+        out_dir: PathBuf,
+        concurrency: Arg,
+        max_credits: Arg,
+        max_cells: Arg,
+        on_progress: Option<Py<PyAny>>,
+        preset: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let sweep = crate::sweep::build(prompt, vary, preset, max_cells, params)?;
+        let mut opts = crate::sweep::options(out_dir, concurrency, max_credits)?;
+        let failure = CallbackFailure::default();
+        let mut event_loop: Option<Py<PyAny>> = None;
+        if let Some(cb) = on_progress {
+            let cancel = visionxl::CancelToken::new();
+            let (progress, lp) = on_loop_progress(py, cb, &failure, &cancel)?;
+            opts.cancel = Some(cancel);
+            opts.on_progress = Some(progress);
+            event_loop = Some(lp);
+        }
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let result = client
+                .sweep(&sweep, opts)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            // Let every progress callback already scheduled run first: the last ones may raise.
+            if let Some(lp) = &event_loop {
+                after_scheduled_callbacks(lp).await;
+            }
+            if let Some(e) = failure.take() {
+                return Err(e);
+            }
+            Python::attach(|py| crate::sweep::result_to_py(py, result, Flavour::Async))
         })
     }
 });

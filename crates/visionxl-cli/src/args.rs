@@ -57,7 +57,8 @@ pub fn command() -> Command {
         )
 }
 
-fn connection_args() -> [Arg; 4] {
+/// `--api-key`, `--base-url`, `--emulator`, `--out`: shared by the commands that generate.
+pub fn connection_args() -> [Arg; 4] {
     [
         Arg::new("api_key")
             .long("api-key")

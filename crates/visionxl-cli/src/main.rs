@@ -9,6 +9,7 @@ mod output;
 mod playground;
 mod price;
 mod serve;
+mod sweep;
 mod validate_file;
 
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 use visionxl::{CancelToken, Error, ErrorCode};
 
 fn main() -> ExitCode {
-    let matches = match args::command().try_get_matches() {
+    let matches = match command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
@@ -35,12 +36,7 @@ fn main() -> ExitCode {
             let shell = *m
                 .get_one::<clap_complete::Shell>("shell")
                 .expect("required");
-            clap_complete::generate(
-                shell,
-                &mut args::command(),
-                "visionxl",
-                &mut std::io::stdout(),
-            );
+            clap_complete::generate(shell, &mut command(), "visionxl", &mut std::io::stdout());
             0
         }
         Some((name, m)) => {
@@ -82,6 +78,7 @@ fn main() -> ExitCode {
                 finish(match name {
                     "generate" => generate::run(m, quiet, &cancel).await,
                     "get" => get::run(m, quiet, &cancel).await,
+                    "sweep" => sweep::run(m, quiet, &cancel).await,
                     other => Err(Error::new(
                         ErrorCode::ValidationError,
                         format!("unknown command {other}"),
@@ -92,6 +89,11 @@ fn main() -> ExitCode {
         None => 2,
     };
     ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// The whole command: `args` and the subcommands that live in their own modules.
+fn command() -> clap::Command {
+    args::command().subcommand(sweep::command())
 }
 
 fn finish(r: Result<(), Error>) -> i32 {

@@ -82,7 +82,9 @@ pub mod options;
 mod pacing;
 mod redact;
 pub mod save;
+pub mod sheet;
 mod sidecar;
+pub mod sweep;
 mod time;
 mod transport;
 
@@ -102,6 +104,12 @@ pub use config::{
 pub use download::{DownloadProgress, DownloadProgressFn};
 pub use generation::{GeneratedImage, Generation, SaveOptions};
 pub use manifest::manifest_key;
+pub use sweep::{SweepCell, SweepOptions, SweepQuote, SweepResult};
+
+/// `docs/sweeps.md`, whose Rust example runs as a doctest (against the emulator).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/sweeps.md")]
+struct SweepsMd;
 
 #[cfg(test)]
 mod tests {
