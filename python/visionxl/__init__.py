@@ -43,9 +43,12 @@ from ._native import (
     __version__,
     estimate_credits,
     plan_batches,
+    plan_sweep,
     validate,
     validate_wire,
 )
+from .sweep import SweepCell, SweepResult
+
 # The exception classes, listed once: in exceptions.__all__.
 from .exceptions import *  # noqa: F401,F403
 
@@ -71,6 +74,9 @@ __all__ = [
     "validate_wire",
     "estimate_credits",
     "plan_batches",
+    "plan_sweep",
+    "SweepResult",
+    "SweepCell",
     "PARAMETERS",
     "PARAMETER_NAMES",
     "SIZES",

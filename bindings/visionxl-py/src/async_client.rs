@@ -205,4 +205,36 @@ client_common!(PyAsyncClient, "AsyncClient", {
             Python::attach(|py| batch_outcome(py, slots, return_exceptions, failure.take()))
         })
     }
+
+    /// Runs a sweep; awaitable, returning a `visionxl.sweep.SweepResult` whose generations are
+    /// `AsyncGeneration`s (see `Client.sweep`).
+    #[pyo3(
+        signature = (prompt, vary, *, out_dir = PathBuf::from("visionxl-sweep"), concurrency = Arg::int(4), max_credits = Arg::none(), max_cells = Arg::int(64), preset = None, **params),
+        text_signature = "($self, prompt, vary, *, out_dir='visionxl-sweep', concurrency=4, max_credits=None, max_cells=64, preset=None, **params)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn sweep<'py>(
+        &self,
+        py: Python<'py>,
+        prompt: &Bound<'py, PyAny>,
+        vary: &Bound<'py, PyDict>,
+        out_dir: PathBuf,
+        concurrency: Arg,
+        max_credits: Arg,
+        max_cells: Arg,
+        preset: Option<&Bound<'py, PyAny>>,
+        params: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let sweep = crate::sweep::build(prompt, vary, preset, max_cells, params)?;
+        let opts = crate::sweep::options(out_dir, concurrency, max_credits)?;
+        let client = self.shared.client()?;
+        let shared = self.shared.clone();
+        awaitable(py, async move {
+            let result = client
+                .sweep(&sweep, opts)
+                .await
+                .map_err(|e| shared.err(&e))?;
+            Python::attach(|py| crate::sweep::result_to_py(py, result, Flavour::Async))
+        })
+    }
 });

@@ -271,4 +271,51 @@ client_common!(PyClient, "Client", {
         let slots = out.map_err(|e| self.shared.err(&e))?;
         batch_outcome(py, slots, return_exceptions, failure.take())
     }
+
+    /// Runs a sweep: `prompt` and the `generate` keywords are the base of every cell, `vary`
+    /// maps a parameter (or `prompt_sr`) to its values (a list, or text: `"35..50:5"`,
+    /// `"7,10,13"`, `"a fox|a wolf"`); the first key is the columns, the second the rows, the
+    /// third one sheet per value. Every cell is validated and the whole sweep priced before
+    /// anything is sent (`ValidationError` names each bad value or cell;
+    /// `BudgetExceededError` when it costs more than `max_credits`). One random seed is used
+    /// in every cell unless `seed` is given. Cells are saved under `out_dir` with a manifest:
+    /// a rerun there pays only for missing cells. Returns a `visionxl.sweep.SweepResult`
+    /// (`.cells`, `.credits`, `.seed`, `.sheet`; shown as its contact sheet in Jupyter).
+    #[pyo3(
+        signature = (prompt, vary, *, out_dir = PathBuf::from("visionxl-sweep"), concurrency = Arg::int(4), max_credits = Arg::none(), max_cells = Arg::int(64), on_progress = None, preset = None, **params),
+        text_signature = "($self, prompt, vary, *, out_dir='visionxl-sweep', concurrency=4, max_credits=None, max_cells=64, on_progress=None, preset=None, **params)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn sweep(
+        &self,
+        py: Python<'_>,
+        prompt: &Bound<'_, PyAny>,
+        vary: &Bound<'_, PyDict>,
+        out_dir: PathBuf,
+        concurrency: Arg,
+        max_credits: Arg,
+        max_cells: Arg,
+        on_progress: Option<Py<PyAny>>,
+        preset: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let sweep = crate::sweep::build(prompt, vary, preset, max_cells, params)?;
+        let mut opts = crate::sweep::options(out_dir, concurrency, max_credits)?;
+        let failure = CallbackFailure::default();
+        if let Some(cb) = on_progress {
+            let cancel = visionxl::CancelToken::new();
+            opts.cancel = Some(cancel.clone());
+            let failure = failure.clone();
+            opts.on_progress = Some(Arc::new(move |p: Progress| {
+                Python::attach(|py| failure.call(py, &cb, p, &cancel));
+            }));
+        }
+        let client = self.shared.client()?;
+        let out = block_on(py, async move { client.sweep(&sweep, opts).await })?;
+        let result = out.map_err(|e| self.shared.err(&e))?;
+        if let Some(e) = failure.take() {
+            return Err(e);
+        }
+        crate::sweep::result_to_py(py, result, Flavour::Sync)
+    }
 });

@@ -14,6 +14,7 @@ mod responses;
 mod results;
 mod runtime;
 mod settings;
+mod sweep;
 mod violation;
 
 use pyo3::prelude::*;
@@ -40,6 +41,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(request::validate_wire, m)?)?;
     m.add_function(wrap_pyfunction!(request::estimate_credits, m)?)?;
     m.add_function(wrap_pyfunction!(request::plan_batches, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::plan_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(responses::interpret_response, m)?)?;
     request::add_constants(m)?;
     m.add("FAULT_KINDS", emulator::fault_kinds(m.py())?)?;

@@ -43,6 +43,7 @@ pub fn command() -> Command {
         .subcommand(price())
         .subcommand(validate())
         .subcommand(get())
+        .subcommand(crate::sweep::command())
         .subcommand(emulator())
         .subcommand(crate::serve::command())
         .subcommand(crate::playground::command())
@@ -57,7 +58,8 @@ pub fn command() -> Command {
         )
 }
 
-fn connection_args() -> [Arg; 4] {
+/// `--api-key`, `--base-url`, `--emulator`, `--out`: shared by the commands that generate.
+pub fn connection_args() -> [Arg; 4] {
     [
         Arg::new("api_key")
             .long("api-key")

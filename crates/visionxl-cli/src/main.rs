@@ -9,6 +9,7 @@ mod output;
 mod playground;
 mod price;
 mod serve;
+mod sweep;
 mod validate_file;
 
 use std::process::ExitCode;
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
                 finish(match name {
                     "generate" => generate::run(m, quiet, &cancel).await,
                     "get" => get::run(m, quiet, &cancel).await,
+                    "sweep" => sweep::run(m, quiet, &cancel).await,
                     other => Err(Error::new(
                         ErrorCode::ValidationError,
                         format!("unknown command {other}"),

@@ -35,6 +35,7 @@ mod ledger;
 pub mod log;
 mod render;
 mod server;
+mod stamp;
 mod state;
 
 pub use crate::chaos::{Chaos, ChaosReport};
@@ -45,3 +46,4 @@ pub use crate::config::{
 pub use crate::emulator::Emulator;
 pub use crate::fault::{Fault, FaultKind, FaultKindInfo};
 pub use crate::ledger::{Charge, Ledger};
+pub use crate::stamp::{Stamp, decode_stamp, settings_hash};

@@ -23,6 +23,8 @@ pub(crate) struct ImageSpec {
     pub transparent: bool,
     /// Bytes of padding added to a PNG picture (`EmulatorConfig::picture_padding`).
     pub padding: usize,
+    /// [`settings_hash`](crate::settings_hash) of the request's `promptObject`, stamped in.
+    pub settings: u64,
 }
 
 impl ImageSpec {
@@ -224,6 +226,8 @@ fn pixels(spec: &ImageSpec) -> Vec<u8> {
     hasher.update(spec.seed.to_le_bytes());
     hasher.update(spec.index.to_le_bytes());
     hasher.update(spec.prompt.as_bytes());
+    // Other settings give another picture too (as they would on the service).
+    hasher.update(spec.settings.to_le_bytes());
     let d = hasher.finalize();
     let byte = |i: usize| d[i % d.len()];
     let phase = |i: usize| f32::from(byte(i)) / 255.0 * std::f32::consts::TAU;
@@ -265,6 +269,11 @@ fn pixels(spec: &ImageSpec) -> Vec<u8> {
             }
         }
     }
+    let stamp = crate::stamp::Stamp {
+        seed: spec.seed,
+        settings: spec.settings,
+    };
+    crate::stamp::draw(&mut canvas.px, w, h, stamp);
     // The stripe: a dark band across the middle with EMULATED in white.
     let label = "EMULATED";
     let band_h = (h / 6).max(9);
@@ -362,6 +371,7 @@ mod tests {
             index: 0,
             transparent,
             padding: 0,
+            settings: 9,
         }
     }
 
@@ -374,6 +384,30 @@ mod tests {
         let mut other = spec(false);
         other.index = 1;
         assert_ne!(a, render(&other).unwrap());
+    }
+
+    #[test]
+    fn stamp_decodes_to_seed_and_settings() {
+        let mut big = spec(true);
+        (big.width, big.height, big.seed, big.settings) = (512, 512, 9_999_999_998, u64::MAX - 3);
+        for transparent in [false, true] {
+            big.transparent = transparent;
+            let got = crate::decode_stamp(&render(&big).unwrap()).unwrap();
+            assert_eq!((got.seed, got.settings), (9_999_999_998, u64::MAX - 3));
+        }
+        // Too small a picture carries no stamp.
+        assert_eq!(crate::decode_stamp(&render(&spec(false)).unwrap()), None);
+    }
+
+    #[test]
+    fn settings_hash_ignores_key_order() {
+        let a = serde_json::json!({"prompt": "a", "n": 1});
+        let b = serde_json::json!({"n": 1, "prompt": "a"});
+        assert_eq!(crate::settings_hash(&a), crate::settings_hash(&b));
+        assert_ne!(
+            crate::settings_hash(&a),
+            crate::settings_hash(&serde_json::json!({"n": 2}))
+        );
     }
 
     #[test]

@@ -98,6 +98,7 @@ impl Rec {
             index,
             transparent: self.transparent,
             padding: 0,
+            settings: crate::stamp::settings_hash(&self.prompt_object),
         }
     }
 }

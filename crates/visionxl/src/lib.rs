@@ -82,7 +82,9 @@ pub mod options;
 mod pacing;
 mod redact;
 pub mod save;
+pub mod sheet;
 mod sidecar;
+pub mod sweep;
 mod time;
 mod transport;
 
@@ -102,6 +104,7 @@ pub use config::{
 pub use download::{DownloadProgress, DownloadProgressFn};
 pub use generation::{GeneratedImage, Generation, SaveOptions};
 pub use manifest::manifest_key;
+pub use sweep::{SweepCell, SweepOptions, SweepQuote, SweepResult};
 
 #[cfg(test)]
 mod tests {

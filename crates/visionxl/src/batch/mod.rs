@@ -12,5 +12,6 @@ mod types;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use resume::load as load_manifest;
 pub use run::not_run_error;
 pub use types::{BatchItem, BatchOptions, BatchStream, Progress, ProgressFn};
