@@ -372,7 +372,11 @@ async function sweepPoll() {
     SW.job = null;
     sweepButtons();
     if (s.error) return sweepStatus([`${s.error.code}: ${s.error.message}`]);
-    sweepStatus([`done: ${w.total} cells (${w.failed} failed), ${w.credits} credits, seed ${w.seed ?? 'per cell'}${s.emulated ? ' (EMULATED)' : ''}`]);
+    const lines = [`done: ${w.total} cells (${w.failed} failed), ${w.credits} credits, seed ${w.seed ?? 'per cell'}${s.emulated ? ' (EMULATED)' : ''}`];
+    const charged = w.cells.filter((c) => c.error && c.error.may_have_been_charged).length;
+    if (charged) lines.push(`${charged} cell(s) may have been charged without an image: Run again only after checking (a rerun of the CLI's sweep in ${w.id} does not send them again).`);
+    if (w.sheet_error) lines.push(`the sheet failed: ${w.sheet_error.code}: ${w.sheet_error.message}`);
+    sweepStatus(lines);
     return showSheet(w);
   }
   sweepStatus([`${s.state}… ${w.completed ?? 0} of ${w.total ?? '?'} cells (price ${s.price} credits)`]);
