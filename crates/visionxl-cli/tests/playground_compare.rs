@@ -96,6 +96,31 @@ fn sweep(params: Value, axes: &[(&str, &str)]) -> Value {
     json!({"params": params, "axes": axes})
 }
 
+/// The body and the shown answer of docs/playground.md's `sweep-check-example`.
+fn doc_example() -> (Value, Value) {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/playground.md"
+    ))
+    .unwrap();
+    let block = doc
+        .split("<!-- sweep-check-example")
+        .nth(1)
+        .expect("the example")
+        .split("```sh")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let body = block.split("-d '").nth(1).unwrap().split('\'').next().unwrap();
+    let shown = block.split("\n# ").nth(1).unwrap().trim();
+    (
+        serde_json::from_str(body).unwrap(),
+        serde_json::from_str(shown).unwrap(),
+    )
+}
+
 fn fox() -> Value {
     json!({"prompt": "a fox at dusk", "size": "512x512"})
 }
@@ -182,6 +207,12 @@ async fn the_check_prices_the_grid_and_names_bad_values_and_cells() {
     )
     .await;
     assert!(v["errors"].to_string().contains("at most 3 axes"), "{v}");
+    // docs/playground.md's example: its body, and the answer it shows.
+    let (body, shown) = doc_example();
+    let (_, v) = post(&p, "/api/sweep/check", body).await;
+    for (k, want) in shown.as_object().unwrap() {
+        assert_eq!(&v[k], want, "docs/playground.md shows {k} = {want}: {v}");
+    }
     // Without a key the check still works, and running says how to generate.
     let (s, v) = post(&p, "/api/sweep", sweep(fox(), &[("n", "1,2")])).await;
     assert_eq!(s, 409, "{v}");

@@ -374,7 +374,7 @@ async function sweepPoll() {
     if (s.error) return sweepStatus([`${s.error.code}: ${s.error.message}`]);
     const lines = [`done: ${w.total} cells (${w.failed} failed), ${w.credits} credits, seed ${w.seed ?? 'per cell'}${s.emulated ? ' (EMULATED)' : ''}`];
     const charged = w.cells.filter((c) => c.error && c.error.may_have_been_charged).length;
-    if (charged) lines.push(`${charged} cell(s) may have been charged without an image: Run again only after checking (a rerun of the CLI's sweep in ${w.id} does not send them again).`);
+    if (charged) lines.push(`${charged} cell(s) may have been charged (no image, record id unknown): a new Run sends them again, so check your credits first.`);
     if (w.sheet_error) lines.push(`the sheet failed: ${w.sheet_error.code}: ${w.sheet_error.message}`);
     sweepStatus(lines);
     return showSheet(w);
