@@ -113,7 +113,13 @@ fn doc_example() -> (Value, Value) {
         .split("```")
         .next()
         .unwrap();
-    let body = block.split("-d '").nth(1).unwrap().split('\'').next().unwrap();
+    let body = block
+        .split("-d '")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
     let shown = block.split("\n# ").nth(1).unwrap().trim();
     (
         serde_json::from_str(body).unwrap(),
@@ -192,17 +198,33 @@ async fn the_check_prices_the_grid_and_names_bad_values_and_cells() {
     let (_, v) = post(
         &p,
         "/api/sweep/check",
-        sweep(fox(), &[("guidance_scale", "1..9"), ("num_inference_steps", "10..17")]),
+        sweep(
+            fox(),
+            &[
+                ("guidance_scale", "1..9"),
+                ("num_inference_steps", "10..17"),
+            ],
+        ),
     )
     .await;
     assert_eq!(v["errors"][0]["field"], "max_cells", "{v}");
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("72 cells"));
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("72 cells")
+    );
     let (_, v) = post(
         &p,
         "/api/sweep/check",
         sweep(
             fox(),
-            &[("n", "1"), ("seed", "1"), ("tiling", "true"), ("alchemy", "true")],
+            &[
+                ("n", "1"),
+                ("seed", "1"),
+                ("tiling", "true"),
+                ("alchemy", "true"),
+            ],
         ),
     )
     .await;
@@ -213,6 +235,15 @@ async fn the_check_prices_the_grid_and_names_bad_values_and_cells() {
     for (k, want) in shown.as_object().unwrap() {
         assert_eq!(&v[k], want, "docs/playground.md shows {k} = {want}: {v}");
     }
+    // The guard covers the sweep routes: a cross-site Run is refused.
+    let r = http()
+        .post(p.at("/api/sweep"))
+        .header("origin", "http://evil.example")
+        .json(&sweep(fox(), &[("n", "1,2")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     // Without a key the check still works, and running says how to generate.
     let (s, v) = post(&p, "/api/sweep", sweep(fox(), &[("n", "1,2")])).await;
     assert_eq!(s, 409, "{v}");
@@ -225,10 +256,7 @@ async fn a_3x2_sweep_runs_its_sheet_matches_the_reported_size_and_links_every_ce
     let p = Proc::playground(dir.path(), &["--emulator"]);
     let body = sweep(
         fox(),
-        &[
-            ("guidance_scale", "7,10,13"),
-            ("prompt_sr", "dusk|dawn"),
-        ],
+        &[("guidance_scale", "7,10,13"), ("prompt_sr", "dusk|dawn")],
     );
     let (s, v) = post(&p, "/api/sweep", body).await;
     assert_eq!(s, 200, "{v}");
@@ -250,7 +278,12 @@ async fn a_3x2_sweep_runs_its_sheet_matches_the_reported_size_and_links_every_ce
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "{c}");
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("image/"));
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("image/")
+        );
     }
     let sheet = &w["sheets"][0];
     let r = http()
@@ -262,10 +295,7 @@ async fn a_3x2_sweep_runs_its_sheet_matches_the_reported_size_and_links_every_ce
     assert_eq!(r.headers()["content-type"], "image/png");
     let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
     assert_eq!(
-        (
-            u64::from(img.width()),
-            u64::from(img.height())
-        ),
+        (u64::from(img.width()), u64::from(img.height())),
         (
             sheet["width"].as_u64().unwrap(),
             sheet["height"].as_u64().unwrap()
@@ -312,7 +342,13 @@ async fn over_the_cap_or_the_budget_nothing_is_sent_and_cancel_reaches_the_cells
     let (s, v) = post(
         &p,
         "/api/sweep",
-        sweep(fox(), &[("guidance_scale", "1..9"), ("num_inference_steps", "10..17")]),
+        sweep(
+            fox(),
+            &[
+                ("guidance_scale", "1..9"),
+                ("num_inference_steps", "10..17"),
+            ],
+        ),
     )
     .await;
     assert_eq!(s, 422, "{v}");
@@ -322,7 +358,12 @@ async fn over_the_cap_or_the_budget_nothing_is_sent_and_cancel_reaches_the_cells
     assert!(!dir.path().join("sweeps").exists());
 
     // Two cells fit the budget: both are charged once, and the counter shows them.
-    let (s, v) = post(&p, "/api/sweep", sweep(fox(), &[("guidance_scale", "7,10")])).await;
+    let (s, v) = post(
+        &p,
+        "/api/sweep",
+        sweep(fox(), &[("guidance_scale", "7,10")]),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let done = wait_job(&p, &v["job"]).await;
     assert_eq!(done["sweep"]["failed"], 0, "{done}");
@@ -330,6 +371,10 @@ async fn over_the_cap_or_the_budget_nothing_is_sent_and_cancel_reaches_the_cells
     let ledger = get(&emu, "/_emulator/ledger").await;
     assert_eq!(ledger["charges"].as_array().unwrap().len(), 2, "{ledger}");
     assert_eq!(get(&p, "/api/session").await["spent"], 468);
+    assert!(
+        !done.to_string().contains("vxl-emulator-key"),
+        "no key served"
+    );
 
     // Cancel: cells not finished end with `cancelled`, and the sheet shows them.
     let slow = Proc::start(&["emulator", "--port", "0", "--latency-ms", "3000"]);
@@ -338,7 +383,12 @@ async fn over_the_cap_or_the_budget_nothing_is_sent_and_cancel_reaches_the_cells
         dir.path(),
         &["--api-key", "vxl-emulator-key", "--base-url", &base],
     );
-    let (s, v) = post(&p, "/api/sweep", sweep(fox(), &[("guidance_scale", "7,10")])).await;
+    let (s, v) = post(
+        &p,
+        "/api/sweep",
+        sweep(fox(), &[("guidance_scale", "7,10")]),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let (s, _) = post(&p, &format!("/api/jobs/{}/cancel", v["job"]), json!({})).await;
@@ -349,8 +399,14 @@ async fn over_the_cap_or_the_budget_nothing_is_sent_and_cancel_reaches_the_cells
     assert_eq!(w["failed"], 2, "{w}");
     for c in w["cells"].as_array().unwrap() {
         assert_eq!(c["error"]["code"], "cancelled", "{c}");
-        assert_eq!(c["error"]["may_have_been_charged"], true, "the POST had left");
+        assert_eq!(
+            c["error"]["may_have_been_charged"], true,
+            "the POST had left"
+        );
         assert!(c["url"].is_null());
     }
-    assert_eq!(status(&p, w["sheets"][0]["url"].as_str().unwrap()).await, 200);
+    assert_eq!(
+        status(&p, w["sheets"][0]["url"].as_str().unwrap()).await,
+        200
+    );
 }

@@ -79,7 +79,11 @@ fn plan(input: &SweepInput) -> Result<SweepPlan, Vec<Violation>> {
     sweep.plan(0).map_err(|e| {
         let vs = e.violations().to_vec();
         if vs.is_empty() {
-            vec![Violation::new("vary", ViolationCode::WrongType, e.message())]
+            vec![Violation::new(
+                "vary",
+                ViolationCode::WrongType,
+                e.message(),
+            )]
         } else {
             vs
         }
@@ -138,7 +142,10 @@ pub fn check_json(st: &State, input: &SweepInput) -> Value {
 /// nothing is sent in those cases).
 pub fn start(st: &Arc<State>, input: &SweepInput) -> Result<u64, Error> {
     let Some(client) = st.client.clone() else {
-        return Err(Error::new(ErrorCode::AuthenticationError, st.mode.describe()));
+        return Err(Error::new(
+            ErrorCode::AuthenticationError,
+            st.mode.describe(),
+        ));
     };
     let sweep = build(input).map_err(Error::validation)?;
     let p = sweep.plan(0)?;
@@ -166,7 +173,14 @@ fn unix_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-async fn run(st: Arc<State>, client: Client, job: Arc<Job>, sweep: Sweep, dir: PathBuf, id: String) {
+async fn run(
+    st: Arc<State>,
+    client: Client,
+    job: Arc<Job>,
+    sweep: Sweep,
+    dir: PathBuf,
+    id: String,
+) {
     job.update(|s| s.state = "generating");
     let counted = Arc::new(AtomicU64::new(0));
     let (pjob, pst, pcounted) = (job.clone(), st.clone(), counted.clone());
@@ -284,9 +298,11 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_named_and_a_good_grid_is_priced() {
-        let p = plan(&input(json!({"params": {"prompt": "a fox", "size": "512x512"},
+        let p = plan(&input(
+            json!({"params": {"prompt": "a fox", "size": "512x512"},
             "axes": [{"name": "guidance_scale", "values": "7,10"},
-                     {"name": "num_inference_steps", "values": "20..30:10"}]})))
+                     {"name": "num_inference_steps", "values": "20..30:10"}]}),
+        ))
         .unwrap();
         assert_eq!(p.shape(), [2, 2, 1]);
         assert_eq!(p.credits, 4 * 234);
@@ -294,8 +310,10 @@ mod tests {
             "axes": [{"name": "guidance_scale", "values": "7,99"}]})))
         .unwrap_err();
         assert!(vs[0].message.contains("guidance_scale=99"), "{vs:?}");
-        let vs = plan(&input(json!({"params": {"prompt": "a fox"}, "preset": "nope"})))
-            .unwrap_err();
+        let vs = plan(&input(
+            json!({"params": {"prompt": "a fox"}, "preset": "nope"}),
+        ))
+        .unwrap_err();
         assert_eq!(vs[0].field, "preset");
     }
 }
