@@ -95,3 +95,8 @@ def test_the_sweep_cap_is_a_violation_and_run_stays_off(page, emulated):
     bad = page.get_by_test_id("sweep-violations").locator("li[data-field=max_cells]")
     expect(bad).to_contain_text("65 cells")
     expect(page.get_by_test_id("sweep-run")).to_be_disabled()
+    # A phone: nothing wider than the window, the checks still in reach.
+    page.set_viewport_size({"width": 375, "height": 812})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"375px: {overflow}px wider than the window"
+    expect(page.get_by_test_id("sweep-violations")).to_be_in_viewport()
