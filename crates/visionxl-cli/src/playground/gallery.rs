@@ -86,7 +86,7 @@ pub async fn image(out: &Path, file: &str) -> Response {
 }
 
 /// A file name with no directory part, not hidden, not a partial download.
-fn plain_name(name: &str) -> bool {
+pub(super) fn plain_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
         && !name.ends_with(".part")

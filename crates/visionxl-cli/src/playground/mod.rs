@@ -7,9 +7,11 @@
 //! - [`state`]: what the server holds (the client, the session's spending, the jobs);
 //! - [`form`]: the table as JSON and the live check; [`jobs`]: generating, with
 //!   [`progress`] and cancel; [`gallery`]: the images of `--out`, read from their sidecars;
+//! - [`compare`]: the Compare view's sweeps (check, price, run, their files);
 //! - [`routes`]: the router and the small handlers; [`assets`]: the page.
 
 pub mod assets;
+pub mod compare;
 pub mod form;
 pub mod gallery;
 pub mod guard;

@@ -33,6 +33,10 @@ pub struct Status {
     pub images: Vec<ImageStatus>,
     /// The error, when the job failed or was cancelled.
     pub error: Option<Value>,
+    /// A Compare job's sweep: its cells' progress, then each cell's image or error and the
+    /// sheet ([`super::compare`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Value>,
 }
 
 /// One image's download.

@@ -10,6 +10,9 @@
 //! | `GET /api/jobs/{id}`, `POST /api/jobs/{id}/cancel` | a job's progress; cancel it |
 //! | `GET /api/gallery`, `GET /images/{file}` | the images of `--out`, newest first |
 //! | `POST /api/assets?name=FILE` | uploads the body as an asset: `{"reference": ..}` |
+//! | `POST /api/sweep/check` | a sweep's grid, cells, price and violations (Compare view) |
+//! | `POST /api/sweep` | starts a sweep job: `{"job": id}`, polled at `/api/jobs/{id}` |
+//! | `GET /sweeps/{id}/{sheet}`, `GET /sweeps/{id}/cells/{file}` | a sweep's sheet and cells |
 
 use std::sync::Arc;
 
@@ -24,7 +27,7 @@ use serde_json::{Value, json};
 use visionxl::{Error, ErrorCode};
 
 use super::state::State;
-use super::{assets, form, gallery, guard, jobs, progress};
+use super::{assets, compare, form, gallery, guard, jobs, progress};
 
 /// The largest upload (an init image or image prompt).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
@@ -45,6 +48,10 @@ pub fn router(st: Arc<State>) -> Router {
         .route("/api/jobs/{id}/cancel", post(cancel))
         .route("/api/gallery", get(list))
         .route("/images/{file}", get(image))
+        .route("/api/sweep/check", post(sweep_check))
+        .route("/api/sweep", post(sweep_start))
+        .route("/sweeps/{id}/{file}", get(sweep_sheet))
+        .route("/sweeps/{id}/cells/{file}", get(sweep_cell))
         .route(
             "/api/assets",
             post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
@@ -111,6 +118,37 @@ async fn list(AxState(st): AxState<Arc<State>>) -> Json<Value> {
 
 async fn image(AxState(st): AxState<Arc<State>>, Path(file): Path<String>) -> Response {
     gallery::image(&st.out, &file).await
+}
+
+async fn sweep_check(
+    AxState(st): AxState<Arc<State>>,
+    Json(input): Json<compare::SweepInput>,
+) -> Json<Value> {
+    Json(compare::check_json(&st, &input))
+}
+
+async fn sweep_start(
+    AxState(st): AxState<Arc<State>>,
+    Json(input): Json<compare::SweepInput>,
+) -> Response {
+    match compare::start(&st, &input) {
+        Ok(id) => Json(json!({"job": id})).into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+async fn sweep_sheet(
+    AxState(st): AxState<Arc<State>>,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    compare::sheet(&st.out, &id, &file).await
+}
+
+async fn sweep_cell(
+    AxState(st): AxState<Arc<State>>,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    compare::cell(&st.out, &id, &file).await
 }
 
 /// `?name=` of an upload.

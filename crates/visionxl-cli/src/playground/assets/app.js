@@ -29,7 +29,10 @@ async function api(path, body) {
 const S = { table: null, params: {}, snippets: {}, lang: 'rust', valid: false, job: null, session: null };
 
 // ---- views (tabs) ----
-const VIEWS = [{ name: 'playground', title: 'Playground' }];
+const VIEWS = [
+  { name: 'playground', title: 'Playground' },
+  { name: 'compare', title: 'Compare', show: () => sweepCheck() },
+];
 function buildTabs() {
   const nav = $('#tabs');
   for (const v of VIEWS) {
@@ -287,6 +290,125 @@ function card(it) {
       use));
 }
 
+// ---- compare: a sweep over the form's settings ----
+// The axes' values are sent as typed; the server parses them with the core's axis parser and
+// answers the grid, the price and every violation (naming its value or cell).
+const MAX_AXES = 3;
+const ROLES = ['columns', 'rows', 'sheets'];
+const SW = { job: null, valid: false, seq: 0, timer: null };
+function axisRow(name = '', values = '') {
+  const names = [...Object.keys(S.params), 'prompt_sr'];
+  const i = $('#axes').children.length;
+  const sel = el('select', { 'aria-label': 'Parameter to vary', 'data-axis': 'name' },
+    ...names.map((n) => el('option', { value: n, text: n })));
+  sel.value = name || names[0];
+  const vals = el('input', { type: 'text', autocomplete: 'off', 'aria-label': 'Values', 'data-axis': 'values', placeholder: '7,10,13 or 20..40:10 or a fox|a wolf', value: values });
+  const rm = el('button', { type: 'button', text: 'Remove', 'aria-label': 'Remove this axis' });
+  const row = el('div', { class: 'axis' }, el('span', { class: 'role', text: ROLES[i] }), sel, vals, rm);
+  rm.addEventListener('click', () => { row.remove(); relabelAxes(); sweepSchedule(); });
+  $('#axes').append(row);
+  relabelAxes();
+  return row;
+}
+function relabelAxes() {
+  const rows = [...$('#axes').children];
+  rows.forEach((r, i) => { r.querySelector('.role').textContent = ROLES[i]; });
+  $('#add-axis').disabled = rows.length >= MAX_AXES;
+}
+function buildCompare() {
+  axisRow('guidance_scale');
+  $('#add-axis').addEventListener('click', () => { axisRow(); sweepSchedule(); });
+  $('#axes').addEventListener('input', sweepSchedule);
+  $('#axes').addEventListener('change', sweepSchedule);
+  $('#sweep-run').addEventListener('click', sweepRun);
+  $('#sweep-cancel').addEventListener('click', () => { if (SW.job !== null) api(`/api/jobs/${SW.job}/cancel`, {}); });
+}
+function readSweep() {
+  const body = readForm();
+  delete body.count;
+  body.axes = [...$('#axes').children]
+    .map((r) => ({ name: r.querySelector('[data-axis=name]').value, values: r.querySelector('[data-axis=values]').value }))
+    .filter((a) => a.values.trim() !== '');
+  return body;
+}
+function sweepSchedule() { clearTimeout(SW.timer); SW.timer = setTimeout(sweepCheck, 120); }
+async function sweepCheck() {
+  const mine = ++SW.seq;
+  const body = readSweep();
+  const r = await api('/api/sweep/check', body);
+  if (mine !== SW.seq || !r.ok) return;
+  const d = r.data;
+  SW.valid = d.valid && body.axes.length > 0;
+  $('#sweep-cells').textContent = d.shape ? `${d.shape.slice(0, Math.max(1, body.axes.length)).join(' × ')} = ${d.cells} cells` : 'cells: –';
+  $('#sweep-price').textContent = d.credits === null ? 'price: –' : `price: ${d.credits} credits`;
+  $('#sweep-seed').textContent = !d.shape ? '' : d.seed === null || d.seed === undefined ? 'one random seed for every cell, chosen at Run' : `seed ${d.seed} for every cell`;
+  $('#sweep-violations').replaceChildren(
+    ...d.errors.map((v) => el('li', { 'data-field': v.field, class: 'error', text: v.message })),
+    ...d.warnings.map((v) => el('li', { 'data-field': v.field, class: 'warning', text: `warning: ${v.message}` })),
+    ...(body.axes.length ? [] : [el('li', { class: 'warning', text: 'add values to an axis to compare settings' })]));
+  sweepButtons();
+}
+function sweepButtons() {
+  const on = S.session && S.session.mode !== 'off';
+  $('#sweep-run').disabled = !on || !SW.valid || SW.job !== null;
+  $('#sweep-cancel').hidden = SW.job === null;
+}
+function sweepStatus(lines) { $('#sweep-status').replaceChildren(...lines.map((t) => el('p', { text: t }))); }
+async function sweepRun() {
+  const r = await api('/api/sweep', readSweep());
+  if (!r.ok) return sweepStatus([`${r.data.error.code}: ${r.data.error.message}`]);
+  SW.job = r.data.job;
+  $('#sweep-result').hidden = true;
+  sweepButtons();
+  sweepPoll();
+}
+async function sweepPoll() {
+  if (SW.job === null) return;
+  const r = await api(`/api/jobs/${SW.job}`);
+  if (!r.ok) { SW.job = null; sweepButtons(); return sweepStatus([`${r.data.error.code}: ${r.data.error.message}`]); }
+  const s = r.data; const w = s.sweep || {};
+  $('#spent').textContent = s.spent;
+  if (s.state === 'done' || s.state === 'failed' || s.state === 'cancelled') {
+    SW.job = null;
+    sweepButtons();
+    if (s.error) return sweepStatus([`${s.error.code}: ${s.error.message}`]);
+    const lines = [`done: ${w.total} cells (${w.failed} failed), ${w.credits} credits, seed ${w.seed ?? 'per cell'}${s.emulated ? ' (EMULATED)' : ''}`];
+    const charged = w.cells.filter((c) => c.error && c.error.may_have_been_charged).length;
+    if (charged) lines.push(`${charged} cell(s) may have been charged (no image, record id unknown): a new Run sends them again, so check your credits first.`);
+    if (w.sheet_error) lines.push(`the sheet failed: ${w.sheet_error.code}: ${w.sheet_error.message}`);
+    sweepStatus(lines);
+    return showSheet(w);
+  }
+  sweepStatus([`${s.state}… ${w.completed ?? 0} of ${w.total ?? '?'} cells (price ${s.price} credits)`]);
+  setTimeout(sweepPoll, 250);
+}
+// The sheet, then a grid per sheet linking every cell to its image (or showing its error code).
+function showSheet(w) {
+  const img = $('#sweep-sheet');
+  const first = (w.sheets || [])[0];
+  img.hidden = !first;
+  if (first) { img.src = first.url; img.alt = `Contact sheet: ${w.total} cells, ${first.width} × ${first.height} px`; }
+  const [cols, rows, sheets] = w.shape;
+  const label = (a, i) => (w.axes[a] ? `${w.axes[a].name}=${w.axes[a].labels[i]}` : '');
+  const body = [];
+  for (let sh = 0; sh < sheets; sh++) {
+    if (sheets > 1) body.push(el('tr', {}, el('th', { colspan: cols + 1, text: label(2, sh) })));
+    body.push(el('tr', {}, el('th', {}), ...Array.from({ length: cols }, (_, c) => el('th', { scope: 'col', text: label(0, c) }))));
+    for (let r = 0; r < rows; r++) {
+      const tds = [];
+      for (let c = 0; c < cols; c++) {
+        const cell = w.cells[(sh * rows + r) * cols + c];
+        tds.push(el('td', {}, cell.url
+          ? el('a', { href: cell.url, target: '_blank', rel: 'noopener', 'data-testid': 'sweep-cell', text: `open image` , title: cell.label })
+          : el('span', { class: 'failed', title: cell.error ? cell.error.message : '', text: cell.error ? cell.error.code : cell.state })));
+      }
+      body.push(el('tr', {}, el('th', { scope: 'row', text: label(1, r) }), ...tds));
+    }
+  }
+  $('#sweep-grid').replaceChildren(...body);
+  $('#sweep-result').hidden = false;
+}
+
 // ---- session ----
 async function loadSession() {
   const r = await api('/api/session');
@@ -306,6 +428,7 @@ async function main() {
   buildForm();
   $('#generate').addEventListener('click', generate);
   $('#cancel').addEventListener('click', cancel);
+  buildCompare();
   for (const b of document.querySelectorAll('button.copy')) b.addEventListener('click', () => copyText(b.dataset.copy));
   await check();
   await loadGallery();
