@@ -325,6 +325,20 @@ fn emulator() -> Command {
                 .value_parser(value_parser!(u64))
                 .help("How long a generation takes"),
         )
+        .arg(
+            Arg::new("rate_limit")
+                .long("rate-limit")
+                .default_value("0")
+                .value_parser(value_parser!(u32))
+                .help("At most N API requests per key per window, else 429 (0 = off; 180 is the service's)"),
+        )
+        .arg(
+            Arg::new("rate_window")
+                .long("rate-window")
+                .default_value("60")
+                .value_parser(value_parser!(u32).range(1..=86_400))
+                .help("The rate limit's window, in seconds"),
+        )
 }
 
 #[cfg(test)]

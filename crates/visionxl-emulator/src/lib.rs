@@ -33,6 +33,7 @@ mod fault;
 pub mod foreground;
 mod ledger;
 pub mod log;
+mod rate_limit;
 mod render;
 mod server;
 mod state;
@@ -45,3 +46,4 @@ pub use crate::config::{
 pub use crate::emulator::Emulator;
 pub use crate::fault::{Fault, FaultKind, FaultKindInfo};
 pub use crate::ledger::{Charge, Ledger};
+pub use crate::rate_limit::RateLimit;
