@@ -25,12 +25,20 @@ async fn past_the_limit_answers_429_with_retry_after_and_counts_it() {
     }
     let r = post_json(&c, &emu, "/api/features", Some(KEY), &b).await;
     assert_eq!(r.status().as_u16(), 429);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["errorCode"], "TOO_MANY_REQUESTS");
     assert_eq!(emu.ledger().rate_limited, 1);
-    assert_eq!(emu.ledger().charges.len(), 3, "the refused request was not charged");
+    assert_eq!(
+        emu.ledger().charges.len(),
+        3,
+        "the refused request was not charged"
+    );
     // Another key has its own window.
     let r = post_json(&c, &emu, "/api/features", Some("other-key-123"), &b).await;
     assert_eq!(r.status().as_u16(), 200);
@@ -47,10 +55,17 @@ async fn past_the_limit_answers_429_with_retry_after_and_counts_it() {
 async fn no_limit_by_default() {
     let emu = start().await;
     let c = client();
-    let url = format!("{}/api/results/00000000-0000-4000-8000-000000000000", emu.base_url());
+    let url = format!(
+        "{}/api/results/00000000-0000-4000-8000-000000000000",
+        emu.base_url()
+    );
     for _ in 0..200 {
         let r = c.get(&url).header("API-KEY", KEY).send().await.unwrap();
-        assert_ne!(r.status().as_u16(), 429, "more than 180 a minute: not limited");
+        assert_ne!(
+            r.status().as_u16(),
+            429,
+            "more than 180 a minute: not limited"
+        );
     }
     assert_eq!(emu.ledger().rate_limited, 0);
 }
