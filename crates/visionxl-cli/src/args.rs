@@ -56,8 +56,22 @@ pub fn command() -> Command {
         )
 }
 
-fn connection_args() -> [Arg; 4] {
+/// `--redis URL` (env `VISIONXL_REDIS_URL`): pacing and budget shared through Redis.
+pub fn redis_arg() -> Arg {
+    Arg::new("redis")
+        .long("redis")
+        .value_name("URL")
+        .env("VISIONXL_REDIS_URL")
+        .hide_env_values(true)
+        .help(
+            "Share pacing and the budget with every process using this key through Redis \
+             (redis:// or rediss://; see docs/scaling.md)",
+        )
+}
+
+fn connection_args() -> [Arg; 5] {
     [
+        redis_arg(),
         Arg::new("api_key")
             .long("api-key")
             .value_name("KEY")

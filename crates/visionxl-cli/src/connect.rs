@@ -61,6 +61,9 @@ pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, 
     if let Some(b) = budget {
         builder = builder.budget(b);
     }
+    if let Some(url) = m.get_one::<String>("redis") {
+        builder = builder.shared_limits(url.clone());
+    }
     let client = builder.build().map_err(|e| {
         if e.code() == ErrorCode::AuthenticationError && emulator.is_none() {
             // The client says what is missing; the command line adds its own way forward.

@@ -2,8 +2,10 @@
 //! skipped with a printed reason when unset): several clients that share an API key share one
 //! pace and one budget, whatever process or runtime they live in.
 //!
-//! Each client here has its own Redis connection on its own runtime, exactly as separate
-//! processes would; every test uses a fresh API key, so tests never share Redis entries.
+//! The clients here share nothing in memory but their process's Redis connection: every
+//! pace and reservation is an atomic script in Redis, as for separate processes (which
+//! scripts/test-redis.sh runs too). Every test uses a fresh API key, so tests never share
+//! Redis entries.
 
 mod common;
 

@@ -89,6 +89,10 @@ pub fn command() -> Command {
                 .value_parser(value_parser!(u64))
                 .help("Credits the server may spend (per upstream key); beyond it: 429 insufficient_quota"),
         )
+        .arg(crate::args::redis_arg().help(
+            "Share upstream pacing and --budget per key with every replica through Redis \
+             (redis:// or rediss://; see docs/scaling.md)",
+        ))
         .arg(
             Arg::new("model_alias")
                 .long("model-alias")
@@ -143,6 +147,9 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
         ));
     if let Some(b) = m.get_one::<u64>("budget") {
         template = template.budget(*b);
+    }
+    if let Some(url) = m.get_one::<String>("redis") {
+        template = template.shared_limits(url.clone());
     }
     let emulator = if m.get_flag("emulator") {
         let emu;

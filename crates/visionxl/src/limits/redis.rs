@@ -5,9 +5,13 @@
 //!
 //! The connection lives on a small runtime owned by the store ([`RedisStore`]): calls are
 //! spawned onto it and their results awaited, so they work from any caller runtime (including
-//! a current-thread runtime driven only during the call).
+//! a current-thread runtime driven only during the call). Clients of one process that use the
+//! same Redis URL share one store (one connection, one thread), so a server holding a client
+//! per upstream key does not open a connection per key.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -77,7 +81,7 @@ pub(crate) struct RedisStore {
     client: redis::Client,
     /// `host:port`, for messages (never the password).
     shown: String,
-    conn: std::sync::Arc<OnceCell<ConnectionManager>>,
+    conn: Arc<OnceCell<ConnectionManager>>,
     rt: Option<tokio::runtime::Runtime>,
 }
 
@@ -103,7 +107,23 @@ fn shown(url: &SecretString) -> String {
     }
 }
 
+/// The stores alive in this process, by URL.
+static STORES: std::sync::LazyLock<Mutex<HashMap<String, Weak<RedisStore>>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
+
 impl RedisStore {
+    /// The process's store for `url`, made on first use.
+    pub(crate) fn shared(url: &SecretString) -> Result<Arc<RedisStore>, Error> {
+        let mut stores = STORES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = stores.get(url.expose_secret()).and_then(Weak::upgrade) {
+            return Ok(s);
+        }
+        let store = Arc::new(RedisStore::new(url)?);
+        stores.retain(|_, w| w.strong_count() > 0);
+        stores.insert(url.expose_secret().to_string(), Arc::downgrade(&store));
+        Ok(store)
+    }
+
     /// A store for `url` (`redis://` or `rediss://`); connects on first use.
     pub(crate) fn new(url: &SecretString) -> Result<RedisStore, Error> {
         let shown = shown(url);
@@ -127,7 +147,7 @@ impl RedisStore {
         Ok(RedisStore {
             client,
             shown,
-            conn: std::sync::Arc::new(OnceCell::new()),
+            conn: Arc::new(OnceCell::new()),
             rt: Some(rt),
         })
     }
@@ -217,7 +237,7 @@ static REFUND: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| Script:
 
 /// Pacing and budget of one API key, in Redis.
 pub(crate) struct RedisLimits {
-    store: RedisStore,
+    store: Arc<RedisStore>,
     pace_key: String,
     spent_key: String,
     /// Microseconds between two requests (0: pacing off).
@@ -239,7 +259,7 @@ impl RedisLimits {
         let h = key_hash(api_key.expose_secret());
         let budget = budget.map(|b| b.min(MAX_EXACT));
         Ok(RedisLimits {
-            store: RedisStore::new(url)?,
+            store: RedisStore::shared(url)?,
             pace_key: format!("visionxl:{h}:pace"),
             spent_key: format!("visionxl:{h}:spent"),
             interval_us: if per_minute == 0 {
