@@ -44,6 +44,8 @@ pub fn command() -> Command {
         .subcommand(validate())
         .subcommand(get())
         .subcommand(emulator())
+        .subcommand(crate::queue::queue_command())
+        .subcommand(crate::queue::worker_command())
         .subcommand(crate::serve::command())
         .subcommand(
             Command::new("completions")
@@ -69,7 +71,9 @@ pub fn redis_arg() -> Arg {
         )
 }
 
-fn connection_args() -> [Arg; 5] {
+/// The flags saying where requests go: `--redis`, `--api-key`, `--base-url`, `--emulator`,
+/// `--out`.
+pub fn connection_args() -> [Arg; 5] {
     [
         redis_arg(),
         Arg::new("api_key")
@@ -106,21 +110,8 @@ fn generate() -> Command {
                 .help("What to draw"),
         )
         .args(param_args())
-        .arg(
-            Arg::new("preset")
-                .long("preset")
-                .value_name("NAME")
-                .value_parser(Preset::ALL.map(|p| p.name()))
-                .help("A named bundle of settings; explicit flags win"),
-        )
-        .arg(
-            Arg::new("count")
-                .long("count")
-                .value_name("K")
-                .value_parser(value_parser!(u32).range(1..=10_000))
-                .conflicts_with("n")
-                .help("Deliver K images, split into the cheapest calls of 1-4"),
-        )
+        .arg(preset_arg())
+        .arg(count_arg())
         .arg(
             Arg::new("prompts")
                 .long("prompts")
@@ -181,6 +172,25 @@ fn generate() -> Command {
 }
 
 /// One flag per parameter of the table (except the positional prompt).
+/// `--preset NAME`.
+pub fn preset_arg() -> Arg {
+    Arg::new("preset")
+        .long("preset")
+        .value_name("NAME")
+        .value_parser(Preset::ALL.map(|p| p.name()))
+        .help("A named bundle of settings; explicit flags win")
+}
+
+/// `--count K`: K images split into the cheapest calls.
+pub fn count_arg() -> Arg {
+    Arg::new("count")
+        .long("count")
+        .value_name("K")
+        .value_parser(value_parser!(u32).range(1..=10_000))
+        .conflicts_with("n")
+        .help("Deliver K images, split into the cheapest calls of 1-4")
+}
+
 pub fn param_args() -> Vec<Arg> {
     PARAMS
         .iter()

@@ -61,6 +61,9 @@ pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, 
     if let Some(b) = budget {
         builder = builder.budget(b);
     }
+    if let Ok(Some(n)) = m.try_get_one::<u32>("requests_per_minute") {
+        builder = builder.requests_per_minute(*n);
+    }
     if let Some(url) = m.get_one::<String>("redis") {
         builder = builder.shared_limits(url.clone());
     }

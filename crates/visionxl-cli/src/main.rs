@@ -7,6 +7,7 @@ mod generate;
 mod get;
 mod output;
 mod price;
+mod queue;
 mod serve;
 mod validate_file;
 
@@ -78,6 +79,15 @@ fn main() -> ExitCode {
                 finish(match name {
                     "generate" => generate::run(m, quiet, &cancel).await,
                     "get" => get::run(m, quiet, &cancel).await,
+                    "worker" => queue::worker::run(m, &cancel).await,
+                    "queue" => match m.subcommand() {
+                        Some(("push", m)) => queue::push::run(m).await,
+                        Some(("status", m)) => queue::status::run(m).await,
+                        _ => Err(Error::new(
+                            ErrorCode::ValidationError,
+                            "queue needs push or status",
+                        )),
+                    },
                     other => Err(Error::new(
                         ErrorCode::ValidationError,
                         format!("unknown command {other}"),
