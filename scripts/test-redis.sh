@@ -67,7 +67,7 @@ node node/scripts/build-addon.js
 step "three front doors, one key, limit 30 per 5 s: serve replica + Python + Node share the pace"
 emulator_start "$emu_bin" --rate-limit 30 --rate-window 5
 key=vxl-emulator-key
-rpm=349 # 97 % of 360 a minute
+rpm=342 # 95 % of 360 a minute: the margin covers arrival jitter on a busy machine
 url_start serve "$bin" serve --port 0 --base-url "$base_url" --redis "$VISIONXL_REDIS_URL" \
   --requests-per-minute "$rpm" --max-retries 0
 serve_pid=$started_pid; pids+=("$serve_pid"); serve_url=$started_url
@@ -99,11 +99,14 @@ assert codes == ["200"] * per, codes
 for door in ("py", "node"):
     r = json.load(open(f"{work}/{door}.json"))
     assert r["ok"] == per and not r["errors"], r
+from datetime import datetime
 ledger = json.load(open(f"{work}/ledger.json"))
 calls = 3 * per
-rate = (calls - 1) / (end - start)
-fraction = rate / (30 / 5)
-print(f"three doors: {calls} calls in {end - start:.2f} s = {fraction:.3f} of the limit, "
+# The rate as the service saw it: from the first charge to the last (process start-up aside).
+at = sorted(datetime.fromisoformat(c["at"].replace("Z", "+00:00")) for c in ledger["charges"])
+span = (at[-1] - at[0]).total_seconds()
+fraction = (calls - 1) / span / (30 / 5)
+print(f"three doors: {calls} calls in {end - start:.2f} s ({span:.2f} s from first to last charge) = {fraction:.3f} of the limit, "
       f"{ledger['rate_limited']} 429s, {len(ledger['charges'])} charges")
 assert ledger["rate_limited"] == 0, "the emulator answered 429"
 assert len(ledger["charges"]) == calls
@@ -112,9 +115,9 @@ PY
 emulator_stop
 
 step "queue: 200 items, three workers, one killed with SIGKILL mid-run"
-emulator_start "$emu_bin" --latency-ms 100
+emulator_start "$emu_bin" --latency-ms 20
 printf 'queued prompt %s\n' $(seq 1 200) >"$work/prompts.txt"
-"$bin" -q queue push "$work/prompts.txt" --name kill-test --size 512x512 --n 2 >/dev/null
+"$bin" -q queue push "$work/prompts.txt" --name kill-test --size 512x512 >/dev/null 2>&1
 worker() { # NAME
   "$bin" -q worker --name kill-test --out "$work/out" --base-url "$base_url" \
     --api-key "$key" --requests-per-minute 0 --claim-idle-ms 1500 \
@@ -126,12 +129,12 @@ sleep 3
 kill -KILL "$w2"
 wait "$w1"; wait "$w3"; wait "$w2" 2>/dev/null || true
 "$bin" queue status kill-test --json >"$work/status.json"
-ledger >"$work/ledger.json"
+ledger >"$work/ledger-kill.json"
 python3 - "$work" <<'PY'
 import json, sys, glob
 work = sys.argv[1]
 st = json.load(open(f"{work}/status.json"))
-ledger = json.load(open(f"{work}/ledger.json"))
+ledger = json.load(open(f"{work}/ledger-kill.json"))
 charged = [c["record_id"] for c in ledger["charges"]]
 print(f"queue: {st['saved']} saved, {st['failed']} failed, "
       f"{len(st['may_have_been_charged'])} reported as may have been charged, "
@@ -147,11 +150,11 @@ unknown = [r for r in charged if r not in known]
 assert len(unknown) <= len(st["may_have_been_charged"]) <= 1, (unknown, st["may_have_been_charged"])
 assert len(charged) <= 200, "an item was sent twice"
 sidecars = glob.glob(f"{work}/out/*.json")
-assert len(sidecars) == 2 * st["saved"], (len(sidecars), st["saved"])
+assert len(sidecars) == st["saved"], (len(sidecars), st["saved"])
 PY
 
 step "redis stopped mid-run: clear errors, nothing paid for lost"
-"$bin" -q queue push "$work/prompts.txt" --name stop-test --size 512x512 >/dev/null
+"$bin" -q queue push "$work/prompts.txt" --name stop-test --size 512x512 --n 2 >/dev/null 2>&1
 set +e
 "$bin" -q worker --name stop-test --out "$work/out2" --base-url "$base_url" --api-key "$key" \
   --requests-per-minute 600 >"$work/w.out" 2>"$work/w.err" &
@@ -170,7 +173,7 @@ work = sys.argv[1]
 ledger = json.load(open(f"{work}/ledger.json"))
 err = open(f"{work}/w.err").read()
 saved = {json.load(open(p))["record_id"] for p in glob.glob(f"{work}/out2/*.json")}
-prev = {json.load(open(p))["record_id"] for p in glob.glob(f"{work}/out/*.json")}
+prev = {c["record_id"] for c in json.load(open(f"{work}/ledger-kill.json"))["charges"]}
 charged = {c["record_id"] for c in ledger["charges"]} - prev
 lost = [r for r in charged if r not in saved and r not in err]
 print(f"redis stopped: {len(charged)} charged in this run, {len(saved)} saved, lost {len(lost)}")

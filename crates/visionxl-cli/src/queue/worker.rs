@@ -194,7 +194,7 @@ async fn step(
         Some(Event::Generated { record_id, .. }) => {
             // Paid for, not saved: read the record (free) and save it.
             let g = client.wait_for_generation(&record_id).await;
-            return save(job, me, index, &line, g, out, tally).await;
+            return save(job, me, index, &line, g, out, true, tally).await;
         }
         Some(_) => return Ok(()), // saved or failed already
     }
@@ -217,10 +217,13 @@ async fn step(
     // Written before the POST leaves: if it cannot be written, nothing is sent.
     job.set_state(index, &line(sending), me).await?;
     let g = client.generate(&req).await;
-    save(job, me, index, &line, g, out, tally).await
+    save(job, me, index, &line, g, out, false, tally).await
 }
 
 /// Records the generation (before downloading) and saves its images, or records the failure.
+/// `resumed`: the record was paid for by a worker that died; files it left for this record
+/// (named from the record's storage paths, so no other record's) are replaced.
+#[allow(clippy::too_many_arguments)]
 async fn save(
     job: &Job,
     me: &str,
@@ -228,6 +231,7 @@ async fn save(
     line: &dyn Fn(Event) -> Line,
     g: Result<visionxl::Generation, Error>,
     out: &Path,
+    resumed: bool,
     tally: &mut Tally,
 ) -> Result<(), Error> {
     let g = match g {
@@ -257,7 +261,11 @@ async fn save(
         let _ = g.save_all(out).await;
         return Err(e);
     }
-    match g.save_all(out).await {
+    let opts = visionxl::SaveOptions {
+        overwrite: resumed,
+        ..visionxl::SaveOptions::default()
+    };
+    match g.save_all_with(out, opts).await {
         Ok(files) => {
             tally.saved += 1;
             let saved = Event::Saved {

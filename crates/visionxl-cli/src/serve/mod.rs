@@ -89,10 +89,17 @@ pub fn command() -> Command {
                 .value_parser(value_parser!(u64))
                 .help("Credits the server may spend (per upstream key); beyond it: 429 insufficient_quota"),
         )
-        .arg(crate::args::redis_arg().help(
-            "Share upstream pacing and --budget per key with every replica through Redis \
-             (redis:// or rediss://; see docs/scaling.md)",
-        ))
+        .arg(
+            Arg::new("redis")
+                .long("redis")
+                .value_name("URL")
+                .env("VISIONXL_REDIS_URL")
+                .hide_env_values(true)
+                .help(
+                    "Share upstream pacing and --budget per key with every replica through \
+                     Redis (redis:// or rediss://; see docs/scaling.md)",
+                ),
+        )
         .arg(
             Arg::new("model_alias")
                 .long("model-alias")
