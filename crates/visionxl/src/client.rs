@@ -207,7 +207,9 @@ impl Client {
         self.inner.config.asset_base_url.as_str()
     }
 
-    /// Credits left in the client's budget (`None`: no budget).
+    /// Credits left in the client's budget (`None`: no budget). With
+    /// [`shared_limits`](crate::ClientBuilder::shared_limits), as this process last saw it in
+    /// Redis (other processes may have spent since).
     pub fn budget_remaining(&self) -> Option<u64> {
         self.inner.limits.remaining()
     }
