@@ -62,18 +62,14 @@ async fn throughput(clients: usize, redis: Option<&str>) -> (f64, u64) {
     let req = request();
     let per_task = CALLS / (clients * 8);
     let start = Instant::now();
-    join_all(
-        cs.iter()
-            .flat_map(|c| std::iter::repeat_n(c, 8))
-            .map(|c| {
-                let req = req.clone();
-                async move {
-                    for _ in 0..per_task {
-                        let _ = c.generate(&req).await;
-                    }
-                }
-            }),
-    )
+    join_all(cs.iter().flat_map(|c| std::iter::repeat_n(c, 8)).map(|c| {
+        let req = req.clone();
+        async move {
+            for _ in 0..per_task {
+                let _ = c.generate(&req).await;
+            }
+        }
+    }))
     .await;
     let secs = start.elapsed().as_secs_f64();
     let calls = (per_task * clients * 8) as f64;

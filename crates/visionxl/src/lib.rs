@@ -100,6 +100,7 @@ pub use config::{
 };
 pub use download::{DownloadProgress, DownloadProgressFn};
 pub use generation::{GeneratedImage, Generation, SaveOptions};
+pub use limits::{Allowance, Hold};
 pub use manifest::manifest_key;
 
 #[cfg(test)]

@@ -101,6 +101,14 @@ pub fn command() -> Command {
                 ),
         )
         .arg(
+            Arg::new("token_budget")
+                .long("token-budget")
+                .value_name("CREDITS")
+                .value_parser(value_parser!(u64))
+                .requires("keys")
+                .help("Credits each bearer token of --keys may spend (shared by replicas with --redis); beyond it: 429 insufficient_quota"),
+        )
+        .arg(
             Arg::new("model_alias")
                 .long("model-alias")
                 .value_name("NAME")
@@ -188,7 +196,14 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
                     e
                 }
             })?;
-            Auth::held(client, path)?
+            let auth = Auth::held(client, path)?;
+            match m.get_one::<u64>("token_budget") {
+                Some(credits) => auth.with_token_budget(
+                    *credits,
+                    m.get_one::<String>("redis").map(String::as_str),
+                )?,
+                None => auth,
+            }
         }
         None => Auth::pass_through(template),
     };

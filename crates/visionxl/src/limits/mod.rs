@@ -7,6 +7,7 @@
 //! Redis implementation fails closed: when Redis cannot be reached nothing is sent
 //! (`connection_error` naming Redis). See docs/scaling.md.
 
+mod allowance;
 mod budget;
 mod local;
 mod pacing;
@@ -16,6 +17,8 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use visionxl_core::Error;
+
+pub use allowance::{Allowance, Hold};
 
 use crate::config::Config;
 
