@@ -49,7 +49,11 @@ async fn each_token_spends_its_own_allowance() {
     // Another member's allowance is untouched.
     let (s, _, b) = serve.post(Some("member-b-token"), body.clone()).await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(emu.ledger().charges.len(), 3, "the refused request was never sent");
+    assert_eq!(
+        emu.ledger().charges.len(),
+        3,
+        "the refused request was never sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -77,7 +81,11 @@ async fn replicas_share_each_tokens_allowance_through_redis() {
     assert_eq!(s, 429, "two replicas share one allowance: {b}");
     let (s, _, _) = two.post(Some(&token), body.clone()).await;
     assert_eq!(s, 429);
-    assert_eq!(emu.ledger().total_charged(), 2 * 234, "never past 500 credits");
+    assert_eq!(
+        emu.ledger().total_charged(),
+        2 * 234,
+        "never past 500 credits"
+    );
 }
 
 fn now_nanos() -> u64 {
