@@ -66,8 +66,8 @@ pub fn redis_arg() -> Arg {
         .env("VISIONXL_REDIS_URL")
         .hide_env_values(true)
         .help(
-            "Share pacing and the budget with every process using this key through Redis \
-             (redis:// or rediss://; see docs/scaling.md)",
+            "Share the account's pacing with every process using this key through Redis \
+             (redis:// or rediss://; --max-credits stays a cap of this run; see docs/scaling.md)",
         )
 }
 

@@ -65,7 +65,8 @@ pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, 
         builder = builder.requests_per_minute(*n);
     }
     if let Some(url) = m.get_one::<String>("redis") {
-        builder = builder.shared_limits(url.clone());
+        // The rate is the account's, shared; --max-credits stays a cap of this run.
+        builder = builder.shared_pacing(url.clone());
     }
     let client = builder.build().map_err(|e| {
         if e.code() == ErrorCode::AuthenticationError && emulator.is_none() {

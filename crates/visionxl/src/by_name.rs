@@ -65,7 +65,8 @@ impl ClientBuilder {
                 self.shared_limits = match t {
                     Typed::Secret(s) => Some(s),
                     _ => None,
-                }
+                };
+                self.shared_budget = true;
             }
             "base_url" => self.base_url = string(t),
             "asset_base_url" => self.asset_base_url = string(t),

@@ -51,6 +51,8 @@ pub(crate) struct Config {
     pub retry: RetryPolicy,
     pub budget: Option<u64>,
     pub shared_limits: Option<SecretString>,
+    /// With `shared_limits`: the budget too (else only pacing is shared).
+    pub shared_budget: bool,
     pub requests_per_minute: u32,
     pub pacing_burst: u32,
     pub max_response_bytes: u64,
@@ -106,6 +108,7 @@ pub struct ClientBuilder {
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Option<u64>,
     pub(crate) shared_limits: Option<SecretString>,
+    pub(crate) shared_budget: bool,
     pub(crate) requests_per_minute: u32,
     pub(crate) pacing_burst: u32,
     pub(crate) allow_insecure_http: bool,
@@ -146,6 +149,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             budget: None,
             shared_limits: None,
+            shared_budget: true,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             pacing_burst: 1,
             allow_insecure_http: false,
@@ -255,6 +259,16 @@ impl ClientBuilder {
     /// ```
     pub fn shared_limits(mut self, url: impl Into<String>) -> Self {
         self.shared_limits = Some(SecretString::from(url.into()));
+        self.shared_budget = true;
+        self
+    }
+
+    /// Like [`shared_limits`](Self::shared_limits) for pacing only: the rate is shared through
+    /// Redis, the [`budget`](Self::budget) stays this client's own (the command line's
+    /// `--max-credits` is a cap per run, not a budget shared across runs).
+    pub fn shared_pacing(mut self, url: impl Into<String>) -> Self {
+        self.shared_limits = Some(SecretString::from(url.into()));
+        self.shared_budget = false;
         self
     }
 
@@ -454,6 +468,7 @@ impl ClientBuilder {
             retry: self.retry,
             budget: self.budget,
             shared_limits,
+            shared_budget: self.shared_budget,
             requests_per_minute: self.requests_per_minute,
             pacing_burst: self.pacing_burst,
             max_response_bytes: self.max_response_bytes,

@@ -44,13 +44,44 @@ pub(crate) fn for_config(config: &Config) -> Result<Arc<dyn Limits>, Error> {
             config.pacing_burst,
             config.budget,
         ))),
-        Some(url) => Ok(Arc::new(redis::RedisLimits::new(
+        Some(url) if config.shared_budget => Ok(Arc::new(redis::RedisLimits::new(
             url,
             &config.api_key,
             config.requests_per_minute,
             config.pacing_burst,
             config.budget,
         )?)),
+        Some(url) => Ok(Arc::new(Split {
+            pacing: redis::RedisLimits::new(
+                url,
+                &config.api_key,
+                config.requests_per_minute,
+                config.pacing_burst,
+                None,
+            )?,
+            budget: local::LocalLimits::new(0, 1, config.budget),
+        })),
+    }
+}
+
+/// Pacing shared through Redis, the budget in this process (`shared_pacing`).
+struct Split {
+    pacing: redis::RedisLimits,
+    budget: local::LocalLimits,
+}
+
+impl Limits for Split {
+    fn pace(&self) -> BoxFuture<'_, Result<(), Error>> {
+        self.pacing.pace()
+    }
+    fn reserve(&self, price: u64) -> BoxFuture<'_, Result<(), Error>> {
+        self.budget.reserve(price)
+    }
+    fn refund(&self, price: u64) {
+        self.budget.refund(price)
+    }
+    fn remaining(&self) -> Option<u64> {
+        self.budget.remaining()
     }
 }
 
@@ -110,5 +141,28 @@ mod tests {
         let none = local::LocalLimits::new(0, 1, None);
         none.reserve(u64::MAX).await.unwrap();
         assert_eq!(none.remaining(), None);
+    }
+
+    #[tokio::test]
+    async fn shared_pacing_keeps_the_budget_in_process() {
+        let config = crate::ClientBuilder::new()
+            .ignore_env()
+            .api_key("k")
+            .budget(300)
+            .shared_pacing("redis://127.0.0.1:1/0")
+            .settle()
+            .unwrap();
+        let l = for_config(&config).unwrap();
+        // No Redis is reachable, yet the budget answers: it is this process's own.
+        l.reserve(200).await.unwrap();
+        assert_eq!(
+            l.reserve(200).await.unwrap_err().code(),
+            ErrorCode::BudgetExceeded
+        );
+        assert_eq!(l.remaining(), Some(100));
+        assert_eq!(
+            l.pace().await.unwrap_err().code(),
+            ErrorCode::ConnectionError
+        );
     }
 }
