@@ -51,7 +51,7 @@ step "redis: $VISIONXL_REDIS_URL (no persistence)"
 step "rust: shared pacing and budget, the emulator's rate limit"
 cargo test -q -p visionxl --test redis_limits
 cargo test -q -p visionxl-emulator --test api_rate_limit
-cargo test -q -p visionxl-cli --test serve_token_budget
+cargo test -q -p visionxl-cli --test serve_token_budget --test redis_cli
 cargo build -q -p visionxl-cli -p visionxl-emulator
 bin="$CARGO_TARGET_DIR/debug/visionxl"
 emu_bin="$CARGO_TARGET_DIR/debug/visionxl-emulator"
