@@ -66,6 +66,7 @@
 
 mod adopt;
 mod batch;
+mod before_send;
 pub mod blocking;
 mod by_name;
 mod cancel;

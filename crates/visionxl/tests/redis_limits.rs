@@ -214,3 +214,43 @@ fn shared_limits_must_be_a_redis_url() {
     assert_eq!(e.violations()[0].field, "shared_limits");
     assert!(e.message().contains("redis:// or rediss://"), "{e}");
 }
+
+#[tokio::test]
+async fn before_send_runs_after_pacing_and_can_stop_the_send() {
+    use futures_util::FutureExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let key = fresh_key();
+    let emu = emulator(&key, 1 << 40, None).await;
+    let c = common::builder(&emu).api_key(key.as_str()).build().unwrap();
+    let calls = Arc::new(AtomicU32::new(0));
+    let seen = calls.clone();
+    let g = c
+        .generate_with_before_send(&request(), Default::default(), move |attempt| {
+            seen.fetch_add(attempt, Ordering::SeqCst);
+            async { Ok(()) }.boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "called once, attempt 1");
+    assert_eq!(emu.ledger().charges_for(g.id()), 1);
+    let e = c
+        .generate_with_before_send(&request(), Default::default(), |_| {
+            async {
+                Err(visionxl::Error::new(
+                    ErrorCode::ConnectionError,
+                    "state store down",
+                ))
+            }
+            .boxed()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ConnectionError);
+    assert!(!e.may_have_been_charged());
+    assert_eq!(
+        emu.ledger().charges.len(),
+        1,
+        "nothing sent the second time"
+    );
+}

@@ -1,8 +1,8 @@
 //! `visionxl worker --redis URL --name JOB --out DIR`: takes items from the job's stream
 //! through the consumer group and runs each under the money rules (docs/scaling.md):
 //!
-//! - the item's state is written to Redis before each step (`sending` before the POST,
-//!   `generated` with the record before the download, `saved` after);
+//! - the item's state is written to Redis before each step (`sending` right before the POST
+//!   leaves, after pacing; `generated` with the record before the download; `saved` after);
 //! - an item claimed from a dead worker (idle past `--claim-idle` in the group's pending list)
 //!   is run again only when its state says nothing was sent; after `sending` it is reported as
 //!   "may have been charged" and never sent again; after `generated` its record is read (free)
@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::ArgMatches;
+use futures_util::FutureExt;
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamPendingReply, StreamReadReply};
 use serde_json::{Value, json};
 use visionxl::manifest::{Event, Line};
-use visionxl::{CancelToken, Client, Error, ErrorCode, GenerateRequest};
+use visionxl::{CancelToken, Client, Error, ErrorCode, GenerateOptions, GenerateRequest};
 
 use super::push::{name, redis_url};
 use super::store::{GROUP, Job, redis_error};
@@ -209,14 +210,22 @@ async fn step(
             return job.set_state(index, &line(failed(&e)), me).await;
         }
     };
-    let sending = Event::Sending {
-        attempt: 1,
-        credits: req.credits().ok(),
-        request: req.to_wire(),
-    };
-    // Written before the POST leaves: if it cannot be written, nothing is sent.
-    job.set_state(index, &line(sending), me).await?;
-    let g = client.generate(&req).await;
+    // `sending` is written right before each POST leaves (after pacing): if it cannot be
+    // written, nothing is sent; a worker killed while waiting for its turn left the item queued.
+    let (credits, wire) = (req.credits().ok(), req.to_wire());
+    let (job2, me2, key2) = (job.clone(), me.to_string(), key.clone());
+    let g = client
+        .generate_with_before_send(&req, GenerateOptions::default(), move |attempt| {
+            let sending = Event::Sending {
+                attempt,
+                credits,
+                request: wire.clone(),
+            };
+            let (job, me) = (job2.clone(), me2.clone());
+            let line = Line::now(key2.clone(), index, sending);
+            async move { job.set_state(index, &line, &me).await }.boxed()
+        })
+        .await;
     save(job, me, index, &line, g, out, false, tally).await
 }
 
