@@ -278,6 +278,11 @@ export interface ClientOptions {
    */
   budget?: number;
   /**
+   * A redis:// or rediss:// URL: pacing and budget shared by every process using the key. Default:
+   * none (in-process).
+   */
+  sharedLimits?: string;
+  /**
    * Pacing shared by every call of the client; 0 turns pacing off. An integer from 0 to 4294967295,
    * in requests/min. Default: 180.
    */

@@ -13,6 +13,10 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** How long signed temporary URLs stay valid, in seconds (default 600). */
   temporaryUrlTtlSecs?: number;
+  /** At most this many API requests per key per window, else 429 with Retry-After (default 0: off; 180 is the service's). */
+  rateLimit?: number;
+  /** The rate limit's sliding window, in ms (default 60000). */
+  rateWindowMs?: number;
 }
 
 export interface Charge {
@@ -29,6 +33,8 @@ export interface Ledger {
   /** Balance per redacted key. */
   balances: Record<string, number>;
   totalCharged: number;
+  /** Requests refused with 429 by the rate limit (not scripted faults). */
+  rateLimited: number;
   /** How often a record was charged (a correct client makes it 0 or 1). */
   chargesFor(recordId: string): number;
 }

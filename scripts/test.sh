@@ -25,7 +25,7 @@ cargo run -q --locked -p visionxl-codegen -- --check
 step "Rust: unit, integration, doc tests (shared vectors included)"
 cargo test --workspace --locked
 
-for lang in c python node serve browser contract dist; do
+for lang in c python node serve browser redis contract dist; do
   if [ -x "scripts/test-$lang.sh" ]; then
     step "$lang"
     "scripts/test-$lang.sh"

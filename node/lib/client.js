@@ -183,7 +183,7 @@ function batchResult(item, info) {
 
 /**
  * The visionxl client. Options: `{apiKey, baseUrl, assetBaseUrl, timeoutMs, connectTimeoutMs,
- * downloadTimeoutMs, pollTimeoutMs, maxRetries, retryAmbiguous, budget, requestsPerMinute,
+ * downloadTimeoutMs, pollTimeoutMs, maxRetries, retryAmbiguous, budget, sharedLimits, requestsPerMinute,
  * allowInsecureHttp, asyncMode, maxImageBytes}`; the key defaults to the ONEMIN_API_KEY environment variable,
  * the base URL to ONEMIN_BASE_URL, else https://api.1min.ai. The key stays in Rust: it is never
  * a property of the client and never appears in util.inspect, JSON or error messages.

@@ -31,7 +31,8 @@ class Emulator {
 
   /**
    * Starts an emulator. Options: `{port, keys: [{key, credits}], latencyMs,
-   * temporaryUrlTtlSecs}`; by default a free port and the key `vxl-emulator-key` holding
+   * temporaryUrlTtlSecs, rateLimit, rateWindowMs}` (`rateLimit` API requests per key per
+   * window, else 429 with Retry-After, counted in `ledger().rateLimited`; default off); by default a free port and the key `vxl-emulator-key` holding
    * 100,000 credits.
    */
   static async start(options) {
@@ -43,6 +44,8 @@ class Emulator {
           ? null
           : 'must be an array of {key: string, credits: integer >= 0}',
       latencyMs: is.ms,
+      rateLimit: is.int(0, 4294967295),
+      rateWindowMs: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'must be a number of milliseconds > 0'),
       temporaryUrlTtlSecs: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : 'must be a number of seconds >= 0'),
     });
     const n = await callAsync(() => native.startEmulator(o), site);

@@ -53,6 +53,8 @@ class Ledger:
 
     charges: List[Charge] = field(default_factory=list)
     balances: Dict[str, int] = field(default_factory=dict)
+    #: Requests refused with 429 by the rate limit (not scripted faults).
+    rate_limited: int = 0
 
     @property
     def total_charged(self) -> int:
@@ -97,6 +99,10 @@ class Emulator:
         keys: API keys and their credit balances; default ``{"vxl-emulator-key": 100000}``.
         latency: seconds every generation takes (default 0).
         temporary_url_ttl: seconds a signed ``temporaryUrl`` stays valid (default 600).
+        rate_limit: at most this many API requests per key per ``rate_window`` seconds, else
+            429 with ``Retry-After``, counted in ``ledger().rate_limited`` (default 0: no limit;
+            180 per 60 s is the service's).
+        rate_window: the rate limit's sliding window in seconds (default 60).
     """
 
     def __init__(
@@ -106,12 +112,16 @@ class Emulator:
         keys: Optional[Mapping[str, int]] = None,
         latency: float = 0.0,
         temporary_url_ttl: int = 600,
+        rate_limit: int = 0,
+        rate_window: float = 60.0,
     ) -> None:
         self._native = NativeEmulator(
             port=port,
             keys=dict(keys) if keys is not None else None,
             latency_ms=int(round(latency * 1000)),
             temporary_url_ttl=temporary_url_ttl,
+            rate_limit=rate_limit,
+            rate_window_ms=int(round(rate_window * 1000)),
         )
 
     @property
@@ -150,6 +160,7 @@ class Emulator:
         return Ledger(
             charges=[Charge(**c) for c in raw.get("charges", [])],
             balances=dict(raw.get("balances", {})),
+            rate_limited=int(raw.get("rate_limited", 0)),
         )
 
     def inject(

@@ -10,7 +10,7 @@ use napi::{Env, Result};
 use napi_derive::napi;
 use serde_json::{Value, json};
 use visionxl_core::{Error, ErrorCode, Violation, ViolationCode};
-use visionxl_emulator::{ApiKey, Chaos, Emulator, EmulatorConfig, Fault};
+use visionxl_emulator::{ApiKey, Chaos, Emulator, EmulatorConfig, Fault, RateLimit};
 
 use crate::error::{OrThrow, to_napi};
 
@@ -35,6 +35,10 @@ pub struct EmulatorOptions {
     pub latency_ms: Option<f64>,
     /// How long signed temporary URLs stay valid, in seconds (default 600).
     pub temporary_url_ttl_secs: Option<f64>,
+    /// At most this many API requests per key per `rateWindowMs`, else 429 (default 0: off).
+    pub rate_limit: Option<u32>,
+    /// The rate limit's sliding window, in ms (default 60,000).
+    pub rate_window_ms: Option<f64>,
 }
 
 fn bad_option(field: &str, message: String) -> napi::Error {
@@ -84,6 +88,17 @@ fn config(o: EmulatorOptions) -> Result<EmulatorConfig> {
         }
         c.temporary_url_ttl = Duration::from_secs_f64(s);
     }
+    let window = o.rate_window_ms.unwrap_or(60_000.0);
+    if !(window.is_finite() && window > 0.0) {
+        return Err(bad_option(
+            "rateWindowMs",
+            format!("rateWindowMs must be > 0, got {window}"),
+        ));
+    }
+    c.rate_limit = RateLimit::new(
+        o.rate_limit.unwrap_or(0),
+        Duration::from_secs_f64(window / 1000.0),
+    );
     Ok(c)
 }
 
@@ -172,6 +187,7 @@ impl NativeEmulator {
             })).collect::<Vec<_>>(),
             "balances": ledger.balances,
             "totalCharged": ledger.total_charged(),
+            "rateLimited": ledger.rate_limited,
         }))
     }
 

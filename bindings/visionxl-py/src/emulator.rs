@@ -7,7 +7,9 @@ use std::time::Duration;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use visionxl_emulator::{ApiKey, Chaos, ChaosReport, Emulator, EmulatorConfig, Fault, FaultKind};
+use visionxl_emulator::{
+    ApiKey, Chaos, ChaosReport, Emulator, EmulatorConfig, Fault, FaultKind, RateLimit,
+};
 
 use crate::convert::json_to_py;
 
@@ -43,20 +45,25 @@ fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
 #[pymethods]
 impl PyEmulator {
     /// Starts an emulator. `keys` maps API keys to credit balances (default:
-    /// `{"vxl-emulator-key": 100000}`); `latency_ms` delays every generation.
+    /// `{"vxl-emulator-key": 100000}`); `latency_ms` delays every generation; `rate_limit`
+    /// requests per `rate_window_ms` per key (0: no limit) answer 429 past it.
     #[new]
-    #[pyo3(signature = (*, port = 0, keys = None, latency_ms = 0, temporary_url_ttl = 600))]
+    #[pyo3(signature = (*, port = 0, keys = None, latency_ms = 0, temporary_url_ttl = 600, rate_limit = 0, rate_window_ms = 60_000))]
+    #[allow(clippy::too_many_arguments)]
     fn py_new(
         py: Python<'_>,
         port: u16,
         keys: Option<&Bound<'_, PyDict>>,
         latency_ms: u64,
         temporary_url_ttl: u64,
+        rate_limit: u32,
+        rate_window_ms: u64,
     ) -> PyResult<Self> {
         let mut config = EmulatorConfig {
             port,
             latency: Duration::from_millis(latency_ms),
             temporary_url_ttl: Duration::from_secs(temporary_url_ttl),
+            rate_limit: RateLimit::new(rate_limit, Duration::from_millis(rate_window_ms)),
             ..EmulatorConfig::default()
         };
         if let Some(keys) = keys {

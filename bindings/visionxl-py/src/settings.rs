@@ -115,7 +115,7 @@ fn option_value(name: &str, v: ParamValue) -> OptionValue {
 /// `python_default` column, in that order, `api_key` first).
 pub fn shared_from_args(
     api_key: OptionValue,
-    keywords: [(&'static str, Arg); 11],
+    keywords: [(&'static str, Arg); 12],
 ) -> PyResult<Shared> {
     let mut builder = visionxl::Client::builder();
     let options = std::iter::once(("api_key", api_key))

@@ -44,6 +44,8 @@ pub fn command() -> Command {
         .subcommand(validate())
         .subcommand(get())
         .subcommand(emulator())
+        .subcommand(queue_command())
+        .subcommand(worker_command())
         .subcommand(crate::serve::command())
         .subcommand(crate::playground::command())
         .subcommand(
@@ -57,9 +59,24 @@ pub fn command() -> Command {
         )
 }
 
-/// `--api-key`, `--base-url`, `--emulator`, `--out`: shared by the commands that generate.
-pub fn connection_args() -> [Arg; 4] {
+/// `--redis URL` (env `VISIONXL_REDIS_URL`): pacing and budget shared through Redis.
+pub fn redis_arg() -> Arg {
+    Arg::new("redis")
+        .long("redis")
+        .value_name("URL")
+        .env("VISIONXL_REDIS_URL")
+        .hide_env_values(true)
+        .help(
+            "Share the account's pacing with every process using this key through Redis \
+             (redis:// or rediss://; --max-credits stays a cap of this run; see docs/scaling.md)",
+        )
+}
+
+/// The flags saying where requests go: `--redis`, `--api-key`, `--base-url`, `--emulator`,
+/// `--out`.
+pub fn connection_args() -> [Arg; 5] {
     [
+        redis_arg(),
         Arg::new("api_key")
             .long("api-key")
             .value_name("KEY")
@@ -94,21 +111,8 @@ fn generate() -> Command {
                 .help("What to draw"),
         )
         .args(param_args())
-        .arg(
-            Arg::new("preset")
-                .long("preset")
-                .value_name("NAME")
-                .value_parser(Preset::ALL.map(|p| p.name()))
-                .help("A named bundle of settings; explicit flags win"),
-        )
-        .arg(
-            Arg::new("count")
-                .long("count")
-                .value_name("K")
-                .value_parser(value_parser!(u32).range(1..=10_000))
-                .conflicts_with("n")
-                .help("Deliver K images, split into the cheapest calls of 1-4"),
-        )
+        .arg(preset_arg())
+        .arg(count_arg())
         .arg(
             Arg::new("prompts")
                 .long("prompts")
@@ -169,6 +173,25 @@ fn generate() -> Command {
 }
 
 /// One flag per parameter of the table (except the positional prompt).
+/// `--preset NAME`.
+pub fn preset_arg() -> Arg {
+    Arg::new("preset")
+        .long("preset")
+        .value_name("NAME")
+        .value_parser(Preset::ALL.map(|p| p.name()))
+        .help("A named bundle of settings; explicit flags win")
+}
+
+/// `--count K`: K images split into the cheapest calls.
+pub fn count_arg() -> Arg {
+    Arg::new("count")
+        .long("count")
+        .value_name("K")
+        .value_parser(value_parser!(u32).range(1..=10_000))
+        .conflicts_with("n")
+        .help("Deliver K images, split into the cheapest calls of 1-4")
+}
+
 pub fn param_args() -> Vec<Arg> {
     PARAMS
         .iter()
@@ -327,6 +350,88 @@ fn emulator() -> Command {
                 .value_parser(value_parser!(u64))
                 .help("How long a generation takes"),
         )
+        .arg(
+            Arg::new("rate_limit")
+                .long("rate-limit")
+                .default_value("0")
+                .value_parser(value_parser!(u32))
+                .help("At most N API requests per key per window, else 429 (0 = off; 180 is the service's)"),
+        )
+        .arg(
+            Arg::new("rate_window")
+                .long("rate-window")
+                .default_value("60")
+                .value_parser(value_parser!(u32).range(1..=86_400))
+                .help("The rate limit's window, in seconds"),
+        )
+}
+
+fn name_arg() -> Arg {
+    Arg::new("name")
+        .long("name")
+        .value_name("JOB")
+        .required(true)
+        .help("The job's name (its items live under visionxl:queue:JOB: in Redis)")
+}
+
+/// `visionxl queue push|status`.
+fn queue_command() -> Command {
+    Command::new("queue")
+        .about("Put a batch on a Redis Stream for workers on any machine, and see how it went")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("push")
+                .about("Queue one request per prompt of FILE (priced and validated first)")
+                .arg(
+                    Arg::new("prompts")
+                        .value_name("FILE")
+                        .required(true)
+                        .help("One prompt per line"),
+                )
+                .arg(name_arg())
+                .arg(redis_arg())
+                .args(param_args())
+                .arg(preset_arg())
+                .arg(count_arg()),
+        )
+        .subcommand(
+            Command::new("status")
+                .about("Done, failed, pending and \"may have been charged\" items of a job")
+                .arg(Arg::new("job").value_name("JOB").required(true))
+                .arg(redis_arg())
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("One JSON document on stdout"),
+                ),
+        )
+}
+
+/// `visionxl worker`.
+fn worker_command() -> Command {
+    let mut cmd = Command::new("worker")
+        .about("Run the items of a queued job (any number of workers, on any machines)")
+        .arg(name_arg())
+        .arg(
+            Arg::new("claim_idle_ms")
+                .long("claim-idle-ms")
+                .value_name("MS")
+                .default_value("30000")
+                .value_parser(value_parser!(u64).range(300..))
+                .help("Take over an item whose worker has been silent this long"),
+        )
+        .arg(
+            Arg::new("requests_per_minute")
+                .long("requests-per-minute")
+                .value_name("N")
+                .value_parser(value_parser!(u32))
+                .help("Pacing per API key, shared by every worker through --redis [default: 180]"),
+        );
+    for a in connection_args() {
+        cmd = cmd.arg(a);
+    }
+    cmd
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::ArgMatches;
 use visionxl::{Client, ClientBuilder, Error, ErrorCode};
 use visionxl_emulator::foreground::{self, Foreground};
-use visionxl_emulator::{Emulator, EmulatorConfig};
+use visionxl_emulator::{Emulator, EmulatorConfig, RateLimit};
 
 /// A client and, with `--emulator`, the emulator it talks to (kept alive as long as the client).
 pub struct Connection {
@@ -61,6 +61,13 @@ pub async fn connect(m: &ArgMatches, budget: Option<u64>) -> Result<Connection, 
     if let Some(b) = budget {
         builder = builder.budget(b);
     }
+    if let Ok(Some(n)) = m.try_get_one::<u32>("requests_per_minute") {
+        builder = builder.requests_per_minute(*n);
+    }
+    if let Some(url) = m.get_one::<String>("redis") {
+        // The rate is the account's, shared; --max-credits stays a cap of this run.
+        builder = builder.shared_pacing(url.clone());
+    }
     let client = builder.build().map_err(|e| {
         if e.code() == ErrorCode::AuthenticationError && emulator.is_none() {
             // The client says what is missing; the command line adds its own way forward.
@@ -81,6 +88,10 @@ pub async fn run_emulator(m: &ArgMatches) -> Result<(), Error> {
     let config = EmulatorConfig {
         port: *m.get_one::<u16>("port").expect("has a default"),
         latency: Duration::from_millis(*m.get_one::<u64>("latency_ms").expect("has a default")),
+        rate_limit: RateLimit::new(
+            *m.get_one::<u32>("rate_limit").expect("has a default"),
+            Duration::from_secs((*m.get_one::<u32>("rate_window").expect("has a default")).into()),
+        ),
         ..EmulatorConfig::default()
     };
     foreground::run(Foreground::new(config), |emu| {

@@ -237,7 +237,7 @@ async fn run_batch(
 }
 
 /// The request(s) of this run: one per prompt, split by `--count` into the cheapest calls.
-fn build_requests(m: &ArgMatches) -> Result<Vec<GenerateRequest>, Error> {
+pub fn build_requests(m: &ArgMatches) -> Result<Vec<GenerateRequest>, Error> {
     let preset = m
         .get_one::<String>("preset")
         .map(|p| p.parse::<Preset>())

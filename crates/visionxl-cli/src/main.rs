@@ -8,6 +8,7 @@ mod get;
 mod output;
 mod playground;
 mod price;
+mod queue;
 mod serve;
 mod sweep;
 mod validate_file;
@@ -79,6 +80,15 @@ fn main() -> ExitCode {
                     "generate" => generate::run(m, quiet, &cancel).await,
                     "get" => get::run(m, quiet, &cancel).await,
                     "sweep" => sweep::run(m, quiet, &cancel).await,
+                    "worker" => queue::worker::run(m, &cancel).await,
+                    "queue" => match m.subcommand() {
+                        Some(("push", m)) => queue::push::run(m).await,
+                        Some(("status", m)) => queue::status::run(m).await,
+                        _ => Err(Error::new(
+                            ErrorCode::ValidationError,
+                            "queue needs push or status",
+                        )),
+                    },
                     other => Err(Error::new(
                         ErrorCode::ValidationError,
                         format!("unknown command {other}"),

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rate_limit::RateLimit;
+
 /// The API key an emulator accepts when none is configured (`vxl-emulator-key`).
 pub const DEFAULT_API_KEY: &str = visionxl_core::wire::EMULATOR_API_KEY;
 /// The credits the default key holds.
@@ -68,6 +70,10 @@ pub struct EmulatorConfig {
     /// ancillary chunk that decoders skip, so a benchmark can download pictures as large as it
     /// needs. Default 0.
     pub picture_padding: usize,
+    /// The per-key request limit of API requests (`/api/...`): past it the emulator answers
+    /// 429 with `Retry-After` and counts it in the ledger (`rate_limited`). Default `None`
+    /// (no limit, as the test suites need); [`RateLimit::ACCOUNT`] is the service's.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for EmulatorConfig {
@@ -78,6 +84,7 @@ impl Default for EmulatorConfig {
             latency: Duration::ZERO,
             temporary_url_ttl: Duration::from_secs(600),
             picture_padding: 0,
+            rate_limit: None,
         }
     }
 }
@@ -90,6 +97,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("latency", &self.latency)
             .field("temporary_url_ttl", &self.temporary_url_ttl)
             .field("picture_padding", &self.picture_padding)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }

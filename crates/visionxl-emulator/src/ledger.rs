@@ -26,6 +26,9 @@ pub struct Ledger {
     pub charges: Vec<Charge>,
     /// Current balance per redacted key.
     pub balances: BTreeMap<String, u64>,
+    /// Requests refused with 429 by the rate limit (not scripted faults).
+    #[serde(default)]
+    pub rate_limited: u64,
 }
 
 impl Ledger {

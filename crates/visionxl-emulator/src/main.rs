@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use visionxl_emulator::foreground::{self, Foreground, ForegroundError};
-use visionxl_emulator::{ApiKey, Chaos, EmulatorConfig, redact_key};
+use visionxl_emulator::{ApiKey, Chaos, EmulatorConfig, RateLimit, redact_key};
 
 const USAGE: &str = "\
 A local stand-in for the 1min.ai features endpoint (Leonardo Vision XL), for tests and demos.
@@ -25,6 +25,9 @@ Options:
       --temporary-url-ttl-secs <SECS>  How long a signed temporaryUrl stays valid [default: 600]
       --picture-padding-bytes <N>      Bytes added to every PNG picture (transparency
                                        foreground_only), for download benchmarks [default: 0]
+      --rate-limit <N>                 At most N API requests per key per window; past it 429
+                                       with Retry-After (180 is the service's) [default: off]
+      --rate-window <SECS>             The rate limit's sliding window, in seconds [default: 60]
       --chaos-rate <RATE>              Random faults of every kind for this share of requests
                                        (0 to 1), as POST /_emulator/chaos {\"rate\": R} sets them
       --chaos-seed <SEED>              Seeds the random faults (with --chaos-rate)
@@ -41,6 +44,8 @@ struct Args {
     latency_ms: u64,
     temporary_url_ttl_secs: Option<u64>,
     picture_padding_bytes: usize,
+    rate_limit: u32,
+    rate_window_secs: Option<f64>,
     chaos_rate: Option<f64>,
     chaos_seed: Option<u64>,
     stop_on_stdin_eof: bool,
@@ -86,6 +91,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             | "--latency-ms"
             | "--temporary-url-ttl-secs"
             | "--picture-padding-bytes"
+            | "--rate-limit"
+            | "--rate-window"
             | "--chaos-rate"
             | "--chaos-seed" => {
                 let value = match inline.or_else(|| args.next()) {
@@ -100,6 +107,17 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
                         a.temporary_url_ttl_secs = Some(number(&flag, &value)?)
                     }
                     "--picture-padding-bytes" => a.picture_padding_bytes = number(&flag, &value)?,
+                    "--rate-limit" => a.rate_limit = number(&flag, &value)?,
+                    "--rate-window" => {
+                        let secs: f64 = number(&flag, &value)?;
+                        if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+                            return Err(format!(
+                                "invalid value '{value}' for '{flag}': seconds greater than 0 \
+                                 and at most 86400"
+                            ));
+                        }
+                        a.rate_window_secs = Some(secs);
+                    }
                     "--chaos-rate" => {
                         let rate: f64 = number(&flag, &value)?;
                         Chaos::new(rate)
@@ -112,6 +130,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             }
             other => return Err(format!("unexpected argument '{other}'")),
         }
+    }
+    if a.rate_window_secs.is_some() && a.rate_limit == 0 {
+        return Err("--rate-window needs --rate-limit".into());
     }
     if a.chaos_seed.is_some() && a.chaos_rate.is_none() {
         return Err("--chaos-seed needs --chaos-rate".into());
@@ -158,6 +179,10 @@ fn main() -> ExitCode {
         port: args.port,
         latency: Duration::from_millis(args.latency_ms),
         picture_padding: args.picture_padding_bytes,
+        rate_limit: RateLimit::new(
+            args.rate_limit,
+            Duration::from_secs_f64(args.rate_window_secs.unwrap_or(60.0)),
+        ),
         ..EmulatorConfig::default()
     };
     if let Some(secs) = args.temporary_url_ttl_secs {

@@ -19,6 +19,7 @@ use crate::config::{
 };
 use crate::fault::{Fault, FaultKind};
 use crate::ledger::{Charge, Ledger};
+use crate::rate_limit::Limiter;
 use crate::render::ImageSpec;
 
 /// A configured key.
@@ -154,6 +155,7 @@ pub(crate) struct Shared {
     pub ttl_secs: u64,
     pub picture_padding: usize,
     pub base_url: String,
+    pub limiter: Option<Limiter>,
     secret: [u8; 32],
     state: Mutex<State>,
     pictures: Mutex<PictureCache>,
@@ -200,6 +202,7 @@ impl Shared {
             latency: config.latency,
             ttl_secs: config.temporary_url_ttl.as_secs(),
             picture_padding: config.picture_padding,
+            limiter: config.rate_limit.map(Limiter::new),
             base_url: format!("http://{addr}"),
             secret: rand::random(),
             state: Mutex::new(state),
@@ -236,6 +239,7 @@ impl Shared {
                 .zip(&st.balances)
                 .map(|(k, b)| (k.redacted.clone(), *b))
                 .collect(),
+            rate_limited: self.limiter.as_ref().map_or(0, Limiter::refused),
         }
     }
 
@@ -312,6 +316,9 @@ impl Shared {
             };
         }
         *lock(&self.pictures) = PictureCache::default();
+        if let Some(l) = &self.limiter {
+            l.reset();
+        }
     }
 
     /// The current balance of a key.

@@ -61,6 +61,13 @@ impl ClientBuilder {
                     _ => None,
                 }
             }
+            "shared_limits" => {
+                self.shared_limits = match t {
+                    Typed::Secret(s) => Some(s),
+                    _ => None,
+                };
+                self.shared_budget = true;
+            }
             "base_url" => self.base_url = string(t),
             "asset_base_url" => self.asset_base_url = string(t),
             "user_agent" => self.user_agent = string(t),

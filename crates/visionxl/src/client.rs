@@ -17,11 +17,10 @@ use visionxl_core::response::{Endpoint, Record, interpret};
 use visionxl_core::wire::{API_KEY_HEADER, ASSETS_PATH, FEATURES_PATH, RESULTS_PATH};
 use visionxl_core::{Error, ErrorCode, Violation, ViolationCode};
 
-use crate::budget::Budget;
 use crate::cancel::CancelToken;
 use crate::config::{ClientBuilder, Config, is_loopback};
 use crate::download::Downloader;
-use crate::pacing::Pacer;
+use crate::limits::{self, Limits};
 use crate::redact::Redactor;
 use crate::transport::{Failure, RawAnswer, exchange};
 
@@ -75,8 +74,8 @@ pub(crate) struct Inner {
     pub(crate) api: reqwest::Client,
     downloader: Downloader,
     pub(crate) key_header: HeaderValue,
-    pub(crate) pacer: Pacer,
-    pub(crate) budget: Option<Budget>,
+    /// Pacing and budget: in-process, or shared through Redis.
+    pub(crate) limits: Arc<dyn Limits>,
     /// Scrubs the key from every error made from an answer or a transport failure.
     pub(crate) redactor: Redactor,
 }
@@ -177,8 +176,7 @@ impl Client {
             inner: Arc::new(Inner {
                 features_url,
                 assets_url,
-                pacer: Pacer::new(config.requests_per_minute, config.pacing_burst),
-                budget: config.budget.map(Budget::new),
+                limits: limits::for_config(&config)?,
                 redactor: Redactor::new(&config.api_key),
                 downloader: Downloader {
                     http: downloads,
@@ -209,9 +207,11 @@ impl Client {
         self.inner.config.asset_base_url.as_str()
     }
 
-    /// Credits left in the client's budget (`None`: no budget).
+    /// Credits left in the client's budget (`None`: no budget). With
+    /// [`shared_limits`](crate::ClientBuilder::shared_limits), as this process last saw it in
+    /// Redis (other processes may have spent since).
     pub fn budget_remaining(&self) -> Option<u64> {
-        self.inner.budget.as_ref().map(Budget::remaining)
+        self.inner.limits.remaining()
     }
 
     /// GET /api/results/{id}, retried freely. `Ok(None)`: no such record.
@@ -220,7 +220,7 @@ impl Client {
         let url = self.record_url(id)?;
         let mut retries = 0u32;
         loop {
-            self.inner.pacer.ready().await;
+            self.inner.limits.pace().await?;
             let span = tracing::debug_span!(
                 "visionxl.request",
                 method = "GET",
@@ -328,7 +328,7 @@ impl Client {
         let url = &self.inner.assets_url;
         let mut retries = 0u32;
         loop {
-            self.inner.pacer.ready().await;
+            self.inner.limits.pace().await?;
             let part =
                 reqwest::multipart::Part::stream_with_length(data.clone(), data.len() as u64)
                     .file_name(file_name.clone())

@@ -50,6 +50,9 @@ pub(crate) struct Config {
     pub download_timeout: Duration,
     pub retry: RetryPolicy,
     pub budget: Option<u64>,
+    pub shared_limits: Option<SecretString>,
+    /// With `shared_limits`: the budget too (else only pacing is shared).
+    pub shared_budget: bool,
     pub requests_per_minute: u32,
     pub pacing_burst: u32,
     pub max_response_bytes: u64,
@@ -104,6 +107,8 @@ pub struct ClientBuilder {
     pub(crate) download_timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Option<u64>,
+    pub(crate) shared_limits: Option<SecretString>,
+    pub(crate) shared_budget: bool,
     pub(crate) requests_per_minute: u32,
     pub(crate) pacing_burst: u32,
     pub(crate) allow_insecure_http: bool,
@@ -143,6 +148,8 @@ impl Default for ClientBuilder {
             download_timeout: DEFAULT_DOWNLOAD_TIMEOUT,
             retry: RetryPolicy::default(),
             budget: None,
+            shared_limits: None,
+            shared_budget: true,
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             pacing_burst: 1,
             allow_insecure_http: false,
@@ -234,6 +241,34 @@ impl ClientBuilder {
     /// `budget_exceeded` before anything is sent. Shared by every clone of the client.
     pub fn budget(mut self, credits: u64) -> Self {
         self.budget = Some(credits);
+        self
+    }
+
+    /// Holds pacing and the budget in Redis (`redis://` or `rediss://` URL) instead of this
+    /// process, so every process and machine using the same API key shares one rate and one
+    /// budget (keyed by a hash of the key; the key never reaches Redis). Each sharer sets the
+    /// same `requests_per_minute` and `budget`. When Redis cannot be reached the call fails with
+    /// `connection_error` naming Redis and nothing is sent. See docs/scaling.md.
+    ///
+    /// ```no_run
+    /// let client = visionxl::Client::builder()
+    ///     .shared_limits("redis://127.0.0.1:6379/0")
+    ///     .budget(10_000)
+    ///     .build()?;
+    /// # let _ = client; Ok::<(), visionxl::Error>(())
+    /// ```
+    pub fn shared_limits(mut self, url: impl Into<String>) -> Self {
+        self.shared_limits = Some(SecretString::from(url.into()));
+        self.shared_budget = true;
+        self
+    }
+
+    /// Like [`shared_limits`](Self::shared_limits) for pacing only: the rate is shared through
+    /// Redis, the [`budget`](Self::budget) stays this client's own (the command line's
+    /// `--max-credits` is a cap per run, not a budget shared across runs).
+    pub fn shared_pacing(mut self, url: impl Into<String>) -> Self {
+        self.shared_limits = Some(SecretString::from(url.into()));
+        self.shared_budget = false;
         self
     }
 
@@ -416,6 +451,11 @@ impl ClientBuilder {
                  (white space, control or non-ASCII characters)",
             ));
         }
+        let shared_limits = self
+            .shared_limits
+            .clone()
+            .map(check_redis_url)
+            .transpose()?;
         let base_url = self.resolve_base()?;
         let asset_base_url = self.resolve_asset_base(&base_url)?;
         Ok(Config {
@@ -427,6 +467,8 @@ impl ClientBuilder {
             download_timeout: self.download_timeout,
             retry: self.retry,
             budget: self.budget,
+            shared_limits,
+            shared_budget: self.shared_budget,
             requests_per_minute: self.requests_per_minute,
             pacing_burst: self.pacing_burst,
             max_response_bytes: self.max_response_bytes,
@@ -440,6 +482,33 @@ impl ClientBuilder {
                 .unwrap_or_else(|| format!("visionxl-rust/{}", env!("CARGO_PKG_VERSION"))),
         })
     }
+}
+
+/// A `shared_limits` URL must be `redis://` or `rediss://` with a host (checked before use).
+fn check_redis_url(url: SecretString) -> Result<SecretString, Error> {
+    let field = "shared_limits";
+    let raw = url.expose_secret().trim().to_string();
+    let parsed = Url::parse(&raw)
+        .map_err(|e| config_error(field, about(field, format!(" is not a URL: {e}"))))?;
+    if !matches!(parsed.scheme(), "redis" | "rediss") {
+        return Err(config_error(
+            field,
+            about(
+                field,
+                format!(
+                    " must be a redis:// or rediss:// URL, got scheme {:?}",
+                    parsed.scheme()
+                ),
+            ),
+        ));
+    }
+    if parsed.host().is_none() {
+        return Err(config_error(
+            field,
+            about(field, " has no host".to_string()),
+        ));
+    }
+    Ok(SecretString::from(raw))
 }
 
 fn config_error(field: &str, message: Text) -> Error {

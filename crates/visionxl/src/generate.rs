@@ -15,10 +15,10 @@ use visionxl_core::response::{Endpoint, Record, interpret};
 use visionxl_core::wire::{self, API_KEY_HEADER, FEATURES_PATH};
 use visionxl_core::{Error, ErrorCode, GenerateRequest, Status};
 
-use crate::budget::Reservation;
 use crate::cancel::{cancelled_error, run_cancellable_with};
 use crate::client::{BeforeSend, Client, GenerateOptions, check_id, not_found, with_location};
 use crate::generation::Generation;
+use crate::limits::Reservation;
 use crate::transport::{RawAnswer, salvage_record_id};
 
 /// What a generation call has done so far (for the `cancelled` error).
@@ -164,22 +164,28 @@ impl Client {
         let mut maybe_charged_before = false;
         let mut last: Option<Error> = None;
         loop {
-            let reservation = match &self.inner.budget {
-                None => None,
-                Some(b) => match Reservation::take(b, price) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        return Err(stop_before_retry(
-                            last,
-                            e,
-                            retries,
-                            cfg.retry.retry_ambiguous,
-                            maybe_charged_before,
-                        ));
-                    }
-                },
+            let reservation = match Reservation::take(&*self.inner.limits, price).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return Err(stop_before_retry(
+                        last,
+                        e,
+                        retries,
+                        cfg.retry.retry_ambiguous,
+                        maybe_charged_before,
+                    ));
+                }
             };
-            self.inner.pacer.ready().await;
+            if let Err(e) = self.inner.limits.pace().await {
+                // Nothing was sent this time (the reservation is given back on drop).
+                return Err(stop_before_retry(
+                    last,
+                    e,
+                    retries,
+                    cfg.retry.retry_ambiguous,
+                    maybe_charged_before,
+                ));
+            }
             if let Some(hook) = hook
                 && let Err(e) = hook.before_send(retries + 1).await
             {
@@ -193,9 +199,7 @@ impl Client {
                     maybe_charged_before,
                 ));
             }
-            if let Some(r) = reservation {
-                r.commit();
-            }
+            reservation.commit();
             state.sent.store(true, Ordering::SeqCst);
             let attempt = tracing::debug_span!(
                 "visionxl.request",
@@ -225,10 +229,8 @@ impl Client {
                 Err(err) => err,
             };
             let charged = err.may_have_been_charged() || err.code() == ErrorCode::GenerationFailed;
-            if let Some(b) = &self.inner.budget
-                && !charged
-            {
-                b.release(price);
+            if !charged {
+                self.inner.limits.refund(price);
             }
             if !charged && !maybe_charged_before {
                 state.sent.store(false, Ordering::SeqCst);

@@ -57,7 +57,7 @@
 //!
 //! ## Inside (module dependencies point one way)
 //! `client` (setup, shared state, record reads, assets) sits on `config`, `transport`,
-//! `pacing`, `budget`, `redact` and `download`. `generate` (generating and polling) and
+//! `limits` (pacing and budget, in-process or in Redis), `redact` and `download`. `generate` (generating and polling) and
 //! `generation` (a finished record and saving it) build on `client`; `save` puts together
 //! `names`, `download`, `adopt`, `sidecar` and `fs`, and knows nothing of clients or
 //! generations. `batch` (types, resume, item, run) sits on top with `manifest`; `blocking`
@@ -66,8 +66,8 @@
 
 mod adopt;
 mod batch;
+mod before_send;
 pub mod blocking;
-mod budget;
 mod by_name;
 mod cancel;
 mod client;
@@ -76,10 +76,10 @@ mod download;
 mod fs;
 mod generate;
 mod generation;
+mod limits;
 pub mod manifest;
 mod names;
 pub mod options;
-mod pacing;
 mod redact;
 pub mod save;
 pub mod sheet;
@@ -103,6 +103,7 @@ pub use config::{
 };
 pub use download::{DownloadProgress, DownloadProgressFn};
 pub use generation::{GeneratedImage, Generation, SaveOptions};
+pub use limits::{Allowance, Hold};
 pub use manifest::manifest_key;
 pub use sweep::{SweepCell, SweepOptions, SweepQuote, SweepResult};
 

@@ -6,7 +6,8 @@
 //!   used evicted), so pacing, the connection pool and the budget are shared by every request
 //!   made with that key. A key the service refuses is evicted at once.
 //! - **held key** (`--keys FILE`): the server holds ONE upstream key and ONE client shared by
-//!   every request; callers present a bearer token listed in the file.
+//!   every request; callers present a bearer token listed in the file. With `--token-budget`,
+//!   each token has its own allowance of credits (shared by every replica with `--redis`).
 //!
 //! Keys never reach a log: requests are logged with a [`KeyId`], the first 8 hex digits of the
 //! key's SHA-256.
@@ -19,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
-use visionxl::{Client, ClientBuilder, Error, ErrorCode};
+use visionxl::{Allowance, Client, ClientBuilder, Error, ErrorCode};
 
 use super::errors::ApiError;
 
@@ -59,6 +60,8 @@ pub enum Auth {
         client: Client,
         /// Digests of the accepted bearer tokens.
         tokens: Vec<Digest32>,
+        /// Each token's allowance (`--token-budget`), by digest.
+        allowances: HashMap<Digest32, Allowance>,
     },
 }
 
@@ -94,7 +97,36 @@ impl Auth {
         Ok(Auth::Held {
             client,
             tokens: tokens.iter().map(|t| digest(t)).collect(),
+            allowances: HashMap::new(),
         })
+    }
+
+    /// Gives each token of held-key mode an allowance of `credits`: in this process, or in
+    /// Redis at `redis` (shared by every replica; named by the token's digest, never the token).
+    pub fn with_token_budget(mut self, credits: u64, redis: Option<&str>) -> Result<Auth, Error> {
+        if let Auth::Held {
+            tokens, allowances, ..
+        } = &mut self
+        {
+            for d in tokens.iter() {
+                let a = match redis {
+                    Some(url) => {
+                        Allowance::shared(url, &format!("serve-token:{}", hex::encode(d)), credits)?
+                    }
+                    None => Allowance::in_process(credits),
+                };
+                allowances.insert(*d, a);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The caller's allowance (held-key mode with `--token-budget`).
+    pub fn allowance(&self, id: &KeyId) -> Option<Allowance> {
+        match self {
+            Auth::Held { allowances, .. } => allowances.get(&id.0).cloned(),
+            Auth::PassThrough(_) => None,
+        }
     }
 
     /// True in pass-through mode.

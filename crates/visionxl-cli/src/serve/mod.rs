@@ -90,6 +90,25 @@ pub fn command() -> Command {
                 .help("Credits the server may spend (per upstream key); beyond it: 429 insufficient_quota"),
         )
         .arg(
+            Arg::new("redis")
+                .long("redis")
+                .value_name("URL")
+                .env("VISIONXL_REDIS_URL")
+                .hide_env_values(true)
+                .help(
+                    "Share upstream pacing and --budget per key with every replica through \
+                     Redis (redis:// or rediss://; see docs/scaling.md)",
+                ),
+        )
+        .arg(
+            Arg::new("token_budget")
+                .long("token-budget")
+                .value_name("CREDITS")
+                .value_parser(value_parser!(u64))
+                .requires("keys")
+                .help("Credits each bearer token of --keys may spend (shared by replicas with --redis); beyond it: 429 insufficient_quota"),
+        )
+        .arg(
             Arg::new("model_alias")
                 .long("model-alias")
                 .value_name("NAME")
@@ -144,6 +163,9 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
     if let Some(b) = m.get_one::<u64>("budget") {
         template = template.budget(*b);
     }
+    if let Some(url) = m.get_one::<String>("redis") {
+        template = template.shared_limits(url.clone());
+    }
     let emulator = if m.get_flag("emulator") {
         let emu;
         (emu, template) = crate::connect::embedded_emulator(template).await?;
@@ -174,7 +196,14 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
                     e
                 }
             })?;
-            Auth::held(client, path)?
+            let auth = Auth::held(client, path)?;
+            match m.get_one::<u64>("token_budget") {
+                Some(credits) => auth.with_token_budget(
+                    *credits,
+                    m.get_one::<String>("redis").map(String::as_str),
+                )?,
+                None => auth,
+            }
         }
         None => Auth::pass_through(template),
     };

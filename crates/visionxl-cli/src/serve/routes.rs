@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use futures_util::future::try_join_all;
 use serde_json::{Value, json};
-use visionxl::{Client, Error, ErrorCode, GenerateRequest, Generation, wire};
+use visionxl::{Allowance, Client, Error, ErrorCode, GenerateRequest, Generation, wire};
 
 use super::auth::{Auth, KeyId};
 use super::convert;
@@ -197,9 +197,14 @@ pub async fn answer(
             summary,
         ));
     }
-    let (generation, images) = run(client, parsed.request.clone(), parsed.format)
-        .await
-        .map_err(|e| upstream_error(st, id, &e))?;
+    let (generation, images) = run(
+        client,
+        st.auth.allowance(&id),
+        parsed.request.clone(),
+        parsed.format,
+    )
+    .await
+    .map_err(|e| upstream_error(st, id, &e))?;
     let base = super::proxy::base_url(headers);
     let links = st.proxy.as_ref().map(|p| (p, base.as_str(), id));
     let (data, format) = images_data(&generation, images, &parsed, links)?;
@@ -338,41 +343,47 @@ pub fn stream_answer(
     tokio::spawn(async move {
         let created = now();
         let kind = format!("{prefix}.completed");
-        let events: Vec<String> =
-            match run(client, parsed.request.clone(), ResponseFormat::B64Json).await {
-                Ok((generation, images)) => match images_data(&generation, images, &parsed, None) {
-                    Ok((data, format)) => {
-                        tracing::info!(
-                            target: "visionxl::serve",
-                            record = generation.id(),
-                            "stream: {} images",
-                            data.len()
-                        );
-                        data.into_iter()
-                            .map(|d| {
-                                sse(
-                                    &kind,
-                                    &json!({
-                                        "type": kind,
-                                        "b64_json": d["b64_json"],
-                                        "created_at": created,
-                                        "size": parsed.size.as_str(),
-                                        "quality": parsed.quality,
-                                        "background": parsed.background,
-                                        "output_format": format.as_str(),
-                                        "usage": {"input_tokens": 0, "output_tokens": 0,
-                                                  "total_tokens": 0,
-                                                  "input_tokens_details":
-                                                      {"image_tokens": 0, "text_tokens": 0}},
-                                    }),
-                                )
-                            })
-                            .collect()
-                    }
-                    Err(e) => vec![error_event(&e)],
-                },
-                Err(e) => vec![error_event(&upstream_error(&st, id, &e))],
-            };
+        let events: Vec<String> = match run(
+            client,
+            st.auth.allowance(&id),
+            parsed.request.clone(),
+            ResponseFormat::B64Json,
+        )
+        .await
+        {
+            Ok((generation, images)) => match images_data(&generation, images, &parsed, None) {
+                Ok((data, format)) => {
+                    tracing::info!(
+                        target: "visionxl::serve",
+                        record = generation.id(),
+                        "stream: {} images",
+                        data.len()
+                    );
+                    data.into_iter()
+                        .map(|d| {
+                            sse(
+                                &kind,
+                                &json!({
+                                    "type": kind,
+                                    "b64_json": d["b64_json"],
+                                    "created_at": created,
+                                    "size": parsed.size.as_str(),
+                                    "quality": parsed.quality,
+                                    "background": parsed.background,
+                                    "output_format": format.as_str(),
+                                    "usage": {"input_tokens": 0, "output_tokens": 0,
+                                              "total_tokens": 0,
+                                              "input_tokens_details":
+                                                  {"image_tokens": 0, "text_tokens": 0}},
+                                }),
+                            )
+                        })
+                        .collect()
+                }
+                Err(e) => vec![error_event(&e)],
+            },
+            Err(e) => vec![error_event(&upstream_error(&st, id, &e))],
+        };
         for event in events {
             if tx.send(event).await.is_err() {
                 break;
@@ -450,13 +461,24 @@ pub fn upstream_error(st: &AppState, id: KeyId, e: &Error) -> ApiError {
 /// does not cut a request that may already be paid for; its record id is logged instead.
 async fn run(
     client: Client,
+    allowance: Option<Allowance>,
     request: GenerateRequest,
     format: ResponseFormat,
 ) -> Result<Produced, Error> {
     let (tx, rx) = tokio::sync::oneshot::channel::<Result<Produced, Error>>();
     tokio::spawn(async move {
         let result = async {
-            let generation = client.generate(&request).await?;
+            // The caller's own allowance (`--token-budget`): reserved before sending, given
+            // back only when the request was certainly not charged.
+            let hold = match &allowance {
+                Some(a) => Some(a.reserve(u64::from(request.credits()?)).await?),
+                None => None,
+            };
+            let generated = client.generate(&request).await;
+            if let Some(h) = hold {
+                h.settle(&generated);
+            }
+            let generation = generated?;
             let images = match format {
                 ResponseFormat::Url => None,
                 ResponseFormat::B64Json => Some(

@@ -14,7 +14,8 @@ pub fn visionxl(dir: &Path) -> Command {
     c.current_dir(dir)
         .env_remove("ONEMIN_API_KEY")
         .env_remove("ONEMIN_BASE_URL")
-        .env_remove("ONEMIN_ASSET_BASE_URL");
+        .env_remove("ONEMIN_ASSET_BASE_URL")
+        .env_remove("VISIONXL_REDIS_URL");
     c
 }
 

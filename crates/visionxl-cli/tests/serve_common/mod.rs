@@ -53,6 +53,7 @@ impl Serve {
             .env_remove("ONEMIN_API_KEY")
             .env_remove("ONEMIN_BASE_URL")
             .env_remove("ONEMIN_ASSET_BASE_URL")
+            .env_remove("VISIONXL_REDIS_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {

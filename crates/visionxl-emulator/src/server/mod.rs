@@ -7,6 +7,7 @@ mod assets;
 mod control;
 mod faults;
 mod features;
+mod limit;
 mod models;
 mod reply;
 
@@ -111,6 +112,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/health", get(control::health))
         .fallback(control::not_found)
         .method_not_allowed_fallback(control::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            limit::limit_layer,
+        ))
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             faults::fault_layer,

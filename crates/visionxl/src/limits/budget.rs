@@ -1,4 +1,4 @@
-//! The credit budget shared by every clone of a client.
+//! The in-process credit budget, shared by every clone of a client.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -46,38 +46,6 @@ impl Budget {
     }
 }
 
-/// A reservation given back if dropped before [`commit`](Reservation::commit) (a call
-/// cancelled while waiting for its turn sent nothing and owes nothing).
-pub(crate) struct Reservation<'a> {
-    budget: &'a Budget,
-    price: u64,
-    held: bool,
-}
-
-impl<'a> Reservation<'a> {
-    pub(crate) fn take(budget: &'a Budget, price: u64) -> Result<Self, Error> {
-        budget.reserve(price)?;
-        Ok(Reservation {
-            budget,
-            price,
-            held: true,
-        })
-    }
-
-    /// The request is leaving: from now on only an explicit `release` gives the credits back.
-    pub(crate) fn commit(mut self) {
-        self.held = false;
-    }
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        if self.held {
-            self.budget.release(self.price);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,9 +59,5 @@ mod tests {
         assert!(e.message().contains("214"));
         b.release(286);
         assert_eq!(b.remaining(), 500);
-        drop(Reservation::take(&b, 100).unwrap());
-        assert_eq!(b.remaining(), 500, "dropped before sending: given back");
-        Reservation::take(&b, 100).unwrap().commit();
-        assert_eq!(b.remaining(), 400, "committed: kept");
     }
 }

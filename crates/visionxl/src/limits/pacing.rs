@@ -1,5 +1,5 @@
-//! Pacing: one token bucket per client (shared by its clones and threads), so batches slow down
-//! instead of collecting 429s.
+//! In-process pacing: one token bucket per client (shared by its clones and threads), so batches
+//! slow down instead of collecting 429s.
 
 use std::num::NonZeroU32;
 
