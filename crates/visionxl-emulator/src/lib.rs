@@ -47,5 +47,5 @@ pub use crate::config::{
 pub use crate::emulator::Emulator;
 pub use crate::fault::{Fault, FaultKind, FaultKindInfo};
 pub use crate::ledger::{Charge, Ledger};
-pub use crate::stamp::{Stamp, decode_stamp, settings_hash};
 pub use crate::rate_limit::RateLimit;
+pub use crate::stamp::{Stamp, decode_stamp, settings_hash};
