@@ -75,10 +75,46 @@ pub(crate) struct Inner {
     pub(crate) api: reqwest::Client,
     downloader: Downloader,
     pub(crate) key_header: HeaderValue,
-    pub(crate) pacer: Pacer,
-    pub(crate) budget: Option<Budget>,
+    /// Shared with [`Client::with_own_pools`] siblings, like the budget.
+    pub(crate) pacer: Arc<Pacer>,
+    pub(crate) budget: Option<Arc<Budget>>,
     /// Scrubs the key from every error made from an answer or a transport failure.
     pub(crate) redactor: Redactor,
+}
+
+/// The API and the download HTTP clients of `config`, each with its own connection pool.
+fn http_clients(config: &Config) -> Result<(reqwest::Client, reqwest::Client), Error> {
+    let build_err = |what: &str, e: reqwest::Error| {
+        Error::new(
+            ErrorCode::ConnectionError,
+            format!(
+                "could not set up the {what} HTTP client: {}",
+                crate::transport::chain(&e)
+            ),
+        )
+    };
+    let tls = crate::transport::tls_config()?;
+    let mut api = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.connect_timeout)
+        .user_agent(config.user_agent.clone())
+        .referer(false);
+    if is_loopback(&config.base_url) {
+        api = api.no_proxy();
+    }
+    let api = api.build().map_err(|e| build_err("API", e))?;
+    let mut downloads = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .connect_timeout(config.connect_timeout)
+        .user_agent(config.user_agent.clone())
+        .referer(false);
+    if is_loopback(&config.asset_base_url) {
+        downloads = downloads.no_proxy();
+    }
+    let downloads = downloads.build().map_err(|e| build_err("download", e))?;
+    Ok((api, downloads))
 }
 
 /// Runs right before each generation POST leaves (the batch appends its `sending` manifest
@@ -136,36 +172,7 @@ impl Client {
                 )
             })?;
         key_header.set_sensitive(true);
-        let build_err = |what: &str, e: reqwest::Error| {
-            Error::new(
-                ErrorCode::ConnectionError,
-                format!(
-                    "could not set up the {what} HTTP client: {}",
-                    crate::transport::chain(&e)
-                ),
-            )
-        };
-        let tls = crate::transport::tls_config()?;
-        let mut api = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .referer(false);
-        if is_loopback(&config.base_url) {
-            api = api.no_proxy();
-        }
-        let api = api.build().map_err(|e| build_err("API", e))?;
-        let mut downloads = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .referer(false);
-        if is_loopback(&config.asset_base_url) {
-            downloads = downloads.no_proxy();
-        }
-        let downloads = downloads.build().map_err(|e| build_err("download", e))?;
+        let (api, downloads) = http_clients(&config)?;
         let join = |path: &str| {
             let base = config.base_url.as_str().trim_end_matches('/');
             Url::parse(&format!("{base}{path}"))
@@ -177,8 +184,8 @@ impl Client {
             inner: Arc::new(Inner {
                 features_url,
                 assets_url,
-                pacer: Pacer::new(config.requests_per_minute, config.pacing_burst),
-                budget: config.budget.map(Budget::new),
+                pacer: Arc::new(Pacer::new(config.requests_per_minute, config.pacing_burst)),
+                budget: config.budget.map(|b| Arc::new(Budget::new(b))),
                 redactor: Redactor::new(&config.api_key),
                 downloader: Downloader {
                     http: downloads,
@@ -190,6 +197,30 @@ impl Client {
                 config,
                 api,
                 key_header,
+            }),
+        })
+    }
+
+    /// A client with this one's settings, pacing bucket and budget but connection pools of its
+    /// own. The blocking client gives each calling thread one: hyper's pooled connections are
+    /// driven by the runtime that opened them.
+    pub(crate) fn with_own_pools(&self) -> Result<Client, Error> {
+        let i = &self.inner;
+        let (api, downloads) = http_clients(&i.config)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config: i.config.clone(),
+                features_url: i.features_url.clone(),
+                assets_url: i.assets_url.clone(),
+                api,
+                downloader: Downloader {
+                    http: downloads,
+                    ..i.downloader.clone()
+                },
+                key_header: i.key_header.clone(),
+                pacer: i.pacer.clone(),
+                budget: i.budget.clone(),
+                redactor: i.redactor.clone(),
             }),
         })
     }
@@ -211,7 +242,7 @@ impl Client {
 
     /// Credits left in the client's budget (`None`: no budget).
     pub fn budget_remaining(&self) -> Option<u64> {
-        self.inner.budget.as_ref().map(Budget::remaining)
+        self.inner.budget.as_ref().map(|b| b.remaining())
     }
 
     /// GET /api/results/{id}, retried freely. `Ok(None)`: no such record.
