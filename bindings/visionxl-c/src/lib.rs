@@ -18,16 +18,28 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod batch;
+mod cancel;
 mod client;
 mod error;
 mod error_api;
 mod ffi;
+mod generate;
+mod generation;
+mod options;
 mod pricing;
 mod request;
+mod save;
+mod upload;
 
 use std::ffi::c_char;
 
-pub use client::{vxl_cancel_token, vxl_client, vxl_client_options, vxl_generation, vxl_paths};
+pub use batch::{vxl_batch_callback, vxl_batch_item, vxl_batch_options, vxl_batch_summary};
+pub use cancel::vxl_cancel_token;
+pub use client::vxl_client;
+pub use generation::vxl_generation;
+pub use options::vxl_client_options;
+pub use save::vxl_paths;
 pub use error::{vxl_error, vxl_status, vxl_violation};
 pub use pricing::vxl_plan;
 pub use request::{vxl_report, vxl_request};
@@ -88,6 +100,13 @@ mod tests {
             include_str!("request.rs"),
             include_str!("pricing.rs"),
             include_str!("client.rs"),
+            include_str!("options.rs"),
+            include_str!("cancel.rs"),
+            include_str!("generation.rs"),
+            include_str!("generate.rs"),
+            include_str!("upload.rs"),
+            include_str!("save.rs"),
+            include_str!("batch.rs"),
         ];
         // (name, body, is_export) of every top-level function.
         let mut fns = Vec::new();
@@ -146,6 +165,13 @@ mod tests {
             include_str!("request.rs"),
             include_str!("pricing.rs"),
             include_str!("client.rs"),
+            include_str!("options.rs"),
+            include_str!("cancel.rs"),
+            include_str!("generation.rs"),
+            include_str!("generate.rs"),
+            include_str!("upload.rs"),
+            include_str!("save.rs"),
+            include_str!("batch.rs"),
         ];
         let mut fns = Vec::new();
         for src in sources {
