@@ -834,6 +834,56 @@ uint32_t vxl_plan_images(const struct vxl_plan *plan);
 void vxl_plan_free(struct vxl_plan *plan);
 
 /**
+ * Validates a request against every documented rule and reports every error and warning.
+ *
+ * Returns `VXL_OK` whenever the check ran, valid or not: `*out` receives a new report the
+ * caller frees with `vxl_report_free` (`vxl_report_is_valid` tells whether it may be sent).
+ */
+enum vxl_status vxl_validate(const struct vxl_request *req,
+                             struct vxl_report **out,
+                             struct vxl_error **err);
+
+/**
+ * True when the report has no error (warnings allowed). False for NULL.
+ */
+bool vxl_report_is_valid(const struct vxl_report *report);
+
+/**
+ * The number of errors (0 for NULL).
+ */
+size_t vxl_report_error_count(const struct vxl_report *report);
+
+/**
+ * The number of warnings (0 for NULL).
+ */
+size_t vxl_report_warning_count(const struct vxl_report *report);
+
+/**
+ * Fills `*out` with error `index` (0-based). The strings are owned by `report` and valid
+ * until `vxl_report_free(report)`. `VXL_INVALID_ARGUMENT` when an argument is NULL or
+ * `index` is out of range.
+ */
+enum vxl_status vxl_report_error(const struct vxl_report *report,
+                                 size_t index,
+                                 struct vxl_violation *out,
+                                 struct vxl_error **err);
+
+/**
+ * Fills `*out` with warning `index` (0-based). The strings are owned by `report` and valid
+ * until `vxl_report_free(report)`. `VXL_INVALID_ARGUMENT` when an argument is NULL or
+ * `index` is out of range.
+ */
+enum vxl_status vxl_report_warning(const struct vxl_report *report,
+                                   size_t index,
+                                   struct vxl_violation *out,
+                                   struct vxl_error **err);
+
+/**
+ * Frees a report. NULL is a no-op.
+ */
+void vxl_report_free(struct vxl_report *report);
+
+/**
  * Creates a request for `prompt` (UTF-8), every other parameter unset: one 1024x1024 image.
  *
  * On success `*out` receives a new request the caller frees with `vxl_request_free`.
@@ -871,6 +921,121 @@ enum vxl_status vxl_request_clone(const struct vxl_request *req,
  * Frees a request. NULL is a no-op.
  */
 void vxl_request_free(struct vxl_request *req);
+
+/**
+ * Sets any parameter by name, through the parameter table: `name` is its SDK name
+ * (`"guidance_scale"`) or its wire name (`"leonardo_guidance_scale"`), `json_value` its value
+ * as JSON text (`"7"`, `"true"`, `"\"1024x768\""`, `"[\"ref-1\"]"`). A parameter added to the
+ * table reaches C through this function with no C code.
+ *
+ * As with the typed setters, the value is stored as given and checked with every other rule
+ * by `vxl_validate` and `vxl_generate` (a wrong type is a `"wrong_type"` violation there). An
+ * unknown name fails here with `"validation_error"` (one `"unknown_field"` violation, with a
+ * "did you mean"); text that is not JSON fails with `"validation_error"` (`"wrong_type"` on
+ * that parameter).
+ */
+enum vxl_status vxl_request_set_param(struct vxl_request *req,
+                                      const char *name,
+                                      const char *json_value,
+                                      struct vxl_error **err);
+
+/**
+ * Unsets a parameter, named by its SDK name (`"tiling"`) or wire name (`"leonardo_tilling"`),
+ * or any name a JSON request brought in. Unsetting a known parameter that is not set is a
+ * no-op. A name that is neither known nor present fails with `"validation_error"` (one
+ * `"unknown_field"` violation, with a "did you mean").
+ */
+enum vxl_status vxl_request_unset(struct vxl_request *req,
+                                  const char *name,
+                                  struct vxl_error **err);
+
+/**
+ * Applies a named preset when the request is checked: `"max_detail"` (guidance 12, 45 steps,
+ * high resolution, Alchemy) or `"defaults"` (every documented default made explicit).
+ * Explicit values always win over the preset. NULL removes the preset. An unknown name fails
+ * with `"validation_error"` (`"not_allowed_value"` on `"preset"`).
+ */
+enum vxl_status vxl_request_set_preset(struct vxl_request *req,
+                                       const char *preset,
+                                       struct vxl_error **err);
+
+/**
+ * The `promptObject` exactly as it would be sent (wire names, set fields only, preset applied,
+ * preset style upper-case), as compact JSON.
+ *
+ * On success `*out` receives a new NUL-terminated string the caller frees with
+ * `vxl_string_free`. Fails with `"validation_error"` (every problem listed) when the request
+ * is invalid; warnings do not block.
+ */
+enum vxl_status vxl_request_to_json_dup(const struct vxl_request *req,
+                                        char **out,
+                                        struct vxl_error **err);
+
+/**
+ * The price of the request in credits (from the documented table). Fails with
+ * `"validation_error"` when the request is invalid.
+ */
+enum vxl_status vxl_request_credits(const struct vxl_request *req,
+                                    uint32_t *out_credits,
+                                    struct vxl_error **err);
+
+/**
+ * Saves every image into directory `dir` (created if missing) with a sidecar `NAME.json`
+ * (record id, request, price, time) next to each. Files are streamed to a temporary name and
+ * renamed; an existing file is never overwritten (`"io_error"` naming it).
+ *
+ * `client` runs the downloads with **its** settings (download timeout, `max_image_bytes`,
+ * retries), whichever client made or read `generation`: pass a client with a larger cap or a
+ * longer timeout to save what another client could not.
+ */
+enum vxl_status vxl_generation_save(const struct vxl_client *client,
+                                    const struct vxl_generation *generation,
+                                    const char *dir,
+                                    struct vxl_error **err);
+
+/**
+ * `vxl_generation_save` with options: `overwrite` replaces existing files; `cancel` (may be
+ * NULL) stops it from another thread (partial files are removed); when `out_paths` is not
+ * NULL, `*out_paths` receives the image files written, a new list the caller frees with
+ * `vxl_paths_free`.
+ */
+enum vxl_status vxl_generation_save_ex(const struct vxl_client *client,
+                                       const struct vxl_generation *generation,
+                                       const char *dir,
+                                       bool overwrite,
+                                       const struct vxl_cancel_token *cancel,
+                                       struct vxl_paths **out_paths,
+                                       struct vxl_error **err);
+
+/**
+ * Saves image `index` to the file `path` (its extension is corrected to the real image type)
+ * with a sidecar `FILE.json`, downloading with the settings of `client` (as
+ * `vxl_generation_save`); an existing file is never overwritten. When `out_paths` is not
+ * NULL, `*out_paths` receives the one path actually written, a new list the caller frees with
+ * `vxl_paths_free`. `VXL_INVALID_ARGUMENT` when `index` is out of range.
+ */
+enum vxl_status vxl_generation_save_image(const struct vxl_client *client,
+                                          const struct vxl_generation *generation,
+                                          size_t index,
+                                          const char *path,
+                                          struct vxl_paths **out_paths,
+                                          struct vxl_error **err);
+
+/**
+ * The number of paths (0 for NULL).
+ */
+size_t vxl_paths_count(const struct vxl_paths *paths);
+
+/**
+ * Path `index` (0-based). Owned by `paths`; NULL when `paths` is NULL or `index` is out of
+ * range.
+ */
+const char *vxl_paths_get(const struct vxl_paths *paths, size_t index);
+
+/**
+ * Frees a path list. NULL is a no-op.
+ */
+void vxl_paths_free(struct vxl_paths *paths);
 
 /**
  * Sets `prompt`: the text description of the image (required, not blank).
@@ -1071,154 +1236,6 @@ enum vxl_status vxl_request_set_enhance_prompt(struct vxl_request *req,
 enum vxl_status vxl_request_set_enhance_prompt_instruction(struct vxl_request *req,
                                                            const char *value,
                                                            struct vxl_error **err);
-
-/**
- * Unsets a parameter, named by its SDK name (`"tiling"`) or wire name (`"leonardo_tilling"`),
- * or any name a JSON request brought in. Unsetting a known parameter that is not set is a
- * no-op. A name that is neither known nor present fails with `"validation_error"` (one
- * `"unknown_field"` violation, with a "did you mean").
- */
-enum vxl_status vxl_request_unset(struct vxl_request *req,
-                                  const char *name,
-                                  struct vxl_error **err);
-
-/**
- * Applies a named preset when the request is checked: `"max_detail"` (guidance 12, 45 steps,
- * high resolution, Alchemy) or `"defaults"` (every documented default made explicit).
- * Explicit values always win over the preset. NULL removes the preset. An unknown name fails
- * with `"validation_error"` (`"not_allowed_value"` on `"preset"`).
- */
-enum vxl_status vxl_request_set_preset(struct vxl_request *req,
-                                       const char *preset,
-                                       struct vxl_error **err);
-
-/**
- * The `promptObject` exactly as it would be sent (wire names, set fields only, preset applied,
- * preset style upper-case), as compact JSON.
- *
- * On success `*out` receives a new NUL-terminated string the caller frees with
- * `vxl_string_free`. Fails with `"validation_error"` (every problem listed) when the request
- * is invalid; warnings do not block.
- */
-enum vxl_status vxl_request_to_json_dup(const struct vxl_request *req,
-                                        char **out,
-                                        struct vxl_error **err);
-
-/**
- * The price of the request in credits (from the documented table). Fails with
- * `"validation_error"` when the request is invalid.
- */
-enum vxl_status vxl_request_credits(const struct vxl_request *req,
-                                    uint32_t *out_credits,
-                                    struct vxl_error **err);
-
-/**
- * Validates a request against every documented rule and reports every error and warning.
- *
- * Returns `VXL_OK` whenever the check ran, valid or not: `*out` receives a new report the
- * caller frees with `vxl_report_free` (`vxl_report_is_valid` tells whether it may be sent).
- */
-enum vxl_status vxl_validate(const struct vxl_request *req,
-                             struct vxl_report **out,
-                             struct vxl_error **err);
-
-/**
- * True when the report has no error (warnings allowed). False for NULL.
- */
-bool vxl_report_is_valid(const struct vxl_report *report);
-
-/**
- * The number of errors (0 for NULL).
- */
-size_t vxl_report_error_count(const struct vxl_report *report);
-
-/**
- * The number of warnings (0 for NULL).
- */
-size_t vxl_report_warning_count(const struct vxl_report *report);
-
-/**
- * Fills `*out` with error `index` (0-based). The strings are owned by `report` and valid
- * until `vxl_report_free(report)`. `VXL_INVALID_ARGUMENT` when an argument is NULL or
- * `index` is out of range.
- */
-enum vxl_status vxl_report_error(const struct vxl_report *report,
-                                 size_t index,
-                                 struct vxl_violation *out,
-                                 struct vxl_error **err);
-
-/**
- * Fills `*out` with warning `index` (0-based). The strings are owned by `report` and valid
- * until `vxl_report_free(report)`. `VXL_INVALID_ARGUMENT` when an argument is NULL or
- * `index` is out of range.
- */
-enum vxl_status vxl_report_warning(const struct vxl_report *report,
-                                   size_t index,
-                                   struct vxl_violation *out,
-                                   struct vxl_error **err);
-
-/**
- * Frees a report. NULL is a no-op.
- */
-void vxl_report_free(struct vxl_report *report);
-
-/**
- * Saves every image into directory `dir` (created if missing) with a sidecar `NAME.json`
- * (record id, request, price, time) next to each. Files are streamed to a temporary name and
- * renamed; an existing file is never overwritten (`"io_error"` naming it).
- *
- * `client` runs the downloads with **its** settings (download timeout, `max_image_bytes`,
- * retries), whichever client made or read `generation`: pass a client with a larger cap or a
- * longer timeout to save what another client could not.
- */
-enum vxl_status vxl_generation_save(const struct vxl_client *client,
-                                    const struct vxl_generation *generation,
-                                    const char *dir,
-                                    struct vxl_error **err);
-
-/**
- * `vxl_generation_save` with options: `overwrite` replaces existing files; `cancel` (may be
- * NULL) stops it from another thread (partial files are removed); when `out_paths` is not
- * NULL, `*out_paths` receives the image files written, a new list the caller frees with
- * `vxl_paths_free`.
- */
-enum vxl_status vxl_generation_save_ex(const struct vxl_client *client,
-                                       const struct vxl_generation *generation,
-                                       const char *dir,
-                                       bool overwrite,
-                                       const struct vxl_cancel_token *cancel,
-                                       struct vxl_paths **out_paths,
-                                       struct vxl_error **err);
-
-/**
- * Saves image `index` to the file `path` (its extension is corrected to the real image type)
- * with a sidecar `FILE.json`, downloading with the settings of `client` (as
- * `vxl_generation_save`); an existing file is never overwritten. When `out_paths` is not
- * NULL, `*out_paths` receives the one path actually written, a new list the caller frees with
- * `vxl_paths_free`. `VXL_INVALID_ARGUMENT` when `index` is out of range.
- */
-enum vxl_status vxl_generation_save_image(const struct vxl_client *client,
-                                          const struct vxl_generation *generation,
-                                          size_t index,
-                                          const char *path,
-                                          struct vxl_paths **out_paths,
-                                          struct vxl_error **err);
-
-/**
- * The number of paths (0 for NULL).
- */
-size_t vxl_paths_count(const struct vxl_paths *paths);
-
-/**
- * Path `index` (0-based). Owned by `paths`; NULL when `paths` is NULL or `index` is out of
- * range.
- */
-const char *vxl_paths_get(const struct vxl_paths *paths, size_t index);
-
-/**
- * Frees a path list. NULL is a no-op.
- */
-void vxl_paths_free(struct vxl_paths *paths);
 
 /**
  * Uploads a local image file (`POST /api/assets`) for use as `init_image_id` or in

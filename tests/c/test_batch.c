@@ -373,7 +373,8 @@ int main(int argc, char **argv) {
     if (argc == 6 && strcmp(argv[1], "--killed-child") == 0) {
         return killed_child(argv[2], argv[3], argv[4], argv[5]);
     }
-    self_path = "/proc/self/exe";
+    /* The runner starts programs by path (under valgrind /proc/self/exe is valgrind). */
+    self_path = strchr(argv[0], '/') != NULL ? argv[0] : "/proc/self/exe";
     if (!suite_start(0)) {
         return suite_end("test_batch");
     }

@@ -351,7 +351,9 @@ pub extern "C" fn vxl_generate_many(
             if let Some(seen) = finished.get_mut(item.index) {
                 *seen = true;
             }
-            callback.as_ref().map_or(ControlFlow::Continue(()), |cb| cb.call(item))
+            callback
+                .as_ref()
+                .map_or(ControlFlow::Continue(()), |cb| cb.call(item))
         })?;
         if !out_summary.is_null() {
             let mut s = vxl_batch_summary {

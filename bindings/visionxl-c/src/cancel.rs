@@ -75,4 +75,3 @@ pub(crate) unsafe fn token<'a>(cancel: *const vxl_cancel_token) -> Option<&'a Ca
     // SAFETY: the caller's contract.
     unsafe { cancel.as_ref() }.map(|t| &t.token)
 }
-

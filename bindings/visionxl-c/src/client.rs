@@ -112,4 +112,3 @@ pub extern "C" fn vxl_client_budget_remaining(client: *const vxl_client) -> i64 
             .map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX))
     })
 }
-

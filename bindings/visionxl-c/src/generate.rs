@@ -153,4 +153,3 @@ fn read_generation(
         Ok(())
     })
 }
-

@@ -209,4 +209,3 @@ pub extern "C" fn vxl_generation_json(generation: *const vxl_generation) -> *con
 pub extern "C" fn vxl_generation_raw_json(generation: *const vxl_generation) -> *const c_char {
     gen_str(generation, |g| g.raw_json.as_ptr())
 }
-

@@ -28,8 +28,10 @@ mod generate;
 mod generation;
 mod options;
 mod pricing;
+mod report;
 mod request;
 mod save;
+mod setters;
 mod upload;
 
 use std::ffi::c_char;
@@ -37,12 +39,13 @@ use std::ffi::c_char;
 pub use batch::{vxl_batch_callback, vxl_batch_item, vxl_batch_options, vxl_batch_summary};
 pub use cancel::vxl_cancel_token;
 pub use client::vxl_client;
+pub use error::{vxl_error, vxl_status, vxl_violation};
 pub use generation::vxl_generation;
 pub use options::vxl_client_options;
-pub use save::vxl_paths;
-pub use error::{vxl_error, vxl_status, vxl_violation};
 pub use pricing::vxl_plan;
-pub use request::{vxl_report, vxl_request};
+pub use report::vxl_report;
+pub use request::vxl_request;
+pub use save::vxl_paths;
 
 use ffi::ffi_value;
 
@@ -98,6 +101,8 @@ mod tests {
             include_str!("lib.rs"),
             include_str!("error.rs"),
             include_str!("request.rs"),
+            include_str!("setters.rs"),
+            include_str!("report.rs"),
             include_str!("pricing.rs"),
             include_str!("client.rs"),
             include_str!("options.rs"),
@@ -163,6 +168,8 @@ mod tests {
             include_str!("lib.rs"),
             include_str!("error.rs"),
             include_str!("request.rs"),
+            include_str!("setters.rs"),
+            include_str!("report.rs"),
             include_str!("pricing.rs"),
             include_str!("client.rs"),
             include_str!("options.rs"),

@@ -265,4 +265,3 @@ pub extern "C" fn vxl_client_options_set_max_image_bytes(
 ) -> vxl_status {
     set_option(opts, "max_image_bytes", max_image_bytes.into(), err)
 }
-

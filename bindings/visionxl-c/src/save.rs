@@ -161,4 +161,3 @@ pub extern "C" fn vxl_paths_free(paths: *mut vxl_paths) {
         unsafe { ffi::free_box(paths) }
     })
 }
-

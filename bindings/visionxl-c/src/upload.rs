@@ -55,7 +55,6 @@ pub extern "C" fn vxl_upload_asset_dup_cancellable(
     })
 }
 
-
 /// Uploads an image held in memory (`POST /api/assets`): `len` bytes at `data`, sent under
 /// `file_name` (UTF-8, e.g. `"init.png"`; its extension does not need to match, the bytes
 /// decide the type). The bytes are copied before the call returns.
