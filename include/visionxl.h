@@ -35,7 +35,8 @@
  *    makes it return VXL_ERROR with code "cancelled".
  *  - No Rust panic ever reaches C: a bug surfaces as VXL_ERROR with code "internal_error".
  *  - Thread safety is stated per handle below. Blocking calls (vxl_generate, saves, ...) run
- *    on the client's own runtime threads: create clients after fork(), not before.
+ *    on the calling thread (a runtime and connection pool per thread and client, made on
+ *    first use). They do not survive fork(): create clients after fork(), in the child.
  *  - The ABI may change between 0.x versions: rebuild against the header you link with.
  */
 
@@ -82,13 +83,15 @@ typedef struct vxl_batch_options vxl_batch_options;
 typedef struct vxl_cancel_token vxl_cancel_token;
 
 /**
- * A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing, budget
- * and a private runtime with two worker threads.
+ * A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing and
+ * budget. Calls run on the calling thread, each thread with a runtime and connection pool of
+ * its own (made on first use, freed when the thread exits or the client is freed).
  *
  * Created by `vxl_client_new` or `vxl_client_new_with_options`; the caller owns it and frees
  * it with `vxl_client_free`. Thread-safe: one client may be used by any number of threads at
- * once (they share its connection pool, rate limit and budget); free it only after every call
- * using it has returned. Create clients after `fork()`, not before.
+ * once (they share its rate limit and budget); free it only after every call using it has
+ * returned. Create clients after `fork()`, in the child: runtimes and connections do not
+ * survive it.
  */
 typedef struct vxl_client vxl_client;
 

@@ -15,13 +15,15 @@ use crate::ffi::{self, ffi_status, ffi_value};
 use crate::options::vxl_client_options;
 use crate::request::{clear_out, give};
 
-/// A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing, budget
-/// and a private runtime with two worker threads.
+/// A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing and
+/// budget. Calls run on the calling thread, each thread with a runtime and connection pool of
+/// its own (made on first use, freed when the thread exits or the client is freed).
 ///
 /// Created by `vxl_client_new` or `vxl_client_new_with_options`; the caller owns it and frees
 /// it with `vxl_client_free`. Thread-safe: one client may be used by any number of threads at
-/// once (they share its connection pool, rate limit and budget); free it only after every call
-/// using it has returned. Create clients after `fork()`, not before.
+/// once (they share its rate limit and budget); free it only after every call using it has
+/// returned. Create clients after `fork()`, in the child: runtimes and connections do not
+/// survive it.
 #[allow(non_camel_case_types)]
 pub struct vxl_client {
     pub(crate) inner: blocking::Client,
