@@ -13,6 +13,10 @@
 //! the `API-KEY` header, and the answer parsed as JSON. The client additionally validates the
 //! request, prices it, checks the answer against the documented shape and builds a
 //! `Generation` (image URLs, file names).
+//!
+//! The blocking client (`visionxl::blocking`, what the C library runs) is measured the same way
+//! against the bare loop run the blocking way: each calling thread blocks on a current-thread
+//! runtime with a reqwest client of its own, one `block_on` per call; 1 thread and 8 threads.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -79,8 +83,11 @@ fn setup() -> Setup {
 }
 
 async fn bare_once(s: &Setup) {
-    let v: serde_json::Value = s
-        .bare
+    bare_with(&s.bare, s).await
+}
+
+async fn bare_with(http: &reqwest::Client, s: &Setup) {
+    let v: serde_json::Value = http
         .post(&s.url)
         .header("API-KEY", KEY)
         .json(&s.body)
@@ -178,6 +185,68 @@ fn benches(c: &mut Criterion) {
             calls / bare,
             calls / client,
             bare / client
+        );
+    }
+    blocking_summary(&s);
+}
+
+/// `n` bare POSTs on the calling thread: one `block_on` per call on a current-thread runtime
+/// with a reqwest client of this thread's own (what a blocking caller of reqwest's async API
+/// does).
+fn bare_blocking(s: &Setup, n: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    for _ in 0..n {
+        rt.block_on(bare_with(&http, s));
+    }
+}
+
+/// The blocking client against [`bare_blocking`], 1 and 8 calling threads, ABBA rounds (each
+/// round starts its threads afresh on both sides, so both pay for a new pool per thread).
+fn blocking_summary(s: &Setup) {
+    let client = visionxl::blocking::Client::from_async(s.client.clone()).unwrap();
+    for threads in [1usize, 8] {
+        let per_thread = if threads == 1 { 400 } else { 100 };
+        let rounds = 20;
+        let (mut bare, mut ours) = (0.0f64, 0.0f64);
+        for r in 0..rounds {
+            for side in [r % 2, 1 - r % 2] {
+                s.emu.reset();
+                let t = Instant::now();
+                std::thread::scope(|sc| {
+                    for _ in 0..threads {
+                        sc.spawn(|| {
+                            if side == 0 {
+                                bare_blocking(s, per_thread);
+                            } else {
+                                for _ in 0..per_thread {
+                                    black_box(client.generate(&s.req).unwrap());
+                                }
+                            }
+                        });
+                    }
+                });
+                let secs = t.elapsed().as_secs_f64();
+                if side == 0 {
+                    bare += secs;
+                } else {
+                    ours += secs;
+                }
+            }
+        }
+        let calls = (threads * per_thread * rounds) as f64;
+        println!(
+            "RESULT rust_blocking threads={threads} bare_reqwest_rps={:.0} visionxl_rps={:.0} ratio={:.3}",
+            calls / bare,
+            calls / ours,
+            bare / ours
         );
     }
 }

@@ -74,6 +74,8 @@ pub(crate) struct Inner {
     assets_url: Url,
     pub(crate) api: reqwest::Client,
     downloader: Downloader,
+    /// Shared with [`Client::with_own_pools`] siblings (one verifier, one root store).
+    tls: rustls::ClientConfig,
     pub(crate) key_header: HeaderValue,
     /// Shared with [`Client::with_own_pools`] siblings, like the budget.
     pub(crate) pacer: Arc<Pacer>,
@@ -83,7 +85,10 @@ pub(crate) struct Inner {
 }
 
 /// The API and the download HTTP clients of `config`, each with its own connection pool.
-fn http_clients(config: &Config) -> Result<(reqwest::Client, reqwest::Client), Error> {
+fn http_clients(
+    config: &Config,
+    tls: &rustls::ClientConfig,
+) -> Result<(reqwest::Client, reqwest::Client), Error> {
     let build_err = |what: &str, e: reqwest::Error| {
         Error::new(
             ErrorCode::ConnectionError,
@@ -93,7 +98,6 @@ fn http_clients(config: &Config) -> Result<(reqwest::Client, reqwest::Client), E
             ),
         )
     };
-    let tls = crate::transport::tls_config()?;
     let mut api = reqwest::Client::builder()
         .tls_backend_preconfigured(tls.clone())
         .redirect(reqwest::redirect::Policy::none())
@@ -105,7 +109,7 @@ fn http_clients(config: &Config) -> Result<(reqwest::Client, reqwest::Client), E
     }
     let api = api.build().map_err(|e| build_err("API", e))?;
     let mut downloads = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+        .tls_backend_preconfigured(tls.clone())
         .redirect(reqwest::redirect::Policy::limited(5))
         .connect_timeout(config.connect_timeout)
         .user_agent(config.user_agent.clone())
@@ -172,7 +176,8 @@ impl Client {
                 )
             })?;
         key_header.set_sensitive(true);
-        let (api, downloads) = http_clients(&config)?;
+        let tls = crate::transport::tls_config()?;
+        let (api, downloads) = http_clients(&config, &tls)?;
         let join = |path: &str| {
             let base = config.base_url.as_str().trim_end_matches('/');
             Url::parse(&format!("{base}{path}"))
@@ -197,6 +202,7 @@ impl Client {
                 config,
                 api,
                 key_header,
+                tls,
             }),
         })
     }
@@ -206,7 +212,7 @@ impl Client {
     /// driven by the runtime that opened them.
     pub(crate) fn with_own_pools(&self) -> Result<Client, Error> {
         let i = &self.inner;
-        let (api, downloads) = http_clients(&i.config)?;
+        let (api, downloads) = http_clients(&i.config, &i.tls)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config: i.config.clone(),
@@ -221,6 +227,7 @@ impl Client {
                 pacer: i.pacer.clone(),
                 budget: i.budget.clone(),
                 redactor: i.redactor.clone(),
+                tls: i.tls.clone(),
             }),
         })
     }

@@ -248,3 +248,77 @@ fn save_uses_the_saving_clients_settings_and_upload_from_memory() {
         .unwrap();
     assert!(!asset.reference().is_empty());
 }
+
+/// A kept-alive connection the server closes while the calling thread is idle (its runtime
+/// not running) is noticed before the next request, which then goes out on a new connection:
+/// the POST is not sent into a dead socket (which would fail it as possibly charged).
+#[test]
+fn a_connection_closed_while_idle_is_not_reused() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let mut connections = 0;
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            connections += 1;
+            // Read one request (headers and a Content-Length body).
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = stream.read(&mut chunk).unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let body = common::record_body(
+                &format!("idle-{connections}"),
+                "SUCCESS",
+                &["development/images/a.webp"],
+                None,
+            )
+            .to_string();
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 connection: keep-alive\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).unwrap();
+            // Keep-alive promised, then closed while the client is idle.
+            std::thread::sleep(Duration::from_millis(50));
+            drop(stream);
+        }
+        connections
+    });
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("vxl-test-key")
+        .base_url(&base)
+        .requests_per_minute(0)
+        .max_retries(0)
+        .build_blocking()
+        .unwrap();
+    let first = client.generate(&GenerateRequest::new("one")).unwrap();
+    assert_eq!(first.id(), "idle-1");
+    std::thread::sleep(Duration::from_millis(300));
+    let second = client
+        .generate(&GenerateRequest::new("two"))
+        .expect("the second POST went out on a fresh connection");
+    assert_eq!(second.id(), "idle-2");
+    assert_eq!(server.join().unwrap(), 2);
+}

@@ -70,9 +70,13 @@ impl Client {
     /// Wraps an async client (sharing its settings, bucket and budget; blocking calls use
     /// connection pools of their own, one per calling thread).
     pub fn from_async(client: crate::Client) -> Result<Client, Error> {
-        Ok(Client {
-            shared: Shared::new(client),
-        })
+        let shared = Shared::new(client);
+        // The building thread usually makes the first call: give it its runtime and pool now,
+        // so that call starts as promptly as any later one.
+        if tokio::runtime::Handle::try_current().is_err() {
+            shared.prepare()?;
+        }
+        Ok(Client { shared })
     }
 
     /// The async client inside.
@@ -80,7 +84,8 @@ impl Client {
         &self.shared.base
     }
 
-    /// Wraps a generation of the async API (e.g. from a [`BatchItem`]) for blocking saves.
+    /// Wraps a generation of the async API (e.g. from a [`BatchItem`]) for blocking saves,
+    /// which download with this client's settings.
     pub fn wrap(&self, mut generation: crate::Generation) -> Generation {
         // A generation made on a calling thread's pool downloads, once handed out, with the
         // client as built (whose pool any runtime can drive); blocking saves rebind it to the
