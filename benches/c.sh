@@ -12,6 +12,8 @@
 #
 # Usage: benches/c.sh [bench_c options: --rounds R --per-round N --threads T --thread-rounds R
 #                      --per-thread N --build-iters N]
+# BASELINE_LIB_DIR=DIR (a directory holding an older libvisionxl.so) also runs the bench linked
+# against it, after the current one, against the same emulator: a before/after in one run.
 # Defaults take well under a minute on 2 cores. Numbers on a shared machine are preliminary.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -63,6 +65,14 @@ echo "  emulator at $url (pid $emu_pid)"
 
 step "run ($(nproc) cores; numbers on a shared machine are preliminary)"
 "$work/bench_c" --url "$url" --key "$key" "$@" | tee "$work/out.txt"
+
+if [ -n "${BASELINE_LIB_DIR:-}" ]; then
+  step "the same bench linked against the baseline $BASELINE_LIB_DIR/libvisionxl.so"
+  cc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -I"$root/include" -I"$root/tests/c" \
+    benches/c/bench_c.c -L"$BASELINE_LIB_DIR" -lvisionxl -Wl,-rpath,"$BASELINE_LIB_DIR" -lcurl \
+    -o "$work/bench_c_baseline"
+  "$work/bench_c_baseline" --url "$url" --key "$key" "$@" | sed 's/^RESULT c_/RESULT baseline_c_/'
+fi
 
 seq_line=$(grep '^RESULT c_client sequential' "$work/out.txt")
 thr_line=$(grep '^RESULT c_client threads=' "$work/out.txt" || true)

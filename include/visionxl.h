@@ -1041,81 +1041,85 @@ const char *vxl_paths_get(const struct vxl_paths *paths, size_t index);
 void vxl_paths_free(struct vxl_paths *paths);
 
 /**
- * Sets `prompt`: the text description of the image (required, not blank).
- * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ * Sets `prompt`: Text description of the image to generate. Required. `value` is copied; NULL or
+ * invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_prompt(struct vxl_request *req,
                                        const char *value,
                                        struct vxl_error **err);
 
 /**
- * Sets `negative_prompt` (`negativePrompt`): what not to draw. `value` is copied.
+ * Sets `negative_prompt` (`negativePrompt`): What you do not want in the image. `value` is copied;
+ * NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_negative_prompt(struct vxl_request *req,
                                                 const char *value,
                                                 struct vxl_error **err);
 
 /**
- * Sets `size`: `"512x512"`, `"1024x768"`, `"768x1024"` or `"1024x1024"` (the default).
- * `value` is copied.
+ * Sets `size`: Image dimensions (width x height) (512x512 | 1024x768 | 768x1024 | 1024x1024).
+ * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_size(struct vxl_request *req,
                                      const char *value,
                                      struct vxl_error **err);
 
 /**
- * Sets `n`: the number of images, 1..=4 (default 1).
+ * Sets `n`: Number of images to generate (1..=4). Checked with every other rule by `vxl_validate`
+ * and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_n(struct vxl_request *req, uint32_t value, struct vxl_error **err);
 
 /**
- * Sets `guidance_scale` (`leonardo_guidance_scale`): how strongly the image follows the
- * prompt, 1..=20 (service default 7).
+ * Sets `guidance_scale` (`leonardo_guidance_scale`): How strongly the generation follows the
+ * prompt (1..=20). Checked with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_guidance_scale(struct vxl_request *req,
                                                uint32_t value,
                                                struct vxl_error **err);
 
 /**
- * Sets `num_inference_steps` (`leonardo_num_inference_steps`): 10..=60 (service default 15).
+ * Sets `num_inference_steps` (`leonardo_num_inference_steps`): Number of inference steps
+ * (10..=60). Checked with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_num_inference_steps(struct vxl_request *req,
                                                     uint32_t value,
                                                     struct vxl_error **err);
 
 /**
- * Sets `seed` (`leonardo_seed`): 0..=9999999998, for reproducible images (default random).
+ * Sets `seed` (`leonardo_seed`): Fixed seed for reproducible generations (0..=9999999998). Checked
+ * with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_seed(struct vxl_request *req,
                                      uint64_t value,
                                      struct vxl_error **err);
 
 /**
- * Sets `tiling` (sent as the service's `leonardo_tilling`): images that tile on all axes.
+ * Sets `tiling` (`leonardo_tilling`): Make images tile on all axes. Checked with every other rule
+ * by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_tiling(struct vxl_request *req, bool value, struct vxl_error **err);
 
 /**
- * Sets `transparency` (`leonardo_transparency`): `"disabled"` or `"foreground_only"`.
- * `value` is copied.
+ * Sets `transparency` (`leonardo_transparency`): Transparency mode (disabled | foreground_only).
+ * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_transparency(struct vxl_request *req,
                                              const char *value,
                                              struct vxl_error **err);
 
 /**
- * Sets `preset_style` (`leonardo_preset_style`): one of Leonardo's 31 styles (`"CINEMATIC"`,
- * `"ANIME"`, ...), case-insensitive, sent upper-case. `value` is copied.
+ * Sets `preset_style` (`leonardo_preset_style`): Leonardo style preset (one of the documented
+ * values, any letter case). `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_preset_style(struct vxl_request *req,
                                              const char *value,
                                              struct vxl_error **err);
 
 /**
- * Sets `image_prompts` (`leonardo_image_prompts`): at most 4 uploaded asset references.
- *
- * `items` points to `count` UTF-8 strings, all copied; `items` may be NULL when `count` is 0
- * (an empty list). A NULL item or one that is not UTF-8 is `VXL_INVALID_ARGUMENT`.
+ * Sets `image_prompts` (`leonardo_image_prompts`): Uploaded images to use as image prompts (at
+ * most 4 items). `items` points to `count` UTF-8 strings, all copied; it may be NULL when `count`
+ * is 0 (an empty list). A NULL item or one that is not UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_image_prompts(struct vxl_request *req,
                                               const char *const *items,
@@ -1123,118 +1127,131 @@ enum vxl_status vxl_request_set_image_prompts(struct vxl_request *req,
                                               struct vxl_error **err);
 
 /**
- * Sets `init_image_id` (`leonardo_init_image_id`): the uploaded init image (not blank;
- * required by Fantasy Avatar). `value` is copied.
+ * Sets `init_image_id` (`leonardo_init_image_id`): Init image that influences the generation
+ * (required by Fantasy Avatar). `value` is copied; NULL or invalid UTF-8 is
+ * `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_init_image_id(struct vxl_request *req,
                                               const char *value,
                                               struct vxl_error **err);
 
 /**
- * Sets `init_strength` (`leonardo_init_strength`): 0.1..=0.9, how strongly the images follow
- * the init image. NaN and infinities are reported as `"not_finite"` by `vxl_validate`.
+ * Sets `init_strength` (`leonardo_init_strength`): How strongly the images follow the init image
+ * (0.1..=0.9). Checked with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_init_strength(struct vxl_request *req,
                                               double value,
                                               struct vxl_error **err);
 
 /**
- * Sets `fantasy_avatar` (`leonardo_fantasy_avatar`); needs `init_image_id`.
+ * Sets `fantasy_avatar` (`leonardo_fantasy_avatar`): Fantasy Avatar mode (needs an init image).
+ * Checked with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_fantasy_avatar(struct vxl_request *req,
                                                bool value,
                                                struct vxl_error **err);
 
 /**
- * Sets `alchemy` (`leonardo_alchemy`): Leonardo's Alchemy enhancement (service default on).
+ * Sets `alchemy` (`leonardo_alchemy`): Alchemy enhancement. Checked with every other rule by
+ * `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_alchemy(struct vxl_request *req,
                                         bool value,
                                         struct vxl_error **err);
 
 /**
- * Sets `contrast_ratio` (`leonardo_contrast_ratio`): 0..=1.
+ * Sets `contrast_ratio` (`leonardo_contrast_ratio`): Contrast ratio (0..=1). Checked with every
+ * other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_contrast_ratio(struct vxl_request *req,
                                                double value,
                                                struct vxl_error **err);
 
 /**
- * Sets `expanded_domain` (`leonardo_expanded_domain`).
+ * Sets `expanded_domain` (`leonardo_expanded_domain`): Expanded domain. Checked with every other
+ * rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_expanded_domain(struct vxl_request *req,
                                                 bool value,
                                                 struct vxl_error **err);
 
 /**
- * Sets `photo_real` (`leonardo_photo_real`): the PhotoReal pipeline (requires Alchemy;
- * `photo_real_version` "v2" is then sent automatically).
+ * Sets `photo_real` (`leonardo_photo_real`): PhotoReal pipeline (requires Alchemy). Checked with
+ * every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_photo_real(struct vxl_request *req,
                                            bool value,
                                            struct vxl_error **err);
 
 /**
- * Sets `photo_real_version` (`leonardo_photo_real_version`): only `"v2"`. `value` is copied.
+ * Sets `photo_real_version` (`leonardo_photo_real_version`): PhotoReal version (v2). `value` is
+ * copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_photo_real_version(struct vxl_request *req,
                                                    const char *value,
                                                    struct vxl_error **err);
 
 /**
- * Sets `photo_real_strength` (`leonardo_photo_real_strength`): exactly 0.45, 0.5 or 0.55
- * (documented for PhotoReal v1 only).
+ * Sets `photo_real_strength` (`leonardo_photo_real_strength`): PhotoReal strength (documented for
+ * v1 only) (0.45 | 0.5 | 0.55). Checked with every other rule by `vxl_validate` and
+ * `vxl_generate`.
  */
 enum vxl_status vxl_request_set_photo_real_strength(struct vxl_request *req,
                                                     double value,
                                                     struct vxl_error **err);
 
 /**
- * Sets `prompt_magic` (`leonardo_prompt_magic`).
+ * Sets `prompt_magic` (`leonardo_prompt_magic`): Prompt Magic. Checked with every other rule by
+ * `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_prompt_magic(struct vxl_request *req,
                                              bool value,
                                              struct vxl_error **err);
 
 /**
- * Sets `prompt_magic_version` (`leonardo_prompt_magic_version`): `"v2"` or `"v3"`.
- * `value` is copied.
+ * Sets `prompt_magic_version` (`leonardo_prompt_magic_version`): Prompt Magic version (v2 | v3).
+ * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_prompt_magic_version(struct vxl_request *req,
                                                      const char *value,
                                                      struct vxl_error **err);
 
 /**
- * Sets `prompt_magic_strength` (`leonardo_prompt_magic_strength`): 0.1..=1.0.
+ * Sets `prompt_magic_strength` (`leonardo_prompt_magic_strength`): Prompt Magic strength
+ * (0.1..=1). Checked with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_prompt_magic_strength(struct vxl_request *req,
                                                       double value,
                                                       struct vxl_error **err);
 
 /**
- * Sets `high_contrast` (sent as the service's `leonardo_hight_constrast`): RAW mode.
+ * Sets `high_contrast` (`leonardo_hight_constrast`): High contrast (controls RAW mode). Checked
+ * with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_high_contrast(struct vxl_request *req,
                                               bool value,
                                               struct vxl_error **err);
 
 /**
- * Sets `high_resolution` (sent as the service's `leonardo_hight_resolution`).
+ * Sets `high_resolution` (`leonardo_hight_resolution`): High resolution. Checked with every other
+ * rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_high_resolution(struct vxl_request *req,
                                                 bool value,
                                                 struct vxl_error **err);
 
 /**
- * Sets `enhance_prompt` (`leonardo_enhance_prompt`): let the service rewrite the prompt.
+ * Sets `enhance_prompt` (`leonardo_enhance_prompt`): Let the service rewrite the prompt. Checked
+ * with every other rule by `vxl_validate` and `vxl_generate`.
  */
 enum vxl_status vxl_request_set_enhance_prompt(struct vxl_request *req,
                                                bool value,
                                                struct vxl_error **err);
 
 /**
- * Sets `enhance_prompt_instruction` (`leonardo_enhance_prompt_instruction`): meaningful only
- * with `enhance_prompt`. `value` is copied.
+ * Sets `enhance_prompt_instruction` (`leonardo_enhance_prompt_instruction`): Instruction for
+ * prompt enhancement (only with enhance_prompt). `value` is copied; NULL or invalid UTF-8 is
+ * `VXL_INVALID_ARGUMENT`.
  */
 enum vxl_status vxl_request_set_enhance_prompt_instruction(struct vxl_request *req,
                                                            const char *value,

@@ -116,8 +116,11 @@ mod tests {
         // (name, body, is_export) of every top-level function.
         let mut fns = Vec::new();
         for src in sources {
-            for chunk in src.split("\nfn ").skip(1) {
-                fns.push((chunk.split('(').next().unwrap().trim(), chunk, false));
+            for marker in ["\nfn ", "\npub(crate) fn "] {
+                for chunk in src.split(marker).skip(1) {
+                    let name = chunk[..chunk.find(['(', '<']).unwrap()].trim();
+                    fns.push((name, chunk, false));
+                }
             }
             for chunk in src.split("pub extern \"C\" fn ").skip(1) {
                 fns.push((chunk.split('(').next().unwrap().trim(), chunk, true));

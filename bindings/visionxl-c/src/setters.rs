@@ -1,6 +1,7 @@
-//! The typed setters `vxl_request_set_<name>`, one per row of the parameter table, each a
-//! one-line call of a helper by the value's C type. `vxl_request_set_param` (in `request.rs`)
-//! reaches every parameter by name with no C code.
+//! The typed setters `vxl_request_set_<name>`, one per row of the parameter table, generated
+//! from the table by `cargo run -p visionxl-codegen` (each a one-line call of the helper for its
+//! C type, below). `vxl_request_set_param` (in `request.rs`) reaches every parameter by name
+//! with no C code.
 
 use std::ffi::{c_char, c_double};
 
@@ -53,125 +54,16 @@ fn set_float(
     set_value(req, field, || Ok(ParamValue::Float(value)), err)
 }
 
-/// Sets `prompt`: the text description of the image (required, not blank).
-/// `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_prompt(
+fn set_str_list(
     req: *mut vxl_request,
-    value: *const c_char,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_str(req, Field::Prompt, value, err)
-}
-
-/// Sets `negative_prompt` (`negativePrompt`): what not to draw. `value` is copied.
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_negative_prompt(
-    req: *mut vxl_request,
-    value: *const c_char,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_str(req, Field::NegativePrompt, value, err)
-}
-
-/// Sets `size`: `"512x512"`, `"1024x768"`, `"768x1024"` or `"1024x1024"` (the default).
-/// `value` is copied.
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_size(
-    req: *mut vxl_request,
-    value: *const c_char,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_str(req, Field::Size, value, err)
-}
-
-/// Sets `n`: the number of images, 1..=4 (default 1).
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_n(
-    req: *mut vxl_request,
-    value: u32,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_int(req, Field::N, value.into(), err)
-}
-
-/// Sets `guidance_scale` (`leonardo_guidance_scale`): how strongly the image follows the
-/// prompt, 1..=20 (service default 7).
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_guidance_scale(
-    req: *mut vxl_request,
-    value: u32,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_int(req, Field::GuidanceScale, value.into(), err)
-}
-
-/// Sets `num_inference_steps` (`leonardo_num_inference_steps`): 10..=60 (service default 15).
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_num_inference_steps(
-    req: *mut vxl_request,
-    value: u32,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_int(req, Field::NumInferenceSteps, value.into(), err)
-}
-
-/// Sets `seed` (`leonardo_seed`): 0..=9999999998, for reproducible images (default random).
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_seed(
-    req: *mut vxl_request,
-    value: u64,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_int(req, Field::Seed, value, err)
-}
-
-/// Sets `tiling` (sent as the service's `leonardo_tilling`): images that tile on all axes.
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_tiling(
-    req: *mut vxl_request,
-    value: bool,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_bool(req, Field::Tiling, value, err)
-}
-
-/// Sets `transparency` (`leonardo_transparency`): `"disabled"` or `"foreground_only"`.
-/// `value` is copied.
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_transparency(
-    req: *mut vxl_request,
-    value: *const c_char,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_str(req, Field::Transparency, value, err)
-}
-
-/// Sets `preset_style` (`leonardo_preset_style`): one of Leonardo's 31 styles (`"CINEMATIC"`,
-/// `"ANIME"`, ...), case-insensitive, sent upper-case. `value` is copied.
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_preset_style(
-    req: *mut vxl_request,
-    value: *const c_char,
-    err: *mut *mut vxl_error,
-) -> vxl_status {
-    set_str(req, Field::PresetStyle, value, err)
-}
-
-/// Sets `image_prompts` (`leonardo_image_prompts`): at most 4 uploaded asset references.
-///
-/// `items` points to `count` UTF-8 strings, all copied; `items` may be NULL when `count` is 0
-/// (an empty list). A NULL item or one that is not UTF-8 is `VXL_INVALID_ARGUMENT`.
-#[unsafe(no_mangle)]
-pub extern "C" fn vxl_request_set_image_prompts(
-    req: *mut vxl_request,
+    field: Field,
     items: *const *const c_char,
     count: usize,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     set_value(
         req,
-        Field::ImagePrompts,
+        field,
         || {
             if count == 0 {
                 return Ok(ParamValue::List(Vec::new()));
@@ -191,8 +83,133 @@ pub extern "C" fn vxl_request_set_image_prompts(
     )
 }
 
-/// Sets `init_image_id` (`leonardo_init_image_id`): the uploaded init image (not blank;
-/// required by Fantasy Avatar). `value` is copied.
+// <codegen:typed-setters> generated by visionxl-codegen from the parameter table; do not edit — cargo run -p visionxl-codegen
+/// Sets `prompt`: Text description of the image to generate. Required. `value` is copied; NULL or
+/// invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_prompt(
+    req: *mut vxl_request,
+    value: *const c_char,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_str(req, Field::Prompt, value, err)
+}
+
+/// Sets `negative_prompt` (`negativePrompt`): What you do not want in the image. `value` is copied;
+/// NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_negative_prompt(
+    req: *mut vxl_request,
+    value: *const c_char,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_str(req, Field::NegativePrompt, value, err)
+}
+
+/// Sets `size`: Image dimensions (width x height) (512x512 | 1024x768 | 768x1024 | 1024x1024).
+/// `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_size(
+    req: *mut vxl_request,
+    value: *const c_char,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_str(req, Field::Size, value, err)
+}
+
+/// Sets `n`: Number of images to generate (1..=4). Checked with every other rule by `vxl_validate`
+/// and `vxl_generate`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_n(
+    req: *mut vxl_request,
+    value: u32,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_int(req, Field::N, value.into(), err)
+}
+
+/// Sets `guidance_scale` (`leonardo_guidance_scale`): How strongly the generation follows the
+/// prompt (1..=20). Checked with every other rule by `vxl_validate` and `vxl_generate`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_guidance_scale(
+    req: *mut vxl_request,
+    value: u32,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_int(req, Field::GuidanceScale, value.into(), err)
+}
+
+/// Sets `num_inference_steps` (`leonardo_num_inference_steps`): Number of inference steps
+/// (10..=60). Checked with every other rule by `vxl_validate` and `vxl_generate`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_num_inference_steps(
+    req: *mut vxl_request,
+    value: u32,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_int(req, Field::NumInferenceSteps, value.into(), err)
+}
+
+/// Sets `seed` (`leonardo_seed`): Fixed seed for reproducible generations (0..=9999999998). Checked
+/// with every other rule by `vxl_validate` and `vxl_generate`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_seed(
+    req: *mut vxl_request,
+    value: u64,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_int(req, Field::Seed, value, err)
+}
+
+/// Sets `tiling` (`leonardo_tilling`): Make images tile on all axes. Checked with every other rule
+/// by `vxl_validate` and `vxl_generate`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_tiling(
+    req: *mut vxl_request,
+    value: bool,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_bool(req, Field::Tiling, value, err)
+}
+
+/// Sets `transparency` (`leonardo_transparency`): Transparency mode (disabled | foreground_only).
+/// `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_transparency(
+    req: *mut vxl_request,
+    value: *const c_char,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_str(req, Field::Transparency, value, err)
+}
+
+/// Sets `preset_style` (`leonardo_preset_style`): Leonardo style preset (one of the documented
+/// values, any letter case). `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_preset_style(
+    req: *mut vxl_request,
+    value: *const c_char,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_str(req, Field::PresetStyle, value, err)
+}
+
+/// Sets `image_prompts` (`leonardo_image_prompts`): Uploaded images to use as image prompts (at
+/// most 4 items). `items` points to `count` UTF-8 strings, all copied; it may be NULL when `count`
+/// is 0 (an empty list). A NULL item or one that is not UTF-8 is `VXL_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub extern "C" fn vxl_request_set_image_prompts(
+    req: *mut vxl_request,
+    items: *const *const c_char,
+    count: usize,
+    err: *mut *mut vxl_error,
+) -> vxl_status {
+    set_str_list(req, Field::ImagePrompts, items, count, err)
+}
+
+/// Sets `init_image_id` (`leonardo_init_image_id`): Init image that influences the generation
+/// (required by Fantasy Avatar). `value` is copied; NULL or invalid UTF-8 is
+/// `VXL_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_init_image_id(
     req: *mut vxl_request,
@@ -202,8 +219,8 @@ pub extern "C" fn vxl_request_set_init_image_id(
     set_str(req, Field::InitImageId, value, err)
 }
 
-/// Sets `init_strength` (`leonardo_init_strength`): 0.1..=0.9, how strongly the images follow
-/// the init image. NaN and infinities are reported as `"not_finite"` by `vxl_validate`.
+/// Sets `init_strength` (`leonardo_init_strength`): How strongly the images follow the init image
+/// (0.1..=0.9). Checked with every other rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_init_strength(
     req: *mut vxl_request,
@@ -213,7 +230,8 @@ pub extern "C" fn vxl_request_set_init_strength(
     set_float(req, Field::InitStrength, value, err)
 }
 
-/// Sets `fantasy_avatar` (`leonardo_fantasy_avatar`); needs `init_image_id`.
+/// Sets `fantasy_avatar` (`leonardo_fantasy_avatar`): Fantasy Avatar mode (needs an init image).
+/// Checked with every other rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_fantasy_avatar(
     req: *mut vxl_request,
@@ -223,7 +241,8 @@ pub extern "C" fn vxl_request_set_fantasy_avatar(
     set_bool(req, Field::FantasyAvatar, value, err)
 }
 
-/// Sets `alchemy` (`leonardo_alchemy`): Leonardo's Alchemy enhancement (service default on).
+/// Sets `alchemy` (`leonardo_alchemy`): Alchemy enhancement. Checked with every other rule by
+/// `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_alchemy(
     req: *mut vxl_request,
@@ -233,7 +252,8 @@ pub extern "C" fn vxl_request_set_alchemy(
     set_bool(req, Field::Alchemy, value, err)
 }
 
-/// Sets `contrast_ratio` (`leonardo_contrast_ratio`): 0..=1.
+/// Sets `contrast_ratio` (`leonardo_contrast_ratio`): Contrast ratio (0..=1). Checked with every
+/// other rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_contrast_ratio(
     req: *mut vxl_request,
@@ -243,7 +263,8 @@ pub extern "C" fn vxl_request_set_contrast_ratio(
     set_float(req, Field::ContrastRatio, value, err)
 }
 
-/// Sets `expanded_domain` (`leonardo_expanded_domain`).
+/// Sets `expanded_domain` (`leonardo_expanded_domain`): Expanded domain. Checked with every other
+/// rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_expanded_domain(
     req: *mut vxl_request,
@@ -253,8 +274,8 @@ pub extern "C" fn vxl_request_set_expanded_domain(
     set_bool(req, Field::ExpandedDomain, value, err)
 }
 
-/// Sets `photo_real` (`leonardo_photo_real`): the PhotoReal pipeline (requires Alchemy;
-/// `photo_real_version` "v2" is then sent automatically).
+/// Sets `photo_real` (`leonardo_photo_real`): PhotoReal pipeline (requires Alchemy). Checked with
+/// every other rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_photo_real(
     req: *mut vxl_request,
@@ -264,7 +285,8 @@ pub extern "C" fn vxl_request_set_photo_real(
     set_bool(req, Field::PhotoReal, value, err)
 }
 
-/// Sets `photo_real_version` (`leonardo_photo_real_version`): only `"v2"`. `value` is copied.
+/// Sets `photo_real_version` (`leonardo_photo_real_version`): PhotoReal version (v2). `value` is
+/// copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_photo_real_version(
     req: *mut vxl_request,
@@ -274,8 +296,9 @@ pub extern "C" fn vxl_request_set_photo_real_version(
     set_str(req, Field::PhotoRealVersion, value, err)
 }
 
-/// Sets `photo_real_strength` (`leonardo_photo_real_strength`): exactly 0.45, 0.5 or 0.55
-/// (documented for PhotoReal v1 only).
+/// Sets `photo_real_strength` (`leonardo_photo_real_strength`): PhotoReal strength (documented for
+/// v1 only) (0.45 | 0.5 | 0.55). Checked with every other rule by `vxl_validate` and
+/// `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_photo_real_strength(
     req: *mut vxl_request,
@@ -285,7 +308,8 @@ pub extern "C" fn vxl_request_set_photo_real_strength(
     set_float(req, Field::PhotoRealStrength, value, err)
 }
 
-/// Sets `prompt_magic` (`leonardo_prompt_magic`).
+/// Sets `prompt_magic` (`leonardo_prompt_magic`): Prompt Magic. Checked with every other rule by
+/// `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_prompt_magic(
     req: *mut vxl_request,
@@ -295,8 +319,8 @@ pub extern "C" fn vxl_request_set_prompt_magic(
     set_bool(req, Field::PromptMagic, value, err)
 }
 
-/// Sets `prompt_magic_version` (`leonardo_prompt_magic_version`): `"v2"` or `"v3"`.
-/// `value` is copied.
+/// Sets `prompt_magic_version` (`leonardo_prompt_magic_version`): Prompt Magic version (v2 | v3).
+/// `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_prompt_magic_version(
     req: *mut vxl_request,
@@ -306,7 +330,8 @@ pub extern "C" fn vxl_request_set_prompt_magic_version(
     set_str(req, Field::PromptMagicVersion, value, err)
 }
 
-/// Sets `prompt_magic_strength` (`leonardo_prompt_magic_strength`): 0.1..=1.0.
+/// Sets `prompt_magic_strength` (`leonardo_prompt_magic_strength`): Prompt Magic strength
+/// (0.1..=1). Checked with every other rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_prompt_magic_strength(
     req: *mut vxl_request,
@@ -316,7 +341,8 @@ pub extern "C" fn vxl_request_set_prompt_magic_strength(
     set_float(req, Field::PromptMagicStrength, value, err)
 }
 
-/// Sets `high_contrast` (sent as the service's `leonardo_hight_constrast`): RAW mode.
+/// Sets `high_contrast` (`leonardo_hight_constrast`): High contrast (controls RAW mode). Checked
+/// with every other rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_high_contrast(
     req: *mut vxl_request,
@@ -326,7 +352,8 @@ pub extern "C" fn vxl_request_set_high_contrast(
     set_bool(req, Field::HighContrast, value, err)
 }
 
-/// Sets `high_resolution` (sent as the service's `leonardo_hight_resolution`).
+/// Sets `high_resolution` (`leonardo_hight_resolution`): High resolution. Checked with every other
+/// rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_high_resolution(
     req: *mut vxl_request,
@@ -336,7 +363,8 @@ pub extern "C" fn vxl_request_set_high_resolution(
     set_bool(req, Field::HighResolution, value, err)
 }
 
-/// Sets `enhance_prompt` (`leonardo_enhance_prompt`): let the service rewrite the prompt.
+/// Sets `enhance_prompt` (`leonardo_enhance_prompt`): Let the service rewrite the prompt. Checked
+/// with every other rule by `vxl_validate` and `vxl_generate`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_enhance_prompt(
     req: *mut vxl_request,
@@ -346,8 +374,9 @@ pub extern "C" fn vxl_request_set_enhance_prompt(
     set_bool(req, Field::EnhancePrompt, value, err)
 }
 
-/// Sets `enhance_prompt_instruction` (`leonardo_enhance_prompt_instruction`): meaningful only
-/// with `enhance_prompt`. `value` is copied.
+/// Sets `enhance_prompt_instruction` (`leonardo_enhance_prompt_instruction`): Instruction for
+/// prompt enhancement (only with enhance_prompt). `value` is copied; NULL or invalid UTF-8 is
+/// `VXL_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_request_set_enhance_prompt_instruction(
     req: *mut vxl_request,
@@ -356,6 +385,7 @@ pub extern "C" fn vxl_request_set_enhance_prompt_instruction(
 ) -> vxl_status {
     set_str(req, Field::EnhancePromptInstruction, value, err)
 }
+// </codegen:typed-setters>
 
 #[cfg(test)]
 mod tests {
