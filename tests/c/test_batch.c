@@ -19,6 +19,8 @@ typedef struct seen {
     int stop_after; /* return non-zero once this many items were seen (0: never) */
     const char *marker; /* a file to create at the first item (the killed child) */
     int hang;           /* then sleep until killed */
+    const vxl_client *reader; /* read each record again from inside the callback */
+    int reads_ok;
     int count[MAX_ITEMS];
     char status[MAX_ITEMS][16];
     char record_id[MAX_ITEMS][64];
@@ -47,6 +49,15 @@ static int on_item(const vxl_batch_item *item, void *user_data) {
         for (size_t p = 0; p < item->path_count; p++) {
             s->images_ok[i] &= is_image(item->paths[p]);
         }
+    }
+    if (s->reader != NULL && item->record_id != NULL) {
+        /* A blocking call on the batch's own client, from the callback. */
+        vxl_generation *again = NULL;
+        if (vxl_get_generation(s->reader, item->record_id, &again, NULL) == VXL_OK &&
+            vt_streq(vxl_generation_id(again), item->record_id)) {
+            s->reads_ok++;
+        }
+        vxl_generation_free(again);
     }
     if (s->marker != NULL && s->calls == 1) {
         f = fopen(s->marker, "w");
@@ -100,9 +111,11 @@ static void batch_saves_reports_and_resumes(void) {
     make_requests(reqs, 3, "a batch tile");
     opts = batch_options(2, manifest, out);
     memset(&s, 0, sizeof s);
+    s.reader = client;
     EXPECT_OK(vxl_generate_many(client, (const vxl_request *const *)reqs, 3, opts, NULL, on_item,
                                 &s, &sum, &err),
               err);
+    CHECK(s.reads_ok == 3, "%d records read again from the callback", s.reads_ok);
     CHECK(sum.total == 3 && sum.ok == 3 && sum.failed == 0 && sum.not_run == 0,
           "summary %zu/%zu/%zu/%zu", sum.total, sum.ok, sum.failed, sum.not_run);
     CHECK(s.calls == 3, "%d callbacks", s.calls);
