@@ -2,6 +2,7 @@
 
 use std::ffi::{CString, c_char};
 use std::ptr;
+use std::sync::OnceLock;
 
 use client::blocking;
 
@@ -29,8 +30,9 @@ pub struct vxl_generation {
     status: CString,
     pub(crate) images: Vec<Image>,
     warnings: Vec<CViolation>,
-    json: CString,
-    raw_json: CString,
+    /// Made on first request (most callers never ask): two serialisations less per call.
+    json: OnceLock<CString>,
+    raw_json: OnceLock<CString>,
 }
 
 impl vxl_generation {
@@ -44,15 +46,13 @@ impl vxl_generation {
                 file_name: cstring(i.file_name()),
             })
             .collect();
-        let json = serde_json::to_string(&*generation).unwrap_or_else(|_| "null".to_string());
-        let raw_json = serde_json::to_string(generation.raw()).unwrap_or_else(|_| "null".into());
         vxl_generation {
             id: cstring(generation.id()),
             status: cstring(generation.status().as_str()),
             images,
             warnings: generation.warnings().iter().map(CViolation::new).collect(),
-            json: cstring(&json),
-            raw_json: cstring(&raw_json),
+            json: OnceLock::new(),
+            raw_json: OnceLock::new(),
             generation,
         }
     }
@@ -200,12 +200,26 @@ pub extern "C" fn vxl_generation_warning(
 /// when `generation` is NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_generation_json(generation: *const vxl_generation) -> *const c_char {
-    gen_str(generation, |g| g.json.as_ptr())
+    gen_str(generation, |g| {
+        g.json
+            .get_or_init(|| {
+                cstring(&serde_json::to_string(&*g.generation).unwrap_or_else(|_| "null".into()))
+            })
+            .as_ptr()
+    })
 }
 
 /// The service's record exactly as it answered (JSON), for fields this API does not expose.
 /// Owned by `generation`; NULL when `generation` is NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_generation_raw_json(generation: *const vxl_generation) -> *const c_char {
-    gen_str(generation, |g| g.raw_json.as_ptr())
+    gen_str(generation, |g| {
+        g.raw_json
+            .get_or_init(|| {
+                cstring(
+                    &serde_json::to_string(g.generation.raw()).unwrap_or_else(|_| "null".into()),
+                )
+            })
+            .as_ptr()
+    })
 }
