@@ -190,10 +190,9 @@ fn benches(c: &mut Criterion) {
     blocking_summary(&s);
 }
 
-/// `n` bare POSTs on the calling thread: one `block_on` per call on a current-thread runtime
-/// with a reqwest client of this thread's own (what a blocking caller of reqwest's async API
-/// does).
-fn bare_blocking(s: &Setup, n: usize) {
+/// A current-thread runtime and a reqwest client of the calling thread's own: what a blocking
+/// caller of reqwest's async API sets up once per thread.
+fn bare_blocking_setup() -> (tokio::runtime::Runtime, reqwest::Client) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -203,13 +202,13 @@ fn bare_blocking(s: &Setup, n: usize) {
         .no_proxy()
         .build()
         .unwrap();
-    for _ in 0..n {
-        rt.block_on(bare_with(&http, s));
-    }
+    (rt, http)
 }
 
-/// The blocking client against [`bare_blocking`], 1 and 8 calling threads, ABBA rounds (each
-/// round starts its threads afresh on both sides, so both pay for a new pool per thread).
+/// The blocking client against bare reqwest run the blocking way (one `block_on` per call on
+/// the thread's current-thread runtime), 1 and 8 calling threads, ABBA rounds. Each thread
+/// sets up (bare: its runtime and client; visionxl: one call, which makes its runtime and
+/// pool) before a barrier; only the calls after it are timed.
 fn blocking_summary(s: &Setup) {
     let client = visionxl::blocking::Client::from_async(s.client.clone()).unwrap();
     for threads in [1usize, 8] {
@@ -219,21 +218,35 @@ fn blocking_summary(s: &Setup) {
         for r in 0..rounds {
             for side in [r % 2, 1 - r % 2] {
                 s.emu.reset();
-                let t = Instant::now();
-                std::thread::scope(|sc| {
-                    for _ in 0..threads {
-                        sc.spawn(|| {
-                            if side == 0 {
-                                bare_blocking(s, per_thread);
-                            } else {
-                                for _ in 0..per_thread {
+                let barrier = std::sync::Barrier::new(threads + 1);
+                let secs = std::thread::scope(|sc| {
+                    let workers: Vec<_> = (0..threads)
+                        .map(|_| {
+                            let (barrier, client) = (&barrier, &client);
+                            sc.spawn(move || {
+                                if side == 0 {
+                                    let (rt, http) = bare_blocking_setup();
+                                    barrier.wait();
+                                    for _ in 0..per_thread {
+                                        rt.block_on(bare_with(&http, s));
+                                    }
+                                } else {
                                     black_box(client.generate(&s.req).unwrap());
+                                    barrier.wait();
+                                    for _ in 0..per_thread {
+                                        black_box(client.generate(&s.req).unwrap());
+                                    }
                                 }
-                            }
-                        });
+                            })
+                        })
+                        .collect();
+                    barrier.wait();
+                    let t = Instant::now();
+                    for w in workers {
+                        w.join().unwrap();
                     }
+                    t.elapsed().as_secs_f64()
                 });
-                let secs = t.elapsed().as_secs_f64();
                 if side == 0 {
                     bare += secs;
                 } else {
