@@ -12,6 +12,8 @@
 #
 # Usage: benches/c.sh [bench_c options: --rounds R --per-round N --threads T --thread-rounds R
 #                      --per-thread N --build-iters N]
+# BASELINE_LIB_DIR=DIR (a directory holding an older libvisionxl.so) also runs the bench linked
+# against it, after the current one, against the same emulator: a before/after in one run.
 # Defaults take well under a minute on 2 cores. Numbers on a shared machine are preliminary.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -50,8 +52,16 @@ cargo build --locked --release -p visionxl-emulator
 ls -l "$target/libvisionxl.so" "$target/visionxl-emulator" | awk '{print "  " $5 "\t" $9}'
 
 step "compile benches/c/bench_c.c (-O2)"
+# Release builds carry the SONAME libvisionxl.so.0 (bindings/visionxl-c/build.rs): link and
+# run against a directory holding both names (a baseline library gets its own).
+lib_dir() {
+  mkdir -p "$2"
+  ln -sf "$1/libvisionxl.so" "$2/libvisionxl.so"
+  ln -sf "$1/libvisionxl.so" "$2/libvisionxl.so.0"
+}
+lib_dir "$target" "$work/lib"
 cc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -I"$root/include" -I"$root/tests/c" \
-  benches/c/bench_c.c -L"$target" -lvisionxl -Wl,-rpath,"$target" -lcurl -o "$work/bench_c"
+  benches/c/bench_c.c -L"$work/lib" -lvisionxl -Wl,-rpath,"$work/lib" -lcurl -o "$work/bench_c"
 
 step "start the emulator (release binary, 127.0.0.1)"
 # The default key with credits enough for any run (each request costs 312 credits).
@@ -63,6 +73,15 @@ echo "  emulator at $url (pid $emu_pid)"
 
 step "run ($(nproc) cores; numbers on a shared machine are preliminary)"
 "$work/bench_c" --url "$url" --key "$key" "$@" | tee "$work/out.txt"
+
+if [ -n "${BASELINE_LIB_DIR:-}" ]; then
+  step "the same bench linked against the baseline $BASELINE_LIB_DIR/libvisionxl.so"
+  lib_dir "$BASELINE_LIB_DIR" "$work/baseline-lib"
+  cc -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -pthread -I"$root/include" -I"$root/tests/c" \
+    benches/c/bench_c.c -L"$work/baseline-lib" -lvisionxl -Wl,-rpath,"$work/baseline-lib" -lcurl \
+    -o "$work/bench_c_baseline"
+  "$work/bench_c_baseline" --url "$url" --key "$key" "$@" | sed 's/^RESULT c_/RESULT baseline_c_/'
+fi
 
 seq_line=$(grep '^RESULT c_client sequential' "$work/out.txt")
 thr_line=$(grep '^RESULT c_client threads=' "$work/out.txt" || true)

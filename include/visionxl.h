@@ -35,7 +35,8 @@
  *    makes it return VXL_ERROR with code "cancelled".
  *  - No Rust panic ever reaches C: a bug surfaces as VXL_ERROR with code "internal_error".
  *  - Thread safety is stated per handle below. Blocking calls (vxl_generate, saves, ...) run
- *    on the client's own runtime threads: create clients after fork(), not before.
+ *    on the calling thread (a runtime and connection pool per thread and client, made on
+ *    first use). They do not survive fork(): create clients after fork(), in the child.
  *  - The ABI may change between 0.x versions: rebuild against the header you link with.
  */
 
@@ -62,6 +63,16 @@ typedef enum vxl_status {
 } vxl_status;
 
 /**
+ * Settings of `vxl_generate_many`: concurrency, manifest, output directory, overwrite,
+ * async mode and `retry_ambiguous`. Setters store what they are given; `vxl_generate_many`
+ * checks it (a concurrency out of 1..=1000 is a `"validation_error"` naming `concurrency`).
+ *
+ * Created by `vxl_batch_options_new`; the caller owns it and frees it with
+ * `vxl_batch_options_free`. Not synchronised: set it from one thread at a time.
+ */
+typedef struct vxl_batch_options vxl_batch_options;
+
+/**
  * Cancels calls from another thread: pass it to the `_cancellable` calls, and call
  * `vxl_cancel` from any thread to make them return `"cancelled"` promptly.
  *
@@ -72,13 +83,15 @@ typedef enum vxl_status {
 typedef struct vxl_cancel_token vxl_cancel_token;
 
 /**
- * A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing, budget
- * and a private runtime with two worker threads.
+ * A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing and
+ * budget. Calls run on the calling thread, each thread with a runtime and connection pool of
+ * its own (made on first use, freed when the thread exits or the client is freed).
  *
  * Created by `vxl_client_new` or `vxl_client_new_with_options`; the caller owns it and frees
  * it with `vxl_client_free`. Thread-safe: one client may be used by any number of threads at
- * once (they share its connection pool, rate limit and budget); free it only after every call
- * using it has returned. Create clients after `fork()`, not before.
+ * once (they share its rate limit and budget); free it only after every call using it has
+ * returned. Create clients after `fork()`, in the child: runtimes and connections do not
+ * survive it.
  */
 typedef struct vxl_client vxl_client;
 
@@ -154,6 +167,81 @@ typedef struct vxl_report vxl_report;
 typedef struct vxl_request vxl_request;
 
 /**
+ * One finished item, as `vxl_generate_many` hands it to its callback. Every pointer is
+ * borrowed for the duration of the callback only (copy what you keep).
+ */
+typedef struct vxl_batch_item {
+    /**
+     * The item's position in the `requests` array.
+     */
+    size_t index;
+    /**
+     * `"ok"` (generated and, with an output directory, saved), `"failed"` (no generation:
+     * `error` says why, and `vxl_error_may_have_been_charged` whether it may have been paid
+     * for) or `"save_failed"` (generated and paid for, but saving it or recording it in the
+     * manifest failed: rerun with the manifest to finish it without paying again).
+     */
+    const char *status;
+    /**
+     * The record id, or NULL when none is known.
+     */
+    const char *record_id;
+    /**
+     * The files saved for this item (`path_count` of them; none without an output directory).
+     */
+    const char *const *paths;
+    /**
+     * How many `paths`.
+     */
+    size_t path_count;
+    /**
+     * True when an earlier run (the manifest) had already paid for this item.
+     */
+    bool resumed;
+    /**
+     * Why the item is not `"ok"`, or NULL: read it with the `vxl_error_*` getters; do not
+     * free it.
+     */
+    const struct vxl_error *error;
+} vxl_batch_item;
+
+/**
+ * Called by `vxl_generate_many` once per finished item, in the order items finish, on the
+ * thread that called `vxl_generate_many` (one call at a time, never concurrently). Return 0
+ * to go on, anything else to stop the batch: items not started are not sent (counted as
+ * `not_run`), items in flight end as they would on `vxl_cancel`.
+ *
+ * It may call any libvisionxl function (including blocking calls on the same client, which
+ * then run on a helper thread, and `vxl_cancel`), but must not free the client, the
+ * requests, the options or the cancel token of the running batch, and must not unwind
+ * (`longjmp`, C++ exceptions) out of the library.
+ */
+typedef int (*vxl_batch_callback)(const struct vxl_batch_item *item, void *user_data);
+
+/**
+ * What a batch did, filled by `vxl_generate_many`.
+ */
+typedef struct vxl_batch_summary {
+    /**
+     * Items in the batch.
+     */
+    size_t total;
+    /**
+     * Items `"ok"`.
+     */
+    size_t ok;
+    /**
+     * Items `"failed"` or `"save_failed"`.
+     */
+    size_t failed;
+    /**
+     * Items never started (the callback stopped the batch, or it was cancelled): nothing was
+     * sent for them.
+     */
+    size_t not_run;
+} vxl_batch_summary;
+
+/**
  * One validation error or warning: `{field, code, message}`.
  *
  * The three strings are borrowed from the `vxl_report` or `vxl_error` that filled the struct
@@ -191,6 +279,114 @@ const char *vxl_version(void);
 void vxl_string_free(char *s);
 
 /**
+ * Creates batch options with every default (concurrency 4, no manifest, no output
+ * directory). On success `*out` receives them; the caller frees them with
+ * `vxl_batch_options_free`.
+ */
+enum vxl_status vxl_batch_options_new(struct vxl_batch_options **out, struct vxl_error **err);
+
+/**
+ * Frees batch options. NULL is a no-op.
+ */
+void vxl_batch_options_free(struct vxl_batch_options *opts);
+
+/**
+ * Generations in flight at once, 1..=1000 (default 4; the client's pacing still applies).
+ */
+enum vxl_status vxl_batch_options_set_concurrency(struct vxl_batch_options *opts,
+                                                  size_t concurrency,
+                                                  struct vxl_error **err);
+
+/**
+ * The JSONL manifest (copied; NULL: none). A `sending` line is synced before each request
+ * leaves and one line per outcome is appended; rerunning with the same manifest skips
+ * finished items, downloads what was paid for but not saved, and never sends again an item
+ * that may already have been charged (unless `retry_ambiguous`).
+ */
+enum vxl_status vxl_batch_options_set_manifest(struct vxl_batch_options *opts,
+                                               const char *path,
+                                               struct vxl_error **err);
+
+/**
+ * Save every image into directory `dir` (copied; created if missing; NULL: do not save),
+ * each with its sidecar.
+ */
+enum vxl_status vxl_batch_options_set_out_dir(struct vxl_batch_options *opts,
+                                              const char *dir,
+                                              struct vxl_error **err);
+
+/**
+ * Replace existing files in the output directory (default false: never overwritten).
+ */
+enum vxl_status vxl_batch_options_set_overwrite(struct vxl_batch_options *opts,
+                                                bool overwrite,
+                                                struct vxl_error **err);
+
+/**
+ * Generate every item in async mode (submit, then poll the record). Default false.
+ */
+enum vxl_status vxl_batch_options_set_async_mode(struct vxl_batch_options *opts,
+                                                 bool async_mode,
+                                                 struct vxl_error **err);
+
+/**
+ * On resume, send again an item the manifest says may already have been charged without a
+ * known record id (default false: such an item comes back `"failed"` with
+ * `vxl_error_may_have_been_charged` true). Opting in may pay twice for it.
+ */
+enum vxl_status vxl_batch_options_set_retry_ambiguous(struct vxl_batch_options *opts,
+                                                      bool retry_ambiguous,
+                                                      struct vxl_error **err);
+
+/**
+ * Generates `count` requests as one batch through the client's batch runner, blocking the
+ * calling thread until every item has finished (or the batch was stopped).
+ *
+ * Every request is validated first: an invalid one fails the whole call with
+ * `"validation_error"` (its message names `requests[i]`) before anything is sent. `opts`
+ * may be NULL (defaults); `cancel` (may be NULL) stops the batch from another thread:
+ * items in flight end `"failed"` with `"cancelled"`, items not started are not sent.
+ * `on_item` (may be NULL) is called once per finished item (see `vxl_batch_callback`).
+ * When `out_summary` is not NULL it receives the counts.
+ *
+ * Returns `VXL_OK` when the batch ran, even when items failed or it was stopped (the summary
+ * and the callback tell); `VXL_ERROR` when it could not start (a request or an option is
+ * invalid, the manifest cannot be read or written).
+ */
+enum vxl_status vxl_generate_many(const struct vxl_client *client,
+                                  const struct vxl_request *const *requests,
+                                  size_t count,
+                                  const struct vxl_batch_options *opts,
+                                  const struct vxl_cancel_token *cancel,
+                                  vxl_batch_callback on_item,
+                                  void *user_data,
+                                  struct vxl_batch_summary *out_summary,
+                                  struct vxl_error **err);
+
+/**
+ * Creates a cancel token. On success `*out` receives it; the caller frees it with
+ * `vxl_cancel_token_free`.
+ */
+enum vxl_status vxl_cancel_token_new(struct vxl_cancel_token **out, struct vxl_error **err);
+
+/**
+ * Cancels every call watching `token`: they return `VXL_ERROR` with `"cancelled"` (whose
+ * `vxl_error_may_have_been_charged` says whether the request may already have been
+ * charged). Callable from any thread, any number of times. NULL is a no-op.
+ */
+void vxl_cancel(const struct vxl_cancel_token *token);
+
+/**
+ * Whether `vxl_cancel` was called on `token` (false for NULL).
+ */
+bool vxl_cancel_token_is_cancelled(const struct vxl_cancel_token *token);
+
+/**
+ * Frees a cancel token. NULL is a no-op.
+ */
+void vxl_cancel_token_free(struct vxl_cancel_token *token);
+
+/**
  * Creates a client.
  *
  * `api_key`: the 1min.ai API key, or NULL to read `ONEMIN_API_KEY`. `base_url`: NULL to read
@@ -204,6 +400,261 @@ enum vxl_status vxl_client_new(const char *api_key,
                                const char *base_url,
                                struct vxl_client **out,
                                struct vxl_error **err);
+
+/**
+ * Creates a client from options (which stay owned by the caller).
+ *
+ * On success `*out` receives a new client the caller frees with `vxl_client_free`. Fails with
+ * `"validation_error"` for a setting out of range (a zero timeout or `max_image_bytes`: one
+ * violation per bad setting, its field the setting's name), then `"authentication_error"`
+ * when there is no key, `"validation_error"` for a bad URL or plain `http://` to a host that
+ * is not loopback.
+ */
+enum vxl_status vxl_client_new_with_options(const struct vxl_client_options *opts,
+                                            struct vxl_client **out,
+                                            struct vxl_error **err);
+
+/**
+ * Frees a client. NULL is a no-op. Generations it made stay usable.
+ */
+void vxl_client_free(struct vxl_client *client);
+
+/**
+ * Credits left in the client's budget, or -1 when it has no budget (or `client` is NULL).
+ */
+int64_t vxl_client_budget_remaining(const struct vxl_client *client);
+
+/**
+ * The stable error code: `"validation_error"`, `"authentication_error"`,
+ * `"permission_denied"`, `"insufficient_credits"`, `"rate_limited"`, `"bad_request"`,
+ * `"not_found"`, `"server_error"`, `"timeout"`, `"connection_error"`, `"invalid_response"`,
+ * `"generation_failed"`, `"budget_exceeded"`, `"download_error"`, `"io_error"`,
+ * `"cancelled"`; in C also `"invalid_argument"` (with `VXL_INVALID_ARGUMENT`) and
+ * `"internal_error"` (a bug in the library).
+ *
+ * Owned by `err`, valid until `vxl_error_free(err)`. NULL when `err` is NULL.
+ */
+const char *vxl_error_code(const struct vxl_error *err);
+
+/**
+ * The message for people (never holds the API key). For a `validation_error` it lists every
+ * violation, one per line.
+ *
+ * Owned by `err`, valid until `vxl_error_free(err)`. NULL when `err` is NULL.
+ */
+const char *vxl_error_message(const struct vxl_error *err);
+
+/**
+ * The HTTP status of the service's answer; 0 when there was no HTTP answer (or `err` is
+ * NULL).
+ */
+uint16_t vxl_error_http_status(const struct vxl_error *err);
+
+/**
+ * The id of the generation record the error concerns (read it again with
+ * `vxl_get_generation`), or NULL when there is none.
+ *
+ * Owned by `err`, valid until `vxl_error_free(err)`.
+ */
+const char *vxl_error_record_id(const struct vxl_error *err);
+
+/**
+ * The service's own error code (e.g. `"UNSUPPORTED_MODEL"`), or NULL.
+ *
+ * Owned by `err`, valid until `vxl_error_free(err)`.
+ */
+const char *vxl_error_service_code(const struct vxl_error *err);
+
+/**
+ * How long the service asked to wait before retrying (`rate_limited`), in milliseconds;
+ * -1 when it did not say (or `err` is NULL).
+ */
+int64_t vxl_error_retry_after_ms(const struct vxl_error *err);
+
+/**
+ * True when the request may have reached the service and been charged (a timeout after
+ * sending, a 5xx, a connection reset mid-answer): check before sending it again.
+ */
+bool vxl_error_may_have_been_charged(const struct vxl_error *err);
+
+/**
+ * How many violations a `validation_error` carries (0 for other errors or a NULL `err`).
+ */
+size_t vxl_error_violation_count(const struct vxl_error *err);
+
+/**
+ * Fills `*out` with violation `index` (0-based) of a `validation_error`.
+ *
+ * The strings in `*out` are owned by `err` and valid until `vxl_error_free(err)`.
+ * `VXL_INVALID_ARGUMENT` when `err` or `out` is NULL or `index` is out of range; then
+ * `*out_err` (if not NULL) receives a new error that the caller frees.
+ */
+enum vxl_status vxl_error_violation(const struct vxl_error *err,
+                                    size_t index,
+                                    struct vxl_violation *out,
+                                    struct vxl_error **out_err);
+
+/**
+ * Frees an error. NULL is a no-op.
+ */
+void vxl_error_free(struct vxl_error *err);
+
+/**
+ * Generates images: validates `req` (nothing is sent when it is invalid:
+ * `"validation_error"` with every violation), then sends it and blocks until the images
+ * exist (a record still `PROCESSING` is polled to its end).
+ *
+ * On success `*out` receives a new generation the caller frees with `vxl_generation_free`.
+ * On failure the error tells why: `"authentication_error"` (401), `"insufficient_credits"`
+ * (402), `"rate_limited"` (429, after the client's retries), `"server_error"` (5xx),
+ * `"timeout"`, `"connection_error"`, `"invalid_response"`, `"generation_failed"` (with the
+ * record id), `"budget_exceeded"`, ... Safe to call from several threads with one client.
+ */
+enum vxl_status vxl_generate(const struct vxl_client *client,
+                             const struct vxl_request *req,
+                             struct vxl_generation **out,
+                             struct vxl_error **err);
+
+/**
+ * `vxl_generate`, stopped by `vxl_cancel(cancel)` from another thread (`"cancelled"`).
+ * `cancel` may be NULL (then it is `vxl_generate`).
+ */
+enum vxl_status vxl_generate_cancellable(const struct vxl_client *client,
+                                         const struct vxl_request *req,
+                                         const struct vxl_cancel_token *cancel,
+                                         struct vxl_generation **out,
+                                         struct vxl_error **err);
+
+/**
+ * Reads a generation record once by its id (`vxl_generation_id`, or
+ * `vxl_error_record_id`): `GET /api/results/{id}`, with fresh image URLs. It does not wait:
+ * a record still being generated (async mode) comes back as it is, with status
+ * `"PROCESSING"` and no images; `vxl_wait_for_generation` waits for the end.
+ *
+ * On success `*out` receives a new generation the caller frees with `vxl_generation_free`.
+ * An unknown id fails with `"not_found"`. A record with status `"FAILURE"` is returned as
+ * it is (its reason is in `vxl_generation_raw_json`).
+ */
+enum vxl_status vxl_get_generation(const struct vxl_client *client,
+                                   const char *id,
+                                   struct vxl_generation **out,
+                                   struct vxl_error **err);
+
+/**
+ * `vxl_get_generation`, stopped by `vxl_cancel(cancel)` (`cancel` may be NULL).
+ */
+enum vxl_status vxl_get_generation_cancellable(const struct vxl_client *client,
+                                               const char *id,
+                                               const struct vxl_cancel_token *cancel,
+                                               struct vxl_generation **out,
+                                               struct vxl_error **err);
+
+/**
+ * Reads a generation record by its id and, while it is `"PROCESSING"`, polls it until it
+ * is finished, for up to the client's poll timeout (`vxl_client_options_set_poll_timeout_ms`,
+ * default 10 minutes). Blocks the calling thread.
+ *
+ * On success `*out` receives a new generation with status `"SUCCESS"`, which the caller
+ * frees with `vxl_generation_free`. Fails with `"not_found"` for an unknown id,
+ * `"generation_failed"` (with the record id) when the record ends as `FAILURE`, and
+ * `"timeout"` (with the record id) when it is still processing after the poll timeout.
+ */
+enum vxl_status vxl_wait_for_generation(const struct vxl_client *client,
+                                        const char *id,
+                                        struct vxl_generation **out,
+                                        struct vxl_error **err);
+
+/**
+ * `vxl_wait_for_generation`, stopped by `vxl_cancel(cancel)` from another thread
+ * (`"cancelled"`). `cancel` may be NULL (then it is `vxl_wait_for_generation`).
+ */
+enum vxl_status vxl_wait_for_generation_cancellable(const struct vxl_client *client,
+                                                    const char *id,
+                                                    const struct vxl_cancel_token *cancel,
+                                                    struct vxl_generation **out,
+                                                    struct vxl_error **err);
+
+/**
+ * Frees a generation. NULL is a no-op.
+ */
+void vxl_generation_free(struct vxl_generation *generation);
+
+/**
+ * The record id (keep it: `vxl_get_generation` reads the record again). Owned by
+ * `generation`; NULL when `generation` is NULL.
+ */
+const char *vxl_generation_id(const struct vxl_generation *generation);
+
+/**
+ * The record status as the service sent it: `"SUCCESS"` for a finished generation,
+ * `"PROCESSING"` for one `vxl_get_generation` read before it was finished (no images yet:
+ * `vxl_wait_for_generation` waits), `"FAILURE"` for a failed one read by
+ * `vxl_get_generation`. Owned by `generation`; NULL when `generation` is NULL.
+ */
+const char *vxl_generation_status(const struct vxl_generation *generation);
+
+/**
+ * The number of images (0 for NULL).
+ */
+size_t vxl_generation_image_count(const struct vxl_generation *generation);
+
+/**
+ * The download URL of image `index` (0-based): the signed temporary URL for the first image,
+ * the asset host for the others (signed URLs expire: `vxl_get_generation` gives fresh ones).
+ * Owned by `generation`; NULL when `generation` is NULL or `index` is out of range.
+ */
+const char *vxl_generation_image_url(const struct vxl_generation *generation, size_t index);
+
+/**
+ * The storage path of image `index` as the service sent it (`"development/images/....webp"`).
+ * Owned by `generation`; NULL when `generation` is NULL or `index` is out of range.
+ */
+const char *vxl_generation_image_path(const struct vxl_generation *generation, size_t index);
+
+/**
+ * The safe file name image `index` is saved under by `vxl_generation_save` (its extension is
+ * corrected from the downloaded bytes). Owned by `generation`; NULL when `generation` is NULL
+ * or `index` is out of range.
+ */
+const char *vxl_generation_image_file_name(const struct vxl_generation *generation, size_t index);
+
+/**
+ * The price in credits, or -1 when unknown (a record read again by id) or `generation` is
+ * NULL.
+ */
+int64_t vxl_generation_credits(const struct vxl_generation *generation);
+
+/**
+ * True when the images come from the emulator (a test double), false otherwise or for NULL.
+ */
+bool vxl_generation_is_emulated(const struct vxl_generation *generation);
+
+/**
+ * The number of validation warnings the request had (0 for NULL).
+ */
+size_t vxl_generation_warning_count(const struct vxl_generation *generation);
+
+/**
+ * Fills `*out` with warning `index`; the strings are owned by `generation`.
+ * `VXL_INVALID_ARGUMENT` when an argument is NULL or `index` is out of range.
+ */
+enum vxl_status vxl_generation_warning(const struct vxl_generation *generation,
+                                       size_t index,
+                                       struct vxl_violation *out,
+                                       struct vxl_error **err);
+
+/**
+ * The generation as JSON: `{"id", "status", "images": [{"index", "path", "url",
+ * "file_name"}], "credits", "warnings", "request", "emulated"}`. Owned by `generation`; NULL
+ * when `generation` is NULL.
+ */
+const char *vxl_generation_json(const struct vxl_generation *generation);
+
+/**
+ * The service's record exactly as it answered (JSON), for fields this API does not expose.
+ * Owned by `generation`; NULL when `generation` is NULL.
+ */
+const char *vxl_generation_raw_json(const struct vxl_generation *generation);
 
 /**
  * Creates an options object with every default. On success `*out` receives it; the caller
@@ -322,373 +773,13 @@ enum vxl_status vxl_client_options_set_poll_timeout_ms(struct vxl_client_options
 /**
  * The largest image a save or download accepts, in bytes (default 67108864, 64 MiB): checked
  * from `Content-Length` before downloading and while streaming; a larger image fails with
- * `"download_error"` naming the limit. It applies to the generations this client makes or
- * reads (`vxl_generate`, `vxl_get_generation`, ...): a generation always downloads with the
- * settings of the client it came from. Must be greater than 0: `vxl_client_new_with_options`
+ * `"download_error"` naming the limit. It applies to every save this client runs
+ * (`vxl_generation_save*` with this client), whichever client made the generation. Must be greater than 0: `vxl_client_new_with_options`
  * refuses 0 with a `"validation_error"` whose violation names `max_image_bytes`.
  */
 enum vxl_status vxl_client_options_set_max_image_bytes(struct vxl_client_options *opts,
                                                        uint64_t max_image_bytes,
                                                        struct vxl_error **err);
-
-/**
- * Creates a client from options (which stay owned by the caller).
- *
- * On success `*out` receives a new client the caller frees with `vxl_client_free`. Fails with
- * `"validation_error"` for a setting out of range (a zero timeout or `max_image_bytes`: one
- * violation per bad setting, its field the setting's name), then `"authentication_error"`
- * when there is no key, `"validation_error"` for a bad URL or plain `http://` to a host that
- * is not loopback.
- */
-enum vxl_status vxl_client_new_with_options(const struct vxl_client_options *opts,
-                                            struct vxl_client **out,
-                                            struct vxl_error **err);
-
-/**
- * Frees a client. NULL is a no-op. Generations it made stay usable.
- */
-void vxl_client_free(struct vxl_client *client);
-
-/**
- * Credits left in the client's budget, or -1 when it has no budget (or `client` is NULL).
- */
-int64_t vxl_client_budget_remaining(const struct vxl_client *client);
-
-/**
- * Creates a cancel token. On success `*out` receives it; the caller frees it with
- * `vxl_cancel_token_free`.
- */
-enum vxl_status vxl_cancel_token_new(struct vxl_cancel_token **out, struct vxl_error **err);
-
-/**
- * Cancels every call watching `token`: they return `VXL_ERROR` with `"cancelled"` (whose
- * `vxl_error_may_have_been_charged` says whether the request may already have been
- * charged). Callable from any thread, any number of times. NULL is a no-op.
- */
-void vxl_cancel(const struct vxl_cancel_token *token);
-
-/**
- * Whether `vxl_cancel` was called on `token` (false for NULL).
- */
-bool vxl_cancel_token_is_cancelled(const struct vxl_cancel_token *token);
-
-/**
- * Frees a cancel token. NULL is a no-op.
- */
-void vxl_cancel_token_free(struct vxl_cancel_token *token);
-
-/**
- * Generates images: validates `req` (nothing is sent when it is invalid:
- * `"validation_error"` with every violation), then sends it and blocks until the images
- * exist (a record still `PROCESSING` is polled to its end).
- *
- * On success `*out` receives a new generation the caller frees with `vxl_generation_free`.
- * On failure the error tells why: `"authentication_error"` (401), `"insufficient_credits"`
- * (402), `"rate_limited"` (429, after the client's retries), `"server_error"` (5xx),
- * `"timeout"`, `"connection_error"`, `"invalid_response"`, `"generation_failed"` (with the
- * record id), `"budget_exceeded"`, ... Safe to call from several threads with one client.
- */
-enum vxl_status vxl_generate(const struct vxl_client *client,
-                             const struct vxl_request *req,
-                             struct vxl_generation **out,
-                             struct vxl_error **err);
-
-/**
- * `vxl_generate`, stopped by `vxl_cancel(cancel)` from another thread (`"cancelled"`).
- * `cancel` may be NULL (then it is `vxl_generate`).
- */
-enum vxl_status vxl_generate_cancellable(const struct vxl_client *client,
-                                         const struct vxl_request *req,
-                                         const struct vxl_cancel_token *cancel,
-                                         struct vxl_generation **out,
-                                         struct vxl_error **err);
-
-/**
- * Reads a generation record once by its id (`vxl_generation_id`, or
- * `vxl_error_record_id`): `GET /api/results/{id}`, with fresh image URLs. It does not wait:
- * a record still being generated (async mode) comes back as it is, with status
- * `"PROCESSING"` and no images; `vxl_wait_for_generation` waits for the end.
- *
- * On success `*out` receives a new generation the caller frees with `vxl_generation_free`.
- * An unknown id fails with `"not_found"`. A record with status `"FAILURE"` is returned as
- * it is (its reason is in `vxl_generation_raw_json`).
- */
-enum vxl_status vxl_get_generation(const struct vxl_client *client,
-                                   const char *id,
-                                   struct vxl_generation **out,
-                                   struct vxl_error **err);
-
-/**
- * `vxl_get_generation`, stopped by `vxl_cancel(cancel)` (`cancel` may be NULL).
- */
-enum vxl_status vxl_get_generation_cancellable(const struct vxl_client *client,
-                                               const char *id,
-                                               const struct vxl_cancel_token *cancel,
-                                               struct vxl_generation **out,
-                                               struct vxl_error **err);
-
-/**
- * Reads a generation record by its id and, while it is `"PROCESSING"`, polls it until it
- * is finished, for up to the client's poll timeout (`vxl_client_options_set_poll_timeout_ms`,
- * default 10 minutes). Blocks the calling thread.
- *
- * On success `*out` receives a new generation with status `"SUCCESS"`, which the caller
- * frees with `vxl_generation_free`. Fails with `"not_found"` for an unknown id,
- * `"generation_failed"` (with the record id) when the record ends as `FAILURE`, and
- * `"timeout"` (with the record id) when it is still processing after the poll timeout.
- */
-enum vxl_status vxl_wait_for_generation(const struct vxl_client *client,
-                                        const char *id,
-                                        struct vxl_generation **out,
-                                        struct vxl_error **err);
-
-/**
- * `vxl_wait_for_generation`, stopped by `vxl_cancel(cancel)` from another thread
- * (`"cancelled"`). `cancel` may be NULL (then it is `vxl_wait_for_generation`).
- */
-enum vxl_status vxl_wait_for_generation_cancellable(const struct vxl_client *client,
-                                                    const char *id,
-                                                    const struct vxl_cancel_token *cancel,
-                                                    struct vxl_generation **out,
-                                                    struct vxl_error **err);
-
-/**
- * Uploads a local image file (`POST /api/assets`) for use as `init_image_id` or in
- * `image_prompts`.
- *
- * On success `*out_reference` receives the reference to pass on (e.g. to
- * `vxl_request_set_init_image_id`): a new string the caller owns and frees with
- * `vxl_string_free`. Fails with `"io_error"` when the file cannot be read and
- * `"validation_error"` when it is not an image or too large.
- */
-enum vxl_status vxl_upload_asset_dup(const struct vxl_client *client,
-                                     const char *path,
-                                     char **out_reference,
-                                     struct vxl_error **err);
-
-/**
- * `vxl_upload_asset_dup`, stopped by `vxl_cancel(cancel)` from another thread
- * (`"cancelled"`). `cancel` may be NULL (then it is `vxl_upload_asset_dup`).
- */
-enum vxl_status vxl_upload_asset_dup_cancellable(const struct vxl_client *client,
-                                                 const char *path,
-                                                 const struct vxl_cancel_token *cancel,
-                                                 char **out_reference,
-                                                 struct vxl_error **err);
-
-/**
- * Frees a generation. NULL is a no-op.
- */
-void vxl_generation_free(struct vxl_generation *generation);
-
-/**
- * The record id (keep it: `vxl_get_generation` reads the record again). Owned by
- * `generation`; NULL when `generation` is NULL.
- */
-const char *vxl_generation_id(const struct vxl_generation *generation);
-
-/**
- * The record status as the service sent it: `"SUCCESS"` for a finished generation,
- * `"PROCESSING"` for one `vxl_get_generation` read before it was finished (no images yet:
- * `vxl_wait_for_generation` waits), `"FAILURE"` for a failed one read by
- * `vxl_get_generation`. Owned by `generation`; NULL when `generation` is NULL.
- */
-const char *vxl_generation_status(const struct vxl_generation *generation);
-
-/**
- * The number of images (0 for NULL).
- */
-size_t vxl_generation_image_count(const struct vxl_generation *generation);
-
-/**
- * The download URL of image `index` (0-based): the signed temporary URL for the first image,
- * the asset host for the others (signed URLs expire: `vxl_get_generation` gives fresh ones).
- * Owned by `generation`; NULL when `generation` is NULL or `index` is out of range.
- */
-const char *vxl_generation_image_url(const struct vxl_generation *generation, size_t index);
-
-/**
- * The storage path of image `index` as the service sent it (`"development/images/....webp"`).
- * Owned by `generation`; NULL when `generation` is NULL or `index` is out of range.
- */
-const char *vxl_generation_image_path(const struct vxl_generation *generation, size_t index);
-
-/**
- * The safe file name image `index` is saved under by `vxl_generation_save` (its extension is
- * corrected from the downloaded bytes). Owned by `generation`; NULL when `generation` is NULL
- * or `index` is out of range.
- */
-const char *vxl_generation_image_file_name(const struct vxl_generation *generation, size_t index);
-
-/**
- * The price in credits, or -1 when unknown (a record read again by id) or `generation` is
- * NULL.
- */
-int64_t vxl_generation_credits(const struct vxl_generation *generation);
-
-/**
- * True when the images come from the emulator (a test double), false otherwise or for NULL.
- */
-bool vxl_generation_is_emulated(const struct vxl_generation *generation);
-
-/**
- * The number of validation warnings the request had (0 for NULL).
- */
-size_t vxl_generation_warning_count(const struct vxl_generation *generation);
-
-/**
- * Fills `*out` with warning `index`; the strings are owned by `generation`.
- * `VXL_INVALID_ARGUMENT` when an argument is NULL or `index` is out of range.
- */
-enum vxl_status vxl_generation_warning(const struct vxl_generation *generation,
-                                       size_t index,
-                                       struct vxl_violation *out,
-                                       struct vxl_error **err);
-
-/**
- * The generation as JSON: `{"id", "status", "images": [{"index", "path", "url",
- * "file_name"}], "credits", "warnings", "request", "emulated"}`. Owned by `generation`; NULL
- * when `generation` is NULL.
- */
-const char *vxl_generation_json(const struct vxl_generation *generation);
-
-/**
- * The service's record exactly as it answered (JSON), for fields this API does not expose.
- * Owned by `generation`; NULL when `generation` is NULL.
- */
-const char *vxl_generation_raw_json(const struct vxl_generation *generation);
-
-/**
- * Saves every image into directory `dir` (created if missing) with a sidecar `NAME.json`
- * (record id, request, price, time) next to each. Files are streamed to a temporary name and
- * renamed; an existing file is never overwritten (`"io_error"` naming it).
- *
- * `client` runs the downloads (normally the one that made `generation`); the download
- * settings (download timeout, `max_image_bytes`, retries) are those of the client that made
- * or read `generation`.
- */
-enum vxl_status vxl_generation_save(const struct vxl_client *client,
-                                    const struct vxl_generation *generation,
-                                    const char *dir,
-                                    struct vxl_error **err);
-
-/**
- * `vxl_generation_save` with options: `overwrite` replaces existing files; `cancel` (may be
- * NULL) stops it from another thread (partial files are removed); when `out_paths` is not
- * NULL, `*out_paths` receives the image files written, a new list the caller frees with
- * `vxl_paths_free`.
- */
-enum vxl_status vxl_generation_save_ex(const struct vxl_client *client,
-                                       const struct vxl_generation *generation,
-                                       const char *dir,
-                                       bool overwrite,
-                                       const struct vxl_cancel_token *cancel,
-                                       struct vxl_paths **out_paths,
-                                       struct vxl_error **err);
-
-/**
- * Saves image `index` to the file `path` (its extension is corrected to the real image type)
- * with a sidecar `FILE.json`; an existing file is never overwritten. When `out_paths` is not
- * NULL, `*out_paths` receives the one path actually written, a new list the caller frees with
- * `vxl_paths_free`. `VXL_INVALID_ARGUMENT` when `index` is out of range.
- */
-enum vxl_status vxl_generation_save_image(const struct vxl_client *client,
-                                          const struct vxl_generation *generation,
-                                          size_t index,
-                                          const char *path,
-                                          struct vxl_paths **out_paths,
-                                          struct vxl_error **err);
-
-/**
- * The number of paths (0 for NULL).
- */
-size_t vxl_paths_count(const struct vxl_paths *paths);
-
-/**
- * Path `index` (0-based). Owned by `paths`; NULL when `paths` is NULL or `index` is out of
- * range.
- */
-const char *vxl_paths_get(const struct vxl_paths *paths, size_t index);
-
-/**
- * Frees a path list. NULL is a no-op.
- */
-void vxl_paths_free(struct vxl_paths *paths);
-
-/**
- * The stable error code: `"validation_error"`, `"authentication_error"`,
- * `"permission_denied"`, `"insufficient_credits"`, `"rate_limited"`, `"bad_request"`,
- * `"not_found"`, `"server_error"`, `"timeout"`, `"connection_error"`, `"invalid_response"`,
- * `"generation_failed"`, `"budget_exceeded"`, `"download_error"`, `"io_error"`,
- * `"cancelled"`; in C also `"invalid_argument"` (with `VXL_INVALID_ARGUMENT`) and
- * `"internal_error"` (a bug in the library).
- *
- * Owned by `err`, valid until `vxl_error_free(err)`. NULL when `err` is NULL.
- */
-const char *vxl_error_code(const struct vxl_error *err);
-
-/**
- * The message for people (never holds the API key). For a `validation_error` it lists every
- * violation, one per line.
- *
- * Owned by `err`, valid until `vxl_error_free(err)`. NULL when `err` is NULL.
- */
-const char *vxl_error_message(const struct vxl_error *err);
-
-/**
- * The HTTP status of the service's answer; 0 when there was no HTTP answer (or `err` is
- * NULL).
- */
-uint16_t vxl_error_http_status(const struct vxl_error *err);
-
-/**
- * The id of the generation record the error concerns (read it again with
- * `vxl_get_generation`), or NULL when there is none.
- *
- * Owned by `err`, valid until `vxl_error_free(err)`.
- */
-const char *vxl_error_record_id(const struct vxl_error *err);
-
-/**
- * The service's own error code (e.g. `"UNSUPPORTED_MODEL"`), or NULL.
- *
- * Owned by `err`, valid until `vxl_error_free(err)`.
- */
-const char *vxl_error_service_code(const struct vxl_error *err);
-
-/**
- * How long the service asked to wait before retrying (`rate_limited`), in milliseconds;
- * -1 when it did not say (or `err` is NULL).
- */
-int64_t vxl_error_retry_after_ms(const struct vxl_error *err);
-
-/**
- * True when the request may have reached the service and been charged (a timeout after
- * sending, a 5xx, a connection reset mid-answer): check before sending it again.
- */
-bool vxl_error_may_have_been_charged(const struct vxl_error *err);
-
-/**
- * How many violations a `validation_error` carries (0 for other errors or a NULL `err`).
- */
-size_t vxl_error_violation_count(const struct vxl_error *err);
-
-/**
- * Fills `*out` with violation `index` (0-based) of a `validation_error`.
- *
- * The strings in `*out` are owned by `err` and valid until `vxl_error_free(err)`.
- * `VXL_INVALID_ARGUMENT` when `err` or `out` is NULL or `index` is out of range; then
- * `*out_err` (if not NULL) receives a new error that the caller frees.
- */
-enum vxl_status vxl_error_violation(const struct vxl_error *err,
-                                    size_t index,
-                                    struct vxl_violation *out,
-                                    struct vxl_error **out_err);
-
-/**
- * Frees an error. NULL is a no-op.
- */
-void vxl_error_free(struct vxl_error *err);
 
 /**
  * The price in credits of one call of `n` images of `size` (`"512x512"`, `"1024x768"`,
@@ -746,285 +837,6 @@ uint32_t vxl_plan_images(const struct vxl_plan *plan);
 void vxl_plan_free(struct vxl_plan *plan);
 
 /**
- * Creates a request for `prompt` (UTF-8), every other parameter unset: one 1024x1024 image.
- *
- * On success `*out` receives a new request the caller frees with `vxl_request_free`.
- * `VXL_INVALID_ARGUMENT` when `prompt` or `out` is NULL or `prompt` is not UTF-8. A blank
- * prompt is accepted here and reported by `vxl_validate` (code `"blank"`).
- */
-enum vxl_status vxl_request_new(const char *prompt,
-                                struct vxl_request **out,
-                                struct vxl_error **err);
-
-/**
- * Creates a request from a `promptObject` in JSON with the service's wire names
- * (`{"prompt": "a cat", "n": 2, "leonardo_tilling": true}`), or from a whole request body
- * (`{"type": ..., "model": ..., "promptObject": {...}}`).
- *
- * Only text that is not a JSON object fails here (`VXL_ERROR`, `"validation_error"` with one
- * violation on `"promptObject"`); every parameter is kept as given, and unknown names, wrong
- * types and broken rules are all reported together by `vxl_validate` (and refused by
- * `vxl_generate`). On success `*out` receives a new request the caller frees with
- * `vxl_request_free`; on failure `*out` is set to NULL.
- */
-enum vxl_status vxl_request_from_json(const char *prompt_object_json,
-                                      struct vxl_request **out,
-                                      struct vxl_error **err);
-
-/**
- * Copies a request. On success `*out` receives a new request the caller frees with
- * `vxl_request_free`.
- */
-enum vxl_status vxl_request_clone(const struct vxl_request *req,
-                                  struct vxl_request **out,
-                                  struct vxl_error **err);
-
-/**
- * Frees a request. NULL is a no-op.
- */
-void vxl_request_free(struct vxl_request *req);
-
-/**
- * Sets `prompt`: the text description of the image (required, not blank).
- * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
- */
-enum vxl_status vxl_request_set_prompt(struct vxl_request *req,
-                                       const char *value,
-                                       struct vxl_error **err);
-
-/**
- * Sets `negative_prompt` (`negativePrompt`): what not to draw. `value` is copied.
- */
-enum vxl_status vxl_request_set_negative_prompt(struct vxl_request *req,
-                                                const char *value,
-                                                struct vxl_error **err);
-
-/**
- * Sets `size`: `"512x512"`, `"1024x768"`, `"768x1024"` or `"1024x1024"` (the default).
- * `value` is copied.
- */
-enum vxl_status vxl_request_set_size(struct vxl_request *req,
-                                     const char *value,
-                                     struct vxl_error **err);
-
-/**
- * Sets `n`: the number of images, 1..=4 (default 1).
- */
-enum vxl_status vxl_request_set_n(struct vxl_request *req, uint32_t value, struct vxl_error **err);
-
-/**
- * Sets `guidance_scale` (`leonardo_guidance_scale`): how strongly the image follows the
- * prompt, 1..=20 (service default 7).
- */
-enum vxl_status vxl_request_set_guidance_scale(struct vxl_request *req,
-                                               uint32_t value,
-                                               struct vxl_error **err);
-
-/**
- * Sets `num_inference_steps` (`leonardo_num_inference_steps`): 10..=60 (service default 15).
- */
-enum vxl_status vxl_request_set_num_inference_steps(struct vxl_request *req,
-                                                    uint32_t value,
-                                                    struct vxl_error **err);
-
-/**
- * Sets `seed` (`leonardo_seed`): 0..=9999999998, for reproducible images (default random).
- */
-enum vxl_status vxl_request_set_seed(struct vxl_request *req,
-                                     uint64_t value,
-                                     struct vxl_error **err);
-
-/**
- * Sets `tiling` (sent as the service's `leonardo_tilling`): images that tile on all axes.
- */
-enum vxl_status vxl_request_set_tiling(struct vxl_request *req, bool value, struct vxl_error **err);
-
-/**
- * Sets `transparency` (`leonardo_transparency`): `"disabled"` or `"foreground_only"`.
- * `value` is copied.
- */
-enum vxl_status vxl_request_set_transparency(struct vxl_request *req,
-                                             const char *value,
-                                             struct vxl_error **err);
-
-/**
- * Sets `preset_style` (`leonardo_preset_style`): one of Leonardo's 31 styles (`"CINEMATIC"`,
- * `"ANIME"`, ...), case-insensitive, sent upper-case. `value` is copied.
- */
-enum vxl_status vxl_request_set_preset_style(struct vxl_request *req,
-                                             const char *value,
-                                             struct vxl_error **err);
-
-/**
- * Sets `image_prompts` (`leonardo_image_prompts`): at most 4 uploaded asset references.
- *
- * `items` points to `count` UTF-8 strings, all copied; `items` may be NULL when `count` is 0
- * (an empty list). A NULL item or one that is not UTF-8 is `VXL_INVALID_ARGUMENT`.
- */
-enum vxl_status vxl_request_set_image_prompts(struct vxl_request *req,
-                                              const char *const *items,
-                                              size_t count,
-                                              struct vxl_error **err);
-
-/**
- * Sets `init_image_id` (`leonardo_init_image_id`): the uploaded init image (not blank;
- * required by Fantasy Avatar). `value` is copied.
- */
-enum vxl_status vxl_request_set_init_image_id(struct vxl_request *req,
-                                              const char *value,
-                                              struct vxl_error **err);
-
-/**
- * Sets `init_strength` (`leonardo_init_strength`): 0.1..=0.9, how strongly the images follow
- * the init image. NaN and infinities are reported as `"not_finite"` by `vxl_validate`.
- */
-enum vxl_status vxl_request_set_init_strength(struct vxl_request *req,
-                                              double value,
-                                              struct vxl_error **err);
-
-/**
- * Sets `fantasy_avatar` (`leonardo_fantasy_avatar`); needs `init_image_id`.
- */
-enum vxl_status vxl_request_set_fantasy_avatar(struct vxl_request *req,
-                                               bool value,
-                                               struct vxl_error **err);
-
-/**
- * Sets `alchemy` (`leonardo_alchemy`): Leonardo's Alchemy enhancement (service default on).
- */
-enum vxl_status vxl_request_set_alchemy(struct vxl_request *req,
-                                        bool value,
-                                        struct vxl_error **err);
-
-/**
- * Sets `contrast_ratio` (`leonardo_contrast_ratio`): 0..=1.
- */
-enum vxl_status vxl_request_set_contrast_ratio(struct vxl_request *req,
-                                               double value,
-                                               struct vxl_error **err);
-
-/**
- * Sets `expanded_domain` (`leonardo_expanded_domain`).
- */
-enum vxl_status vxl_request_set_expanded_domain(struct vxl_request *req,
-                                                bool value,
-                                                struct vxl_error **err);
-
-/**
- * Sets `photo_real` (`leonardo_photo_real`): the PhotoReal pipeline (requires Alchemy;
- * `photo_real_version` "v2" is then sent automatically).
- */
-enum vxl_status vxl_request_set_photo_real(struct vxl_request *req,
-                                           bool value,
-                                           struct vxl_error **err);
-
-/**
- * Sets `photo_real_version` (`leonardo_photo_real_version`): only `"v2"`. `value` is copied.
- */
-enum vxl_status vxl_request_set_photo_real_version(struct vxl_request *req,
-                                                   const char *value,
-                                                   struct vxl_error **err);
-
-/**
- * Sets `photo_real_strength` (`leonardo_photo_real_strength`): exactly 0.45, 0.5 or 0.55
- * (documented for PhotoReal v1 only).
- */
-enum vxl_status vxl_request_set_photo_real_strength(struct vxl_request *req,
-                                                    double value,
-                                                    struct vxl_error **err);
-
-/**
- * Sets `prompt_magic` (`leonardo_prompt_magic`).
- */
-enum vxl_status vxl_request_set_prompt_magic(struct vxl_request *req,
-                                             bool value,
-                                             struct vxl_error **err);
-
-/**
- * Sets `prompt_magic_version` (`leonardo_prompt_magic_version`): `"v2"` or `"v3"`.
- * `value` is copied.
- */
-enum vxl_status vxl_request_set_prompt_magic_version(struct vxl_request *req,
-                                                     const char *value,
-                                                     struct vxl_error **err);
-
-/**
- * Sets `prompt_magic_strength` (`leonardo_prompt_magic_strength`): 0.1..=1.0.
- */
-enum vxl_status vxl_request_set_prompt_magic_strength(struct vxl_request *req,
-                                                      double value,
-                                                      struct vxl_error **err);
-
-/**
- * Sets `high_contrast` (sent as the service's `leonardo_hight_constrast`): RAW mode.
- */
-enum vxl_status vxl_request_set_high_contrast(struct vxl_request *req,
-                                              bool value,
-                                              struct vxl_error **err);
-
-/**
- * Sets `high_resolution` (sent as the service's `leonardo_hight_resolution`).
- */
-enum vxl_status vxl_request_set_high_resolution(struct vxl_request *req,
-                                                bool value,
-                                                struct vxl_error **err);
-
-/**
- * Sets `enhance_prompt` (`leonardo_enhance_prompt`): let the service rewrite the prompt.
- */
-enum vxl_status vxl_request_set_enhance_prompt(struct vxl_request *req,
-                                               bool value,
-                                               struct vxl_error **err);
-
-/**
- * Sets `enhance_prompt_instruction` (`leonardo_enhance_prompt_instruction`): meaningful only
- * with `enhance_prompt`. `value` is copied.
- */
-enum vxl_status vxl_request_set_enhance_prompt_instruction(struct vxl_request *req,
-                                                           const char *value,
-                                                           struct vxl_error **err);
-
-/**
- * Unsets a parameter, named by its SDK name (`"tiling"`) or wire name (`"leonardo_tilling"`),
- * or any name a JSON request brought in. Unsetting a known parameter that is not set is a
- * no-op. A name that is neither known nor present fails with `"validation_error"` (one
- * `"unknown_field"` violation, with a "did you mean").
- */
-enum vxl_status vxl_request_unset(struct vxl_request *req,
-                                  const char *name,
-                                  struct vxl_error **err);
-
-/**
- * Applies a named preset when the request is checked: `"max_detail"` (guidance 12, 45 steps,
- * high resolution, Alchemy) or `"defaults"` (every documented default made explicit).
- * Explicit values always win over the preset. NULL removes the preset. An unknown name fails
- * with `"validation_error"` (`"not_allowed_value"` on `"preset"`).
- */
-enum vxl_status vxl_request_set_preset(struct vxl_request *req,
-                                       const char *preset,
-                                       struct vxl_error **err);
-
-/**
- * The `promptObject` exactly as it would be sent (wire names, set fields only, preset applied,
- * preset style upper-case), as compact JSON.
- *
- * On success `*out` receives a new NUL-terminated string the caller frees with
- * `vxl_string_free`. Fails with `"validation_error"` (every problem listed) when the request
- * is invalid; warnings do not block.
- */
-enum vxl_status vxl_request_to_json_dup(const struct vxl_request *req,
-                                        char **out,
-                                        struct vxl_error **err);
-
-/**
- * The price of the request in credits (from the documented table). Fails with
- * `"validation_error"` when the request is invalid.
- */
-enum vxl_status vxl_request_credits(const struct vxl_request *req,
-                                    uint32_t *out_credits,
-                                    struct vxl_error **err);
-
-/**
  * Validates a request against every documented rule and reports every error and warning.
  *
  * Returns `VXL_OK` whenever the check ran, valid or not: `*out` receives a new report the
@@ -1073,6 +885,430 @@ enum vxl_status vxl_report_warning(const struct vxl_report *report,
  * Frees a report. NULL is a no-op.
  */
 void vxl_report_free(struct vxl_report *report);
+
+/**
+ * Creates a request for `prompt` (UTF-8), every other parameter unset: one 1024x1024 image.
+ *
+ * On success `*out` receives a new request the caller frees with `vxl_request_free`.
+ * `VXL_INVALID_ARGUMENT` when `prompt` or `out` is NULL or `prompt` is not UTF-8. A blank
+ * prompt is accepted here and reported by `vxl_validate` (code `"blank"`).
+ */
+enum vxl_status vxl_request_new(const char *prompt,
+                                struct vxl_request **out,
+                                struct vxl_error **err);
+
+/**
+ * Creates a request from a `promptObject` in JSON with the service's wire names
+ * (`{"prompt": "a cat", "n": 2, "leonardo_tilling": true}`), or from a whole request body
+ * (`{"type": ..., "model": ..., "promptObject": {...}}`).
+ *
+ * Only text that is not a JSON object fails here (`VXL_ERROR`, `"validation_error"` with one
+ * violation on `"promptObject"`); every parameter is kept as given, and unknown names, wrong
+ * types and broken rules are all reported together by `vxl_validate` (and refused by
+ * `vxl_generate`). On success `*out` receives a new request the caller frees with
+ * `vxl_request_free`; on failure `*out` is set to NULL.
+ */
+enum vxl_status vxl_request_from_json(const char *prompt_object_json,
+                                      struct vxl_request **out,
+                                      struct vxl_error **err);
+
+/**
+ * Copies a request. On success `*out` receives a new request the caller frees with
+ * `vxl_request_free`.
+ */
+enum vxl_status vxl_request_clone(const struct vxl_request *req,
+                                  struct vxl_request **out,
+                                  struct vxl_error **err);
+
+/**
+ * Frees a request. NULL is a no-op.
+ */
+void vxl_request_free(struct vxl_request *req);
+
+/**
+ * Sets any parameter by name, through the parameter table: `name` is its SDK name
+ * (`"guidance_scale"`) or its wire name (`"leonardo_guidance_scale"`), `json_value` its value
+ * as JSON text (`"7"`, `"true"`, `"\"1024x768\""`, `"[\"ref-1\"]"`). A parameter added to the
+ * table reaches C through this function with no C code.
+ *
+ * As with the typed setters, the value is stored as given and checked with every other rule
+ * by `vxl_validate` and `vxl_generate` (a wrong type is a `"wrong_type"` violation there). An
+ * unknown name fails here with `"validation_error"` (one `"unknown_field"` violation, with a
+ * "did you mean"); text that is not JSON fails with `"validation_error"` (`"wrong_type"` on
+ * that parameter).
+ */
+enum vxl_status vxl_request_set_param(struct vxl_request *req,
+                                      const char *name,
+                                      const char *json_value,
+                                      struct vxl_error **err);
+
+/**
+ * Unsets a parameter, named by its SDK name (`"tiling"`) or wire name (`"leonardo_tilling"`),
+ * or any name a JSON request brought in. Unsetting a known parameter that is not set is a
+ * no-op. A name that is neither known nor present fails with `"validation_error"` (one
+ * `"unknown_field"` violation, with a "did you mean").
+ */
+enum vxl_status vxl_request_unset(struct vxl_request *req,
+                                  const char *name,
+                                  struct vxl_error **err);
+
+/**
+ * Applies a named preset when the request is checked: `"max_detail"` (guidance 12, 45 steps,
+ * high resolution, Alchemy) or `"defaults"` (every documented default made explicit).
+ * Explicit values always win over the preset. NULL removes the preset. An unknown name fails
+ * with `"validation_error"` (`"not_allowed_value"` on `"preset"`).
+ */
+enum vxl_status vxl_request_set_preset(struct vxl_request *req,
+                                       const char *preset,
+                                       struct vxl_error **err);
+
+/**
+ * The `promptObject` exactly as it would be sent (wire names, set fields only, preset applied,
+ * preset style upper-case), as compact JSON.
+ *
+ * On success `*out` receives a new NUL-terminated string the caller frees with
+ * `vxl_string_free`. Fails with `"validation_error"` (every problem listed) when the request
+ * is invalid; warnings do not block.
+ */
+enum vxl_status vxl_request_to_json_dup(const struct vxl_request *req,
+                                        char **out,
+                                        struct vxl_error **err);
+
+/**
+ * The price of the request in credits (from the documented table). Fails with
+ * `"validation_error"` when the request is invalid.
+ */
+enum vxl_status vxl_request_credits(const struct vxl_request *req,
+                                    uint32_t *out_credits,
+                                    struct vxl_error **err);
+
+/**
+ * Saves every image into directory `dir` (created if missing) with a sidecar `NAME.json`
+ * (record id, request, price, time) next to each. Files are streamed to a temporary name and
+ * renamed; an existing file is never overwritten (`"io_error"` naming it).
+ *
+ * `client` runs the downloads with **its** settings (download timeout, `max_image_bytes`,
+ * retries), whichever client made or read `generation`: pass a client with a larger cap or a
+ * longer timeout to save what another client could not.
+ */
+enum vxl_status vxl_generation_save(const struct vxl_client *client,
+                                    const struct vxl_generation *generation,
+                                    const char *dir,
+                                    struct vxl_error **err);
+
+/**
+ * `vxl_generation_save` with options: `overwrite` replaces existing files; `cancel` (may be
+ * NULL) stops it from another thread (partial files are removed); when `out_paths` is not
+ * NULL, `*out_paths` receives the image files written, a new list the caller frees with
+ * `vxl_paths_free`.
+ */
+enum vxl_status vxl_generation_save_ex(const struct vxl_client *client,
+                                       const struct vxl_generation *generation,
+                                       const char *dir,
+                                       bool overwrite,
+                                       const struct vxl_cancel_token *cancel,
+                                       struct vxl_paths **out_paths,
+                                       struct vxl_error **err);
+
+/**
+ * Saves image `index` to the file `path` (its extension is corrected to the real image type)
+ * with a sidecar `FILE.json`, downloading with the settings of `client` (as
+ * `vxl_generation_save`); an existing file is never overwritten. When `out_paths` is not
+ * NULL, `*out_paths` receives the one path actually written, a new list the caller frees with
+ * `vxl_paths_free`. `VXL_INVALID_ARGUMENT` when `index` is out of range.
+ */
+enum vxl_status vxl_generation_save_image(const struct vxl_client *client,
+                                          const struct vxl_generation *generation,
+                                          size_t index,
+                                          const char *path,
+                                          struct vxl_paths **out_paths,
+                                          struct vxl_error **err);
+
+/**
+ * The number of paths (0 for NULL).
+ */
+size_t vxl_paths_count(const struct vxl_paths *paths);
+
+/**
+ * Path `index` (0-based). Owned by `paths`; NULL when `paths` is NULL or `index` is out of
+ * range.
+ */
+const char *vxl_paths_get(const struct vxl_paths *paths, size_t index);
+
+/**
+ * Frees a path list. NULL is a no-op.
+ */
+void vxl_paths_free(struct vxl_paths *paths);
+
+/**
+ * Sets `prompt`: Text description of the image to generate. Required. `value` is copied; NULL or
+ * invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_prompt(struct vxl_request *req,
+                                       const char *value,
+                                       struct vxl_error **err);
+
+/**
+ * Sets `negative_prompt` (`negativePrompt`): What you do not want in the image. `value` is copied;
+ * NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_negative_prompt(struct vxl_request *req,
+                                                const char *value,
+                                                struct vxl_error **err);
+
+/**
+ * Sets `size`: Image dimensions (width x height) (512x512 | 1024x768 | 768x1024 | 1024x1024).
+ * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_size(struct vxl_request *req,
+                                     const char *value,
+                                     struct vxl_error **err);
+
+/**
+ * Sets `n`: Number of images to generate (1..=4). Checked with every other rule by `vxl_validate`
+ * and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_n(struct vxl_request *req, uint32_t value, struct vxl_error **err);
+
+/**
+ * Sets `guidance_scale` (`leonardo_guidance_scale`): How strongly the generation follows the
+ * prompt (1..=20). Checked with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_guidance_scale(struct vxl_request *req,
+                                               uint32_t value,
+                                               struct vxl_error **err);
+
+/**
+ * Sets `num_inference_steps` (`leonardo_num_inference_steps`): Number of inference steps
+ * (10..=60). Checked with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_num_inference_steps(struct vxl_request *req,
+                                                    uint32_t value,
+                                                    struct vxl_error **err);
+
+/**
+ * Sets `seed` (`leonardo_seed`): Fixed seed for reproducible generations (0..=9999999998). Checked
+ * with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_seed(struct vxl_request *req,
+                                     uint64_t value,
+                                     struct vxl_error **err);
+
+/**
+ * Sets `tiling` (`leonardo_tilling`): Make images tile on all axes. Checked with every other rule
+ * by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_tiling(struct vxl_request *req, bool value, struct vxl_error **err);
+
+/**
+ * Sets `transparency` (`leonardo_transparency`): Transparency mode (disabled | foreground_only).
+ * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_transparency(struct vxl_request *req,
+                                             const char *value,
+                                             struct vxl_error **err);
+
+/**
+ * Sets `preset_style` (`leonardo_preset_style`): Leonardo style preset (one of the documented
+ * values, any letter case). `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_preset_style(struct vxl_request *req,
+                                             const char *value,
+                                             struct vxl_error **err);
+
+/**
+ * Sets `image_prompts` (`leonardo_image_prompts`): Uploaded images to use as image prompts (at
+ * most 4 items). `items` points to `count` UTF-8 strings, all copied; it may be NULL when `count`
+ * is 0 (an empty list). A NULL item or one that is not UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_image_prompts(struct vxl_request *req,
+                                              const char *const *items,
+                                              size_t count,
+                                              struct vxl_error **err);
+
+/**
+ * Sets `init_image_id` (`leonardo_init_image_id`): Init image that influences the generation
+ * (required by Fantasy Avatar). `value` is copied; NULL or invalid UTF-8 is
+ * `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_init_image_id(struct vxl_request *req,
+                                              const char *value,
+                                              struct vxl_error **err);
+
+/**
+ * Sets `init_strength` (`leonardo_init_strength`): How strongly the images follow the init image
+ * (0.1..=0.9). Checked with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_init_strength(struct vxl_request *req,
+                                              double value,
+                                              struct vxl_error **err);
+
+/**
+ * Sets `fantasy_avatar` (`leonardo_fantasy_avatar`): Fantasy Avatar mode (needs an init image).
+ * Checked with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_fantasy_avatar(struct vxl_request *req,
+                                               bool value,
+                                               struct vxl_error **err);
+
+/**
+ * Sets `alchemy` (`leonardo_alchemy`): Alchemy enhancement. Checked with every other rule by
+ * `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_alchemy(struct vxl_request *req,
+                                        bool value,
+                                        struct vxl_error **err);
+
+/**
+ * Sets `contrast_ratio` (`leonardo_contrast_ratio`): Contrast ratio (0..=1). Checked with every
+ * other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_contrast_ratio(struct vxl_request *req,
+                                               double value,
+                                               struct vxl_error **err);
+
+/**
+ * Sets `expanded_domain` (`leonardo_expanded_domain`): Expanded domain. Checked with every other
+ * rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_expanded_domain(struct vxl_request *req,
+                                                bool value,
+                                                struct vxl_error **err);
+
+/**
+ * Sets `photo_real` (`leonardo_photo_real`): PhotoReal pipeline (requires Alchemy). Checked with
+ * every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_photo_real(struct vxl_request *req,
+                                           bool value,
+                                           struct vxl_error **err);
+
+/**
+ * Sets `photo_real_version` (`leonardo_photo_real_version`): PhotoReal version (v2). `value` is
+ * copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_photo_real_version(struct vxl_request *req,
+                                                   const char *value,
+                                                   struct vxl_error **err);
+
+/**
+ * Sets `photo_real_strength` (`leonardo_photo_real_strength`): PhotoReal strength (documented for
+ * v1 only) (0.45 | 0.5 | 0.55). Checked with every other rule by `vxl_validate` and
+ * `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_photo_real_strength(struct vxl_request *req,
+                                                    double value,
+                                                    struct vxl_error **err);
+
+/**
+ * Sets `prompt_magic` (`leonardo_prompt_magic`): Prompt Magic. Checked with every other rule by
+ * `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_prompt_magic(struct vxl_request *req,
+                                             bool value,
+                                             struct vxl_error **err);
+
+/**
+ * Sets `prompt_magic_version` (`leonardo_prompt_magic_version`): Prompt Magic version (v2 | v3).
+ * `value` is copied; NULL or invalid UTF-8 is `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_prompt_magic_version(struct vxl_request *req,
+                                                     const char *value,
+                                                     struct vxl_error **err);
+
+/**
+ * Sets `prompt_magic_strength` (`leonardo_prompt_magic_strength`): Prompt Magic strength
+ * (0.1..=1). Checked with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_prompt_magic_strength(struct vxl_request *req,
+                                                      double value,
+                                                      struct vxl_error **err);
+
+/**
+ * Sets `high_contrast` (`leonardo_hight_constrast`): High contrast (controls RAW mode). Checked
+ * with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_high_contrast(struct vxl_request *req,
+                                              bool value,
+                                              struct vxl_error **err);
+
+/**
+ * Sets `high_resolution` (`leonardo_hight_resolution`): High resolution. Checked with every other
+ * rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_high_resolution(struct vxl_request *req,
+                                                bool value,
+                                                struct vxl_error **err);
+
+/**
+ * Sets `enhance_prompt` (`leonardo_enhance_prompt`): Let the service rewrite the prompt. Checked
+ * with every other rule by `vxl_validate` and `vxl_generate`.
+ */
+enum vxl_status vxl_request_set_enhance_prompt(struct vxl_request *req,
+                                               bool value,
+                                               struct vxl_error **err);
+
+/**
+ * Sets `enhance_prompt_instruction` (`leonardo_enhance_prompt_instruction`): Instruction for
+ * prompt enhancement (only with enhance_prompt). `value` is copied; NULL or invalid UTF-8 is
+ * `VXL_INVALID_ARGUMENT`.
+ */
+enum vxl_status vxl_request_set_enhance_prompt_instruction(struct vxl_request *req,
+                                                           const char *value,
+                                                           struct vxl_error **err);
+
+/**
+ * Uploads a local image file (`POST /api/assets`) for use as `init_image_id` or in
+ * `image_prompts`.
+ *
+ * On success `*out_reference` receives the reference to pass on (e.g. to
+ * `vxl_request_set_init_image_id`): a new string the caller owns and frees with
+ * `vxl_string_free`. Fails with `"io_error"` when the file cannot be read and
+ * `"validation_error"` when it is not an image or too large.
+ */
+enum vxl_status vxl_upload_asset_dup(const struct vxl_client *client,
+                                     const char *path,
+                                     char **out_reference,
+                                     struct vxl_error **err);
+
+/**
+ * `vxl_upload_asset_dup`, stopped by `vxl_cancel(cancel)` from another thread
+ * (`"cancelled"`). `cancel` may be NULL (then it is `vxl_upload_asset_dup`).
+ */
+enum vxl_status vxl_upload_asset_dup_cancellable(const struct vxl_client *client,
+                                                 const char *path,
+                                                 const struct vxl_cancel_token *cancel,
+                                                 char **out_reference,
+                                                 struct vxl_error **err);
+
+/**
+ * Uploads an image held in memory (`POST /api/assets`): `len` bytes at `data`, sent under
+ * `file_name` (UTF-8, e.g. `"init.png"`; its extension does not need to match, the bytes
+ * decide the type). The bytes are copied before the call returns.
+ *
+ * On success `*out_reference` receives the reference to pass on (as `vxl_upload_asset_dup`):
+ * a new string the caller frees with `vxl_string_free`. Fails with `"validation_error"` when
+ * the bytes are not an image or too large; `VXL_INVALID_ARGUMENT` when `data` is NULL with
+ * `len` > 0.
+ */
+enum vxl_status vxl_upload_asset_bytes_dup(const struct vxl_client *client,
+                                           const uint8_t *data,
+                                           size_t len,
+                                           const char *file_name,
+                                           char **out_reference,
+                                           struct vxl_error **err);
+
+/**
+ * `vxl_upload_asset_bytes_dup`, stopped by `vxl_cancel(cancel)` from another thread
+ * (`"cancelled"`). `cancel` may be NULL.
+ */
+enum vxl_status vxl_upload_asset_bytes_dup_cancellable(const struct vxl_client *client,
+                                                       const uint8_t *data,
+                                                       size_t len,
+                                                       const char *file_name,
+                                                       const struct vxl_cancel_token *cancel,
+                                                       char **out_reference,
+                                                       struct vxl_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

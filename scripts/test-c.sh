@@ -12,7 +12,8 @@
 #     valgrind (shared library) and under ASan+UBSan (static library);
 #  5. `make install PREFIX=<tmp> PROFILE=debug` (install's default profile is release, for
 #     users; CI never builds release), then builds examples/c/generate.c with
-#     `pkg-config --cflags --libs visionxl` (and statically) and runs it against the emulator.
+#     `pkg-config --cflags --libs visionxl` (and statically) and runs it against the emulator,
+#     and the README's C quickstart and batch example likewise (the batch twice: it resumes).
 # Ends with "C: N passed, M failed". Usage: ./scripts/test-c.sh
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -177,6 +178,27 @@ if [ -s "$work/readme.c" ] &&
 else
   fail "README C quickstart"
   sed 's/^/    | /' "$work/readme.log" 2>/dev/null || true
+fi
+
+step "the README's C batch example, compiled and run twice against the emulator"
+# The second ```c block after the "## C" heading. The rerun resumes from the manifest: every
+# item "ok", nothing paid again.
+awk '/^## C$/{c=1} c&&/^```c$/{n++; if(n==2){b=1;next}} b&&/^```$/{exit} b' README.md >"$work/readme-batch.c"
+mkdir -p "$work/readme-batch-run"
+# shellcheck disable=SC2046
+if [ -s "$work/readme-batch.c" ] &&
+  cc -std=c11 -Wall -Wextra -Wpedantic -Werror "$work/readme-batch.c" \
+    $(pkg-config --cflags --libs visionxl) -o "$work/readme-batch" &&
+  (cd "$work/readme-batch-run" && for run in 1 2; do
+    ONEMIN_API_KEY=vxl-emulator-key ONEMIN_BASE_URL="$base_url" \
+      LD_LIBRARY_PATH="$prefix/lib" "$work/readme-batch" || exit 1
+  done >"$work/readme-batch.log" 2>&1) &&
+  [ "$(ls "$work/readme-batch-run/batch" | grep -cv '\.json$')" -eq 3 ] &&
+  [ "$(grep -c '^3 ok, 0 failed, 0 not run$' "$work/readme-batch.log")" -eq 2 ]; then
+  pass "README C batch example: 3 images saved, the rerun resumed"
+else
+  fail "README C batch example"
+  sed 's/^/    | /' "$work/readme-batch.log" 2>/dev/null || true
 fi
 
 echo

@@ -15,7 +15,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 out=${OUT:-$target/c-tests}
 mode=${1:?usage: run.sh valgrind|asan}
 log_dir=${LOG_DIR:-$out/logs}
-tests=${TESTS:-test_api test_vectors test_threads test_client}
+tests=${TESTS:-test_api test_vectors test_threads test_generate test_concurrency test_saves test_batch}
 export VISIONXL_EMULATOR=${VISIONXL_EMULATOR:-$target/debug/visionxl-emulator}
 mkdir -p "$log_dir"
 work=$(mktemp -d)

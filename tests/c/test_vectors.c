@@ -345,6 +345,92 @@ static void option_case(const mj_value *c) {
     vxl_client_options_free(opts);
 }
 
+/* Whether two JSON values are equal (numbers by value, objects whatever their key order). */
+static int json_equal(const mj_value *a, const mj_value *b) {
+    size_t i;
+    if (a == NULL || b == NULL || a->type != b->type) {
+        return 0;
+    }
+    switch (a->type) {
+    case MJ_NULL:
+        return 1;
+    case MJ_BOOL:
+        return a->boolean == b->boolean;
+    case MJ_NUM:
+        return a->num == b->num;
+    case MJ_STR:
+        return strcmp(a->str, b->str) == 0;
+    case MJ_ARR:
+        if (a->len != b->len) {
+            return 0;
+        }
+        for (i = 0; i < a->len; i++) {
+            if (!json_equal(a->items[i], b->items[i])) {
+                return 0;
+            }
+        }
+        return 1;
+    case MJ_OBJ:
+        if (a->len != b->len) {
+            return 0;
+        }
+        for (i = 0; i < a->len; i++) {
+            if (!json_equal(a->items[i], mj_get(b, a->keys[i]))) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* every_field.json through vxl_request_set_param: every parameter of the table set by its
+ * SDK name, then by its wire name, from JSON text, serialises to the vector's wire object. */
+static void every_field_by_name(const mj_value *doc, const char *spelling) {
+    const mj_value *given = mj_get(doc, spelling);
+    const mj_value *want = mj_get(doc, "wire");
+    vxl_request *req = NULL;
+    vxl_error *err = NULL;
+    char *json = NULL;
+    char *value;
+    mj_value *got;
+    size_t i;
+    CHECK(given != NULL && want != NULL && given->len == 27, "every_field.json: %s",
+          spelling);
+    if (given == NULL || want == NULL) {
+        return;
+    }
+    EXPECT_OK(vxl_request_new("placeholder", &req, &err), err);
+    for (i = 0; i < given->len; i++) {
+        value = mj_raw_dup(given->items[i]);
+        EXPECT_OK(vxl_request_set_param(req, given->keys[i], value, &err), err);
+        free(value);
+    }
+    EXPECT_OK(vxl_request_to_json_dup(req, &json, &err), err);
+    got = json != NULL ? mj_parse(json, strlen(json)) : NULL;
+    CHECK(json_equal(got, want), "by %s name: %s", spelling, vt_s(json));
+    mj_free(got);
+    vxl_string_free(json);
+    /* An unknown name is refused with a suggestion; text that is not JSON names the field. */
+    CHECK(vxl_request_set_param(req, "guidance_scal", "7", &err) == VXL_ERROR &&
+              vt_streq(vxl_error_code(err), "validation_error") &&
+              strstr(vt_s(vxl_error_message(err)), "guidance_scale") != NULL,
+          "unknown name: %s", vt_s(vxl_error_message(err)));
+    vxl_error_free(err);
+    err = NULL;
+    CHECK(vxl_request_set_param(req, "n", "two", &err) == VXL_ERROR &&
+              vt_streq(vxl_error_code(err), "validation_error") &&
+              strstr(vt_s(vxl_error_message(err)), "n") != NULL,
+          "not JSON: %s", vt_s(vxl_error_message(err)));
+    vxl_error_free(err);
+    err = NULL;
+    /* A value of the wrong type is stored and reported by validation, as by JSON. */
+    EXPECT_OK(vxl_request_set_param(req, "leonardo_guidance_scale", "\"high\"", &err), err);
+    CHECK(vxl_request_to_json_dup(req, &json, &err) == VXL_ERROR, "a string guidance passed");
+    vxl_error_free(err);
+    vxl_request_free(req);
+}
+
 static mj_value *load(const char *dir, const char *name, char **text) {
     char path[4096];
     size_t len = 0;
@@ -370,6 +456,8 @@ int main(int argc, char **argv) {
     mj_value *pdoc = load(dir, "pricing.json", &ptext);
     char *otext = NULL;
     mj_value *odoc = load(dir, "options.json", &otext);
+    char *ftext = NULL;
+    mj_value *fdoc = NULL;
     const mj_value *list;
     size_t i;
     char name[300];
@@ -419,6 +507,15 @@ int main(int argc, char **argv) {
         option_case(list->items[i]);
         vt_end();
     }
+    fdoc = load(dir, "every_field.json", &ftext);
+    vt_begin("every_field/set_param by sdk name");
+    every_field_by_name(fdoc, "sdk");
+    vt_end();
+    vt_begin("every_field/set_param by wire name");
+    every_field_by_name(fdoc, "wire");
+    vt_end();
+    mj_free(fdoc);
+    free(ftext);
     mj_free(vdoc);
     mj_free(pdoc);
     mj_free(odoc);

@@ -18,19 +18,34 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod batch;
+mod cancel;
 mod client;
 mod error;
 mod error_api;
 mod ffi;
+mod generate;
+mod generation;
+mod options;
 mod pricing;
+mod report;
 mod request;
+mod save;
+mod setters;
+mod upload;
 
 use std::ffi::c_char;
 
-pub use client::{vxl_cancel_token, vxl_client, vxl_client_options, vxl_generation, vxl_paths};
+pub use batch::{vxl_batch_callback, vxl_batch_item, vxl_batch_options, vxl_batch_summary};
+pub use cancel::vxl_cancel_token;
+pub use client::vxl_client;
 pub use error::{vxl_error, vxl_status, vxl_violation};
+pub use generation::vxl_generation;
+pub use options::vxl_client_options;
 pub use pricing::vxl_plan;
-pub use request::{vxl_report, vxl_request};
+pub use report::vxl_report;
+pub use request::vxl_request;
+pub use save::vxl_paths;
 
 use ffi::ffi_value;
 
@@ -86,14 +101,26 @@ mod tests {
             include_str!("lib.rs"),
             include_str!("error.rs"),
             include_str!("request.rs"),
+            include_str!("setters.rs"),
+            include_str!("report.rs"),
             include_str!("pricing.rs"),
             include_str!("client.rs"),
+            include_str!("options.rs"),
+            include_str!("cancel.rs"),
+            include_str!("generation.rs"),
+            include_str!("generate.rs"),
+            include_str!("upload.rs"),
+            include_str!("save.rs"),
+            include_str!("batch.rs"),
         ];
         // (name, body, is_export) of every top-level function.
         let mut fns = Vec::new();
         for src in sources {
-            for chunk in src.split("\nfn ").skip(1) {
-                fns.push((chunk.split('(').next().unwrap().trim(), chunk, false));
+            for marker in ["\nfn ", "\npub(crate) fn "] {
+                for chunk in src.split(marker).skip(1) {
+                    let name = chunk[..chunk.find(['(', '<']).unwrap()].trim();
+                    fns.push((name, chunk, false));
+                }
             }
             for chunk in src.split("pub extern \"C\" fn ").skip(1) {
                 fns.push((chunk.split('(').next().unwrap().trim(), chunk, true));
@@ -144,8 +171,17 @@ mod tests {
             include_str!("lib.rs"),
             include_str!("error.rs"),
             include_str!("request.rs"),
+            include_str!("setters.rs"),
+            include_str!("report.rs"),
             include_str!("pricing.rs"),
             include_str!("client.rs"),
+            include_str!("options.rs"),
+            include_str!("cancel.rs"),
+            include_str!("generation.rs"),
+            include_str!("generate.rs"),
+            include_str!("upload.rs"),
+            include_str!("save.rs"),
+            include_str!("batch.rs"),
         ];
         let mut fns = Vec::new();
         for src in sources {

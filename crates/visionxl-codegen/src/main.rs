@@ -10,6 +10,7 @@
 //! One module per target surface; each returns the regions of its files. Adding a target is
 //! one module and one line in [`targets`]; adding a source table is one module like `model` or `options`.
 
+mod c_setters;
 mod model;
 mod openapi;
 mod options;
@@ -42,6 +43,10 @@ fn targets() -> Vec<(&'static str, Vec<Region>)> {
         ),
         ("node/index.d.ts", typescript::dts_regions()),
         ("docs/openapi.yaml", openapi::openapi_regions()),
+        (
+            "bindings/visionxl-c/src/setters.rs",
+            c_setters::setter_regions(),
+        ),
     ]
 }
 

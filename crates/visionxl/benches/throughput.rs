@@ -13,6 +13,10 @@
 //! the `API-KEY` header, and the answer parsed as JSON. The client additionally validates the
 //! request, prices it, checks the answer against the documented shape and builds a
 //! `Generation` (image URLs, file names).
+//!
+//! The blocking client (`visionxl::blocking`, what the C library runs) is measured the same way
+//! against the bare loop run the blocking way: each calling thread blocks on a current-thread
+//! runtime with a reqwest client of its own, one `block_on` per call; 1 thread and 8 threads.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -79,8 +83,11 @@ fn setup() -> Setup {
 }
 
 async fn bare_once(s: &Setup) {
-    let v: serde_json::Value = s
-        .bare
+    bare_with(&s.bare, s).await
+}
+
+async fn bare_with(http: &reqwest::Client, s: &Setup) {
+    let v: serde_json::Value = http
         .post(&s.url)
         .header("API-KEY", KEY)
         .json(&s.body)
@@ -178,6 +185,81 @@ fn benches(c: &mut Criterion) {
             calls / bare,
             calls / client,
             bare / client
+        );
+    }
+    blocking_summary(&s);
+}
+
+/// A current-thread runtime and a reqwest client of the calling thread's own: what a blocking
+/// caller of reqwest's async API sets up once per thread.
+fn bare_blocking_setup() -> (tokio::runtime::Runtime, reqwest::Client) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    (rt, http)
+}
+
+/// The blocking client against bare reqwest run the blocking way (one `block_on` per call on
+/// the thread's current-thread runtime), 1 and 8 calling threads, ABBA rounds. Each thread
+/// sets up (bare: its runtime and client; visionxl: one call, which makes its runtime and
+/// pool) before a barrier; only the calls after it are timed.
+fn blocking_summary(s: &Setup) {
+    let client = visionxl::blocking::Client::from_async(s.client.clone()).unwrap();
+    for threads in [1usize, 8] {
+        let per_thread = if threads == 1 { 400 } else { 100 };
+        let rounds = 20;
+        let (mut bare, mut ours) = (0.0f64, 0.0f64);
+        for r in 0..rounds {
+            for side in [r % 2, 1 - r % 2] {
+                s.emu.reset();
+                let barrier = std::sync::Barrier::new(threads + 1);
+                let secs = std::thread::scope(|sc| {
+                    let workers: Vec<_> = (0..threads)
+                        .map(|_| {
+                            let (barrier, client) = (&barrier, &client);
+                            sc.spawn(move || {
+                                if side == 0 {
+                                    let (rt, http) = bare_blocking_setup();
+                                    barrier.wait();
+                                    for _ in 0..per_thread {
+                                        rt.block_on(bare_with(&http, s));
+                                    }
+                                } else {
+                                    black_box(client.generate(&s.req).unwrap());
+                                    barrier.wait();
+                                    for _ in 0..per_thread {
+                                        black_box(client.generate(&s.req).unwrap());
+                                    }
+                                }
+                            })
+                        })
+                        .collect();
+                    barrier.wait();
+                    let t = Instant::now();
+                    for w in workers {
+                        w.join().unwrap();
+                    }
+                    t.elapsed().as_secs_f64()
+                });
+                if side == 0 {
+                    bare += secs;
+                } else {
+                    ours += secs;
+                }
+            }
+        }
+        let calls = (threads * per_thread * rounds) as f64;
+        println!(
+            "RESULT rust_blocking threads={threads} bare_reqwest_rps={:.0} visionxl_rps={:.0} ratio={:.3}",
+            calls / bare,
+            calls / ours,
+            bare / ours
         );
     }
 }

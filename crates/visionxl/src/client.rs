@@ -73,11 +73,51 @@ pub(crate) struct Inner {
     assets_url: Url,
     pub(crate) api: reqwest::Client,
     downloader: Downloader,
+    /// Shared with [`Client::with_own_pools`] siblings (one verifier, one root store).
+    tls: rustls::ClientConfig,
     pub(crate) key_header: HeaderValue,
-    /// Pacing and budget: in-process, or shared through Redis.
+    /// Pacing and budget: in-process, or shared through Redis; shared with
+    /// [`Client::with_own_pools`] siblings.
     pub(crate) limits: Arc<dyn Limits>,
     /// Scrubs the key from every error made from an answer or a transport failure.
     pub(crate) redactor: Redactor,
+}
+
+/// The API and the download HTTP clients of `config`, each with its own connection pool.
+fn http_clients(
+    config: &Config,
+    tls: &rustls::ClientConfig,
+) -> Result<(reqwest::Client, reqwest::Client), Error> {
+    let build_err = |what: &str, e: reqwest::Error| {
+        Error::new(
+            ErrorCode::ConnectionError,
+            format!(
+                "could not set up the {what} HTTP client: {}",
+                crate::transport::chain(&e)
+            ),
+        )
+    };
+    let mut api = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.connect_timeout)
+        .user_agent(config.user_agent.clone())
+        .referer(false);
+    if is_loopback(&config.base_url) {
+        api = api.no_proxy();
+    }
+    let api = api.build().map_err(|e| build_err("API", e))?;
+    let mut downloads = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls.clone())
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .connect_timeout(config.connect_timeout)
+        .user_agent(config.user_agent.clone())
+        .referer(false);
+    if is_loopback(&config.asset_base_url) {
+        downloads = downloads.no_proxy();
+    }
+    let downloads = downloads.build().map_err(|e| build_err("download", e))?;
+    Ok((api, downloads))
 }
 
 /// Runs right before each generation POST leaves (the batch appends its `sending` manifest
@@ -135,36 +175,8 @@ impl Client {
                 )
             })?;
         key_header.set_sensitive(true);
-        let build_err = |what: &str, e: reqwest::Error| {
-            Error::new(
-                ErrorCode::ConnectionError,
-                format!(
-                    "could not set up the {what} HTTP client: {}",
-                    crate::transport::chain(&e)
-                ),
-            )
-        };
         let tls = crate::transport::tls_config()?;
-        let mut api = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .referer(false);
-        if is_loopback(&config.base_url) {
-            api = api.no_proxy();
-        }
-        let api = api.build().map_err(|e| build_err("API", e))?;
-        let mut downloads = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .referer(false);
-        if is_loopback(&config.asset_base_url) {
-            downloads = downloads.no_proxy();
-        }
-        let downloads = downloads.build().map_err(|e| build_err("download", e))?;
+        let (api, downloads) = http_clients(&config, &tls)?;
         let join = |path: &str| {
             let base = config.base_url.as_str().trim_end_matches('/');
             Url::parse(&format!("{base}{path}"))
@@ -188,6 +200,31 @@ impl Client {
                 config,
                 api,
                 key_header,
+                tls,
+            }),
+        })
+    }
+
+    /// A client with this one's settings, pacing bucket and budget but connection pools of its
+    /// own. The blocking client gives each calling thread one: hyper's pooled connections are
+    /// driven by the runtime that opened them.
+    pub(crate) fn with_own_pools(&self) -> Result<Client, Error> {
+        let i = &self.inner;
+        let (api, downloads) = http_clients(&i.config, &i.tls)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config: i.config.clone(),
+                features_url: i.features_url.clone(),
+                assets_url: i.assets_url.clone(),
+                api,
+                downloader: Downloader {
+                    http: downloads,
+                    ..i.downloader.clone()
+                },
+                key_header: i.key_header.clone(),
+                limits: i.limits.clone(),
+                redactor: i.redactor.clone(),
+                tls: i.tls.clone(),
             }),
         })
     }

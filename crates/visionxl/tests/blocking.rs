@@ -1,4 +1,4 @@
-//! The blocking client: same calls, a private runtime, cancellation from another thread.
+//! The blocking client: same calls, a runtime per calling thread, cancellation from another thread.
 
 mod common;
 
@@ -179,4 +179,146 @@ fn blocking_from_env_without_key() {
         let e = blocking::Client::from_env().unwrap_err();
         assert_eq!(e.code(), ErrorCode::AuthenticationError);
     }
+}
+
+/// Each calling thread runs its calls on its own runtime and pool: a generation made on one
+/// thread saves on another (and after that thread exited), clones share one budget, and the
+/// async client inside stays usable from an async runtime.
+#[test]
+fn threads_share_budget_and_generations_cross_threads() {
+    let emu = emu(0);
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key(emu.api_key())
+        .base_url(emu.base_url())
+        .requests_per_minute(0)
+        .budget(312 * 3)
+        .build_blocking()
+        .unwrap();
+    let made: Vec<blocking::Generation> = (0..4)
+        .map(|i| {
+            let c = client.clone();
+            std::thread::spawn(move || c.generate(&GenerateRequest::new(format!("t{i}"))))
+        })
+        .map(|h| h.join().unwrap())
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(made.len(), 3, "the budget is shared by every thread");
+    assert!(client.budget_remaining().unwrap() < 312);
+    let dir = common::tempdir();
+    std::thread::scope(|s| {
+        for (i, g) in made.iter().enumerate() {
+            let sub = dir.path().join(i.to_string());
+            s.spawn(move || assert_eq!(g.save_all(sub).unwrap().len(), 1));
+        }
+    });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let g = made[0].clone().into_async();
+    let bytes = rt.block_on(g.image_bytes(0)).unwrap();
+    assert!(!bytes.is_empty());
+    assert_eq!(emu.ledger().charges.len(), 3);
+}
+
+/// `Client::save_all_with` downloads with the settings of the client it is called on, not
+/// those of the client that made the generation; `upload_asset_bytes` uploads from memory.
+#[test]
+fn save_uses_the_saving_clients_settings_and_upload_from_memory() {
+    let emu = emu(0);
+    let maker = client(&emu);
+    let tiny = visionxl::Client::builder()
+        .ignore_env()
+        .api_key(emu.api_key())
+        .base_url(emu.base_url())
+        .max_image_bytes(16)
+        .build_blocking()
+        .unwrap();
+    let g = maker.generate(&GenerateRequest::new("a cap")).unwrap();
+    let dir = common::tempdir();
+    let e = tiny
+        .save_all_with(&g, dir.path(), visionxl::SaveOptions::default())
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DownloadError, "{e}");
+    assert!(e.message().contains("16"), "{e}");
+    let files = maker
+        .save_all_with(&g, dir.path(), visionxl::SaveOptions::default())
+        .unwrap();
+    assert_eq!(files.len(), 1);
+    let asset = maker
+        .upload_asset_bytes(bytes::Bytes::from_static(common::PNG_1X1), "in.png")
+        .unwrap();
+    assert!(!asset.reference().is_empty());
+}
+
+/// A kept-alive connection the server closes while the calling thread is idle (its runtime
+/// not running) is noticed before the next request, which then goes out on a new connection:
+/// the POST is not sent into a dead socket (which would fail it as possibly charged).
+#[test]
+fn a_connection_closed_while_idle_is_not_reused() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let mut connections = 0;
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            connections += 1;
+            // Read one request (headers and a Content-Length body).
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = stream.read(&mut chunk).unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let body = common::record_body(
+                &format!("idle-{connections}"),
+                "SUCCESS",
+                &["development/images/a.webp"],
+                None,
+            )
+            .to_string();
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 connection: keep-alive\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).unwrap();
+            // Keep-alive promised, then closed while the client is idle.
+            std::thread::sleep(Duration::from_millis(50));
+            drop(stream);
+        }
+        connections
+    });
+    let client = visionxl::Client::builder()
+        .ignore_env()
+        .api_key("vxl-test-key")
+        .base_url(&base)
+        .requests_per_minute(0)
+        .max_retries(0)
+        .build_blocking()
+        .unwrap();
+    let first = client.generate(&GenerateRequest::new("one")).unwrap();
+    assert_eq!(first.id(), "idle-1");
+    std::thread::sleep(Duration::from_millis(300));
+    let second = client
+        .generate(&GenerateRequest::new("two"))
+        .expect("the second POST went out on a fresh connection");
+    assert_eq!(second.id(), "idle-2");
+    assert_eq!(server.join().unwrap(), 2);
 }
