@@ -4,57 +4,14 @@
 //! refusals that send nothing (over the cell cap, over `--max-credits`: the emulator's ledger
 //! stays empty), Cancel, and the path rules of the sweep's files.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::Proc;
+
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// A spawned `visionxl` that prints its URL first; killed on drop.
-struct Proc {
-    child: Child,
-    url: String,
-}
-
-impl Proc {
-    fn start(args: &[&str]) -> Proc {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("visionxl"))
-            .args(args)
-            .env_remove("ONEMIN_API_KEY")
-            .env_remove("ONEMIN_BASE_URL")
-            .env_remove("ONEMIN_ASSET_BASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_string();
-        assert!(url.starts_with("http://"), "{url:?}");
-        Proc { child, url }
-    }
-
-    fn playground(out: &Path, extra: &[&str]) -> Proc {
-        let mut args = vec!["playground", "--port", "0", "--out", out.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        Proc::start(&args)
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.url.trim_end_matches('/'))
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -2,61 +2,17 @@
 //! table, the live check, generating (with the embedded emulator and a standalone one),
 //! cancel, the gallery, the session's budget, and the security rules.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::Proc;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const SECRET: &str = "sk-route-test-secret-91b2";
-
-/// A spawned `visionxl` that prints its URL first; killed on drop.
-struct Proc {
-    child: Child,
-    url: String,
-}
-
-impl Proc {
-    fn start(args: &[&str]) -> Proc {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("visionxl"))
-            .args(args)
-            .env_remove("ONEMIN_API_KEY")
-            .env_remove("ONEMIN_BASE_URL")
-            .env_remove("ONEMIN_ASSET_BASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_string();
-        assert!(url.starts_with("http://"), "{url:?}");
-        Proc { child, url }
-    }
-
-    fn playground(out: &Path, extra: &[&str]) -> Proc {
-        let mut args = vec!["playground", "--port", "0", "--out", out.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        Proc::start(&args)
-    }
-
-    /// `path` under the server (its URL ends with `/`, or `/?token=..`).
-    fn at(&self, path: &str) -> String {
-        let base = self.url.split('?').next().unwrap().trim_end_matches('/');
-        format!("{base}{path}")
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -37,6 +37,61 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Spawns `visionxl ARGS` with a clean environment (no key, no URLs, no Redis); returns the
+/// child and its first stdout line (the URL every server command prints first).
+pub fn spawn_printing_url(args: &[&str]) -> (Child, String) {
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("visionxl"))
+        .args(args)
+        .env_remove("ONEMIN_API_KEY")
+        .env_remove("ONEMIN_BASE_URL")
+        .env_remove("ONEMIN_ASSET_BASE_URL")
+        .env_remove("VISIONXL_REDIS_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    assert!(url.starts_with("http://"), "{url:?}");
+    (child, url)
+}
+
+/// A spawned `visionxl` server command (playground, emulator) and its URL; killed on drop.
+pub struct Proc {
+    child: Child,
+    pub url: String,
+}
+
+impl Proc {
+    pub fn start(args: &[&str]) -> Proc {
+        let (child, url) = spawn_printing_url(args);
+        Proc { child, url }
+    }
+
+    /// `visionxl playground --port 0 --out OUT EXTRA...`.
+    pub fn playground(out: &Path, extra: &[&str]) -> Proc {
+        let mut args = vec!["playground", "--port", "0", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        Proc::start(&args)
+    }
+
+    /// `path` under the server (its URL ends with `/`, or `/?token=..`).
+    pub fn at(&self, path: &str) -> String {
+        let base = self.url.split('?').next().unwrap().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `visionxl emulator --port 0` as a child; its first stdout line is the base URL.
 pub struct Spawned(pub Child, pub String);
 impl Spawned {
@@ -45,19 +100,10 @@ impl Spawned {
     }
 
     pub fn with_latency(ms: u64) -> Spawned {
-        let bin = assert_cmd::cargo::cargo_bin("visionxl");
-        let mut child = StdCommand::new(bin)
-            .args(["emulator", "--port", "0", "--latency-ms", &ms.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("http://127.0.0.1:"), "{line}");
-        Spawned(child, line.trim().to_string())
+        let (child, url) =
+            spawn_printing_url(&["emulator", "--port", "0", "--latency-ms", &ms.to_string()]);
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        Spawned(child, url)
     }
 }
 impl Drop for Spawned {
