@@ -120,40 +120,12 @@ fn generate() -> Command {
                 .conflicts_with("prompt")
                 .help("One prompt per line, run as a batch (resumable via DIR/manifest.jsonl)"),
         )
-        .arg(
-            Arg::new("concurrency")
-                .long("concurrency")
-                .value_name("N")
-                .default_value("4")
-                .value_parser(value_parser!(u32).range(1..=64))
-                .help("Parallel calls in a batch"),
-        )
-        .arg(
-            Arg::new("json")
-                .long("json")
-                .action(ArgAction::SetTrue)
-                .help("Print a machine-readable result on stdout"),
-        )
-        .arg(
-            Arg::new("dry_run")
-                .long("dry-run")
-                .action(ArgAction::SetTrue)
-                .help("Print the wire JSON, the price and a curl command; send nothing"),
-        )
-        .arg(
-            Arg::new("max_credits")
-                .long("max-credits")
-                .value_name("CREDITS")
-                .value_parser(value_parser!(u64))
-                .help("Refuse (or ask) when the run would cost more"),
-        )
-        .arg(
-            Arg::new("yes")
-                .long("yes")
-                .short('y')
-                .action(ArgAction::SetTrue)
-                .help("Do not ask before spending more than --max-credits"),
-        )
+        .args(run_args(RunHelp {
+            concurrency: "Parallel calls in a batch",
+            json: "Print a machine-readable result on stdout",
+            dry_run: "Print the wire JSON, the price and a curl command; send nothing",
+            max_credits: "Refuse (or ask) when the run would cost more",
+        }))
         .arg(
             Arg::new("overwrite")
                 .long("overwrite")
@@ -174,6 +146,45 @@ fn generate() -> Command {
 
 /// One flag per parameter of the table (except the positional prompt).
 /// `--preset NAME`.
+/// The help lines of [`run_args`], per command.
+pub struct RunHelp {
+    pub concurrency: &'static str,
+    pub json: &'static str,
+    pub dry_run: &'static str,
+    pub max_credits: &'static str,
+}
+
+/// `--concurrency`, `--json`, `--dry-run`, `--max-credits` and `--yes`: how a paid run goes,
+/// shared by `generate` and `sweep`.
+pub fn run_args(help: RunHelp) -> [Arg; 5] {
+    [
+        Arg::new("concurrency")
+            .long("concurrency")
+            .value_name("N")
+            .default_value("4")
+            .value_parser(value_parser!(u32).range(1..=64))
+            .help(help.concurrency),
+        Arg::new("json")
+            .long("json")
+            .action(ArgAction::SetTrue)
+            .help(help.json),
+        Arg::new("dry_run")
+            .long("dry-run")
+            .action(ArgAction::SetTrue)
+            .help(help.dry_run),
+        Arg::new("max_credits")
+            .long("max-credits")
+            .value_name("CREDITS")
+            .value_parser(value_parser!(u64))
+            .help(help.max_credits),
+        Arg::new("yes")
+            .long("yes")
+            .short('y')
+            .action(ArgAction::SetTrue)
+            .help("Do not ask before spending more than --max-credits"),
+    ]
+}
+
 pub fn preset_arg() -> Arg {
     Arg::new("preset")
         .long("preset")

@@ -4,7 +4,7 @@ use clap::{Arg, ArgAction, Command, value_parser};
 use visionxl::Preset;
 use visionxl::sweep::DEFAULT_MAX_CELLS;
 
-use crate::args::{EXIT_CODES, connection_args, param_args};
+use crate::args::{EXIT_CODES, RunHelp, connection_args, param_args, run_args};
 
 /// `visionxl sweep PROMPT --vary NAME=VALUES ... [every generate flag]`.
 pub fn command() -> Command {
@@ -48,40 +48,12 @@ pub fn command() -> Command {
                 .value_parser(value_parser!(usize))
                 .help("Refuse a sweep of more cells"),
         )
-        .arg(
-            Arg::new("concurrency")
-                .long("concurrency")
-                .value_name("N")
-                .default_value("4")
-                .value_parser(value_parser!(u32).range(1..=64))
-                .help("Cells generated at once"),
-        )
-        .arg(
-            Arg::new("json")
-                .long("json")
-                .action(ArgAction::SetTrue)
-                .help("Print a machine-readable plan (--dry-run) or result on stdout"),
-        )
-        .arg(
-            Arg::new("dry_run")
-                .long("dry-run")
-                .action(ArgAction::SetTrue)
-                .help("Print the grid, the cell count and the price; send nothing"),
-        )
-        .arg(
-            Arg::new("max_credits")
-                .long("max-credits")
-                .value_name("CREDITS")
-                .value_parser(value_parser!(u64))
-                .help("Refuse (or ask) when the cells still to pay for cost more"),
-        )
-        .arg(
-            Arg::new("yes")
-                .long("yes")
-                .short('y')
-                .action(ArgAction::SetTrue)
-                .help("Do not ask before spending more than --max-credits"),
-        );
+        .args(run_args(RunHelp {
+            concurrency: "Cells generated at once",
+            json: "Print a machine-readable plan (--dry-run) or result on stdout",
+            dry_run: "Print the grid, the cell count and the price; send nothing",
+            max_credits: "Refuse (or ask) when the cells still to pay for cost more",
+        }));
     for a in connection_args() {
         let a = if a.get_id() == "out" {
             a.default_value("visionxl-sweep")
