@@ -57,7 +57,7 @@ async fn run_inner(
     if let Some(max) = max
         && total > max
         && !m.get_flag("yes")
-        && !confirm(total, max)?
+        && !confirm("this run", total, max)?
     {
         return Err(Error::new(
             ErrorCode::BudgetExceeded,
@@ -350,12 +350,13 @@ fn print_dry_run(
     Ok(())
 }
 
-/// Asks before spending more than `--max-credits` (only on a terminal).
-fn confirm(total: u64, max: u64) -> Result<bool, Error> {
+/// Asks before spending more than `--max-credits` (only on a terminal); `what` names the
+/// spending ("this run", "this sweep").
+pub fn confirm(what: &str, total: u64, max: u64) -> Result<bool, Error> {
     if !std::io::stdin().is_terminal() {
         return Ok(false);
     }
-    eprint!("this run costs {total} credits, more than --max-credits {max}. Spend them? [y/N] ");
+    eprint!("{what} costs {total} credits, more than --max-credits {max}. Spend them? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()

@@ -1,6 +1,6 @@
 //! Running `visionxl sweep`: plan and price, print the grid, then run and write the sheet.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ async fn run_inner(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<
     if let Some(max) = m.get_one::<u64>("max_credits").copied()
         && q.credits_to_pay > max
         && !m.get_flag("yes")
-        && !confirm(q.credits_to_pay, max)?
+        && !crate::generate::confirm("this sweep", q.credits_to_pay, max)?
     {
         return Err(Error::new(
             ErrorCode::BudgetExceeded,
@@ -183,21 +183,4 @@ fn print_grid(q: &SweepQuote, out: &std::path::Path, w: &mut dyn Write) {
     for v in &plan.warnings {
         let _ = writeln!(w, "warning  {}", v.message);
     }
-}
-
-/// Asks before spending more than `--max-credits` (only on a terminal).
-fn confirm(total: u64, max: u64) -> Result<bool, Error> {
-    if !std::io::stdin().is_terminal() {
-        return Ok(false);
-    }
-    eprint!("this sweep costs {total} credits, more than --max-credits {max}. Spend them? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::new(ErrorCode::IoError, format!("cannot read the answer: {e}")))?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
