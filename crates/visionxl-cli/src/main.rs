@@ -5,6 +5,7 @@ mod connect;
 mod exit;
 mod generate;
 mod get;
+mod listen;
 mod output;
 mod playground;
 mod price;

@@ -21,7 +21,6 @@ pub mod routes;
 pub mod state;
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -125,19 +124,7 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
         }
     };
 
-    let host = m.get_one::<String>("host").expect("default").clone();
-    let port = *m.get_one::<u16>("port").expect("default");
-    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
-        .await
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::IoError,
-                format!("cannot listen on {host}:{port}: {e}"),
-            )
-        })?;
-    let addr: SocketAddr = listener
-        .local_addr()
-        .map_err(|e| Error::new(ErrorCode::IoError, format!("no local address: {e}")))?;
+    let (listener, addr, host) = crate::listen::bind(m).await?;
     let guard = guard::Guard::new(addr, &host);
     let url = guard.page_url(addr, &host);
 

@@ -19,7 +19,6 @@ pub mod routes;
 pub mod sizes;
 
 use std::io::{IsTerminal, Write};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -209,19 +208,7 @@ pub async fn run(m: &ArgMatches, quiet: bool) -> Result<(), Error> {
     };
     let pass_through = auth.is_pass_through();
 
-    let host = m.get_one::<String>("host").expect("default").clone();
-    let port = *m.get_one::<u16>("port").expect("default");
-    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
-        .await
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::IoError,
-                format!("cannot listen on {host}:{port}: {e}"),
-            )
-        })?;
-    let addr: SocketAddr = listener
-        .local_addr()
-        .map_err(|e| Error::new(ErrorCode::IoError, format!("no local address: {e}")))?;
+    let (listener, addr, _) = crate::listen::bind(m).await?;
 
     let mut out = std::io::stdout();
     let _ = writeln!(out, "http://{addr}");
