@@ -49,8 +49,22 @@ from ._native import (
 )
 from .sweep import SweepCell, SweepResult
 
-# The exception classes, listed once: in exceptions.__all__.
-from .exceptions import *  # noqa: F401,F403
+from .exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BudgetExceededError,
+    DownloadError,
+    InsufficientCreditsError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ValidationError,
+    VisionXLError,
+)
 
 __all__ = [
     "__version__",
@@ -83,8 +97,22 @@ __all__ = [
     "PRESET_STYLES",
     "PRESETS",
     "ERROR_CODES",
+    # exceptions (static tools such as stubtest read __all__ literally: keep the names here)
+    "VisionXLError",
+    "ValidationError",
+    "APIError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "InsufficientCreditsError",
+    "RateLimitError",
+    "BadRequestError",
+    "NotFoundError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "BudgetExceededError",
+    "DownloadError",
     # modules
     "exceptions",
     "types",
 ]
-__all__ += exceptions.__all__

@@ -579,6 +579,8 @@ class NativeEmulator:
         keys: Optional[Dict[str, int]] = None,
         latency_ms: int = 0,
         temporary_url_ttl: int = 600,
+        rate_limit: int = 0,
+        rate_window_ms: int = 60_000,
     ) -> NativeEmulator: ...
     @property
     def base_url(self) -> str: ...
