@@ -30,6 +30,10 @@ triple=x86_64-unknown-linux-gnu
 glibc=2.17
 rel="$CARGO_TARGET_DIR/$triple/release"
 venv="$CARGO_TARGET_DIR/venv-dist"
+# cargo-zigbuild (inside maturin) keeps its zig wrappers under the cache dir, keyed without the
+# path of the maturin they call: a wrapper left by another checkout would call a maturin that
+# is gone. Keep them in this target dir.
+export XDG_CACHE_HOME="$CARGO_TARGET_DIR/dist-cache"
 
 step() { printf '\n==> dist: %s\n' "$*"; }
 
@@ -102,7 +106,7 @@ python_dist() {
   (cd python && PATH="$venv/bin:$PATH" maturin sdist -o "$dist")
 }
 
-# maturin leaves its zig wrappers (cargo-zigbuild's) in ~/.cache; the Node addon and libvisionxl
+# maturin leaves its zig wrappers (cargo-zigbuild's) in $XDG_CACHE_HOME (set above); the Node addon and libvisionxl
 # link with the same ones (glibc 2.17, like the wheel).
 zig_env() {
   local cache="${XDG_CACHE_HOME:-$HOME/.cache}/cargo-zigbuild"
