@@ -154,8 +154,7 @@ pub fn start(st: &Arc<State>, input: &SweepInput) -> Result<u64, Error> {
     }
     let job = Arc::new(Job::new(u32::try_from(p.credits).unwrap_or(u32::MAX)));
     let id = st.add_job(job.clone());
-    let name = format!("{}-{id}", unix_secs());
-    let dir = st.out.join(SWEEPS_DIR).join(&name);
+    let (name, dir) = new_sweep_dir(&st.out.join(SWEEPS_DIR), id)?;
     job.update(|s| {
         s.sweep = Some(json!({
             "id": name, "shape": p.shape(), "total": p.cells.len(), "completed": 0,
@@ -167,10 +166,33 @@ pub fn start(st: &Arc<State>, input: &SweepInput) -> Result<u64, Error> {
     Ok(id)
 }
 
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
+/// Creates a directory of its own for a new sweep under `root`, named `<unix secs>-<job>`
+/// (with `-2`, `-3`… when another playground sharing `--out` took that name in the same
+/// second): a new sweep never resumes, nor writes into, another one's files.
+fn new_sweep_dir(root: &Path, job: u64) -> Result<(String, PathBuf), Error> {
+    let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| d.as_secs());
+    let io = |e: std::io::Error| {
+        Error::new(
+            ErrorCode::IoError,
+            format!("cannot create a sweep directory in {}: {e}", root.display()),
+        )
+    };
+    std::fs::create_dir_all(root).map_err(io)?;
+    for n in 1u32.. {
+        let name = match n {
+            1 => format!("{secs}-{job}"),
+            n => format!("{secs}-{job}-{n}"),
+        };
+        let dir = root.join(&name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((name, dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    unreachable!("u32 names run out only after 4 billion sweeps in one second")
 }
 
 async fn run(
@@ -315,5 +337,18 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(vs[0].field, "preset");
+    }
+
+    #[test]
+    fn two_playgrounds_sharing_out_never_share_a_sweep_directory() {
+        // The same job number in the same second (two playgrounds on one `--out`).
+        let root = tempfile::tempdir().unwrap();
+        let (a, da) = new_sweep_dir(root.path(), 1).unwrap();
+        let (b, db) = new_sweep_dir(root.path(), 1).unwrap();
+        assert_ne!(a, b);
+        assert!(da.is_dir() && db.is_dir());
+        std::fs::write(root.path().join("file"), b"").unwrap();
+        let e = new_sweep_dir(&root.path().join("file"), 1).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IoError);
     }
 }
