@@ -18,7 +18,7 @@ See ``Client`` (blocking) and ``AsyncClient`` (asyncio) to generate, and
 
 from __future__ import annotations
 
-from . import exceptions, types
+from . import exceptions
 from ._native import (
     ERROR_CODES,
     PARAMETER_NAMES,
@@ -48,6 +48,10 @@ from ._native import (
     validate_wire,
 )
 from .sweep import SweepCell, SweepResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import types
 
 from .exceptions import (
     APIConnectionError,
@@ -116,3 +120,13 @@ __all__ = [
     "exceptions",
     "types",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `visionxl.types` (TypedDicts, Literals) needs `typing`, the heaviest import of the package:
+    # it loads on first use, so `import visionxl` stays light (docs/BENCHMARKS.md).
+    if name == "types":
+        import importlib
+
+        return importlib.import_module(".types", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

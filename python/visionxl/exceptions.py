@@ -26,9 +26,11 @@ id). ``VisionXLError`` itself is raised for ``io_error`` (a local file operation
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Type, Union
-
+# typing loads only for type checkers: `import visionxl` stays light (docs/BENCHMARKS.md).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
+
     from ._native import Generation, Violation
 
 __all__ = [

@@ -19,12 +19,14 @@ anything.
 
 from __future__ import annotations
 
-import base64
-import html
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
-
 from .exceptions import VisionXLError
+
+# `import visionxl` stays light: typing, pathlib, html and base64 load when a sweep is made or
+# shown, not at import (docs/BENCHMARKS.md, "Python import time").
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Dict, List, Optional
 
 __all__ = ["SweepCell", "SweepResult"]
 
@@ -47,6 +49,8 @@ class SweepCell:
         #: True when an earlier run in the same directory already paid for it.
         self.resumed: bool = info["resumed"]
         #: The saved image files.
+        from pathlib import Path
+
         self.files: List[Path] = [Path(f) for f in info["files"]]
         #: The generation (a ``SyncGeneration`` or ``AsyncGeneration``), or None.
         self.generation: Any = None if isinstance(outcome, BaseException) else outcome
@@ -83,6 +87,8 @@ class SweepResult:
         #: Credits paid in this run.
         self.credits_spent: int = summary["credits_spent"]
         #: The contact sheets (one per value of a third axis).
+        from pathlib import Path
+
         self.sheets: List[Path] = [Path(p) for p in summary["sheets"]]
         #: The ``index.html`` linking every cell to its image and sidecar.
         self.index_html: Optional[Path] = Path(summary["index_html"]) if summary["index_html"] else None
@@ -107,6 +113,9 @@ class SweepResult:
 
     def _repr_html_(self) -> str:
         """Jupyter: a line of facts above the contact sheets."""
+        import base64
+        import html
+
         facts = html.escape(
             f"{len(self.cells)} cells, {self.credits} credits, seed {self.seed if self.seed is not None else 'per cell'}"
         )
@@ -122,7 +131,3 @@ class SweepResult:
             f"SweepResult(cells={len(self.cells)}, failed={len(self.failed)}, credits={self.credits}, "
             f"seed={self.seed}, sheet={str(self.sheet) if self.sheet else None!r})"
         )
-
-
-#: What a sweep's ``vary`` values may be: a list of values, or text (``"35..50:5"``, ``"7,10"``).
-VaryValue = Union[List[Any], str]
