@@ -83,11 +83,7 @@ pub fn plan_sweep(
 /// language's labels).
 fn plan_json(plan: &visionxl::SweepPlan) -> Value {
     let mut v = serde_json::to_value(plan).unwrap_or_default();
-    if let Some(o) = v.as_object_mut()
-        && let Some(chosen) = o.remove("seed_chosen")
-    {
-        o.insert("seedChosen".into(), chosen);
-    }
+    camel_keys(&mut v);
     v
 }
 
@@ -164,38 +160,29 @@ pub struct NativeSweepResult {
 
 impl From<SweepResult> for NativeSweepResult {
     fn from(r: SweepResult) -> Self {
-        let cells: Vec<Value> = r
-            .cells
-            .iter()
-            .map(|c| {
-                json!({
-                    "index": c.cell.index,
-                    "coords": c.cell.coords,
-                    "label": c.cell.label,
-                    "settings": c.cell.settings,
-                    "credits": c.cell.credits,
-                    "resumed": c.item.resumed,
-                    "files": c.files(),
-                    "error": c.error().map(error_json),
-                })
-            })
-            .collect();
-        let summary = json!({
-            "plan": plan_json(&r.plan),
-            "seed": r.plan.seed,
-            "seedChosen": r.plan.seed_chosen,
-            "credits": r.credits,
-            "creditsSpent": r.credits_spent,
-            "sheets": r.sheets,
-            "indexHtml": r.index_html,
-            "sheetError": r.sheet_error.as_ref().map(error_json),
-            "cells": cells,
-        });
+        let mut summary = serde_json::to_value(r.summary(error_json)).unwrap_or_default();
+        // Node's names are camelCase; a cell's `settings` keep the SDK names of its labels.
+        camel_keys(&mut summary);
+        camel_keys(&mut summary["plan"]);
+        if let Some(cells) = summary["cells"].as_array_mut() {
+            cells.iter_mut().for_each(camel_keys);
+        }
         let generations = r.cells.into_iter().map(|c| c.item.result.ok()).collect();
         NativeSweepResult {
             summary,
             generations: Mutex::new(generations),
         }
+    }
+}
+
+/// The keys of `v`'s own object (not of the values inside) in camelCase.
+fn camel_keys(v: &mut Value) {
+    use heck::ToLowerCamelCase;
+    if let Some(o) = v.as_object_mut() {
+        *o = std::mem::take(o)
+            .into_iter()
+            .map(|(k, v)| (k.to_lower_camel_case(), v))
+            .collect();
     }
 }
 

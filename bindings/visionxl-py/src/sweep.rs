@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use serde_json::json;
 use visionxl::sweep::Sweep;
 use visionxl::{Naming, ParamValue, Preset, SweepOptions, SweepResult};
 
@@ -77,31 +76,8 @@ pub fn plan_sweep<'py>(
 /// `visionxl.sweep.SweepResult(summary, outcomes)`: the summary as a dict and, per cell, its
 /// generation object or its exception.
 pub fn result_to_py(py: Python<'_>, result: SweepResult, flavour: Flavour) -> PyResult<Py<PyAny>> {
-    let cells: Vec<serde_json::Value> = result
-        .cells
-        .iter()
-        .map(|c| {
-            json!({
-                "index": c.cell.index,
-                "coords": c.cell.coords,
-                "label": c.cell.label,
-                "settings": c.cell.settings,
-                "credits": c.cell.credits,
-                "resumed": c.item.resumed,
-                "files": c.files(),
-            })
-        })
-        .collect();
-    let summary = json!({
-        "plan": result.plan,
-        "seed": result.plan.seed,
-        "seed_chosen": result.plan.seed_chosen,
-        "credits": result.credits,
-        "credits_spent": result.credits_spent,
-        "sheets": result.sheets,
-        "index_html": result.index_html,
-        "cells": cells,
-    });
+    // Errors reach Python as exceptions in `outcomes`, not in the summary.
+    let summary = serde_json::to_value(result.summary(|_| ())).unwrap_or_default();
     let outcomes = PyList::empty(py);
     for c in result.cells {
         match c.item.error() {

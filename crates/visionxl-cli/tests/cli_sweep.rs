@@ -30,7 +30,10 @@ fn the_readme_sweep_makes_six_cells_and_a_sheet() {
     let sheet = dir.path().join(v["sheets"][0].as_str().unwrap());
     let img = image::open(&sheet).unwrap();
     assert_eq!((img.width(), img.height()), (1112, 652));
-    assert!(dir.path().join("visionxl-sweep/index.html").exists());
+    assert!(dir.path().join(v["index_html"].as_str().unwrap()).exists());
+    assert_eq!(v["failed"], 0);
+    assert!(v["cells"][5]["record_id"].is_string(), "{}", v["cells"][5]);
+    assert_eq!(v["cells"][5]["error"], Value::Null);
     // The grid and the price come first, on stderr.
     let err = stderr(&out);
     assert!(

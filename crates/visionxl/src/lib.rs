@@ -105,7 +105,7 @@ pub use download::{DownloadProgress, DownloadProgressFn};
 pub use generation::{GeneratedImage, Generation, SaveOptions};
 pub use limits::{Allowance, Hold};
 pub use manifest::manifest_key;
-pub use sweep::{SweepCell, SweepOptions, SweepQuote, SweepResult};
+pub use sweep::{SweepCell, SweepOptions, SweepQuote, SweepResult, SweepSummary};
 
 /// `docs/sweeps.md`, whose Rust example runs as a doctest (against the emulator).
 #[cfg(doctest)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::ArgMatches;
-use serde_json::{Value, json};
+use serde_json::json;
 use visionxl::sweep::{Sweep, SweepQuote, quote};
 use visionxl::{CancelToken, Error, ErrorCode, Naming, ParamValue, Preset, SweepOptions};
 
@@ -90,32 +90,8 @@ async fn run_inner(m: &ArgMatches, quiet: bool, cancel: &CancelToken) -> Result<
         bar.finish_and_clear();
     }
     if json_out {
-        let cells: Vec<Value> = result
-            .cells
-            .iter()
-            .map(|c| {
-                json!({
-                    "index": c.cell.index,
-                    "label": c.cell.label,
-                    "settings": c.cell.settings,
-                    "credits": c.cell.credits,
-                    "resumed": c.item.resumed,
-                    "record_id": c.generation().map(|g| g.id().to_string()),
-                    "files": c.files(),
-                    "error": c.error().map(output::error_json),
-                })
-            })
-            .collect();
-        let doc = json!({
-            "seed": result.seed(),
-            "credits": result.credits,
-            "credits_spent": result.credits_spent,
-            "emulated": conn.emulated(),
-            "cells": cells,
-            "sheets": result.sheets,
-            "index": result.index_html,
-            "sheet_error": result.sheet_error.as_ref().map(output::error_json),
-        });
+        let mut doc = serde_json::to_value(result.summary(output::error_json)).unwrap_or_default();
+        doc["emulated"] = json!(conn.emulated());
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         for c in &result.cells {

@@ -5,8 +5,10 @@
 
 mod run;
 mod state;
+mod summary;
 
 pub use run::quote;
+pub use summary::{CellSummary, SweepSummary};
 pub use visionxl_core::sweep::*;
 
 use std::path::PathBuf;
