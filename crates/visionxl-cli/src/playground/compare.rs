@@ -242,22 +242,24 @@ async fn run(
 /// What the page shows when a sweep is done: every cell (its image's URL or its error), the
 /// sheet's URL and pixel size, the seed, the credits.
 fn summary(r: &SweepResult, dir: &Path, id: &str) -> Value {
-    let cells: Vec<Value> = r
+    // The client's summary, with URLs under `/sweeps/<id>/` in place of local paths.
+    let s = r.summary(error_json);
+    let cells: Vec<Value> = s
         .cells
         .iter()
         .map(|c| {
-            let file = c.files().first().and_then(|f| f.file_name());
+            let file = c.files.first().and_then(|f| f.file_name());
             json!({
-                "index": c.cell.index,
-                "label": c.cell.label,
-                "coords": c.cell.coords,
-                "state": if c.error().is_some() { "failed" } else { "done" },
+                "index": c.index,
+                "label": c.label,
+                "coords": c.coords,
+                "state": if c.error.is_some() { "failed" } else { "done" },
                 "url": file.map(|f| format!("/sweeps/{id}/cells/{}", f.to_string_lossy())),
-                "error": c.error().map(error_json),
+                "error": c.error,
             })
         })
         .collect();
-    let sheets: Vec<Value> = r
+    let sheets: Vec<Value> = s
         .sheets
         .iter()
         .filter_map(|p| {
@@ -268,17 +270,17 @@ fn summary(r: &SweepResult, dir: &Path, id: &str) -> Value {
         .collect();
     json!({
         "id": id,
-        "shape": r.plan.shape(),
-        "axes": r.plan.axes,
-        "total": r.cells.len(),
-        "completed": r.cells.len(),
-        "failed": r.failed(),
-        "seed": r.seed(),
-        "credits": r.credits,
-        "credits_spent": r.credits_spent,
+        "shape": s.plan.shape(),
+        "axes": s.plan.axes,
+        "total": cells.len(),
+        "completed": cells.len(),
+        "failed": s.failed,
+        "seed": s.seed,
+        "credits": s.credits,
+        "credits_spent": s.credits_spent,
         "cells": cells,
         "sheets": sheets,
-        "sheet_error": r.sheet_error.as_ref().map(error_json),
+        "sheet_error": s.sheet_error,
     })
 }
 
