@@ -48,8 +48,34 @@ pub fn builder(emu: &Emulator) -> ClientBuilder {
         .max_poll_interval(Duration::from_millis(100))
 }
 
+/// A built client aimed at the emulator (see [`builder`]).
 pub fn client(emu: &Emulator) -> visionxl::Client {
     builder(emu).build().expect("client builds")
+}
+
+/// A client builder with no env, the given key and base URL, and nothing else set.
+pub fn bare_builder(key: impl Into<String>, base_url: impl Into<String>) -> ClientBuilder {
+    visionxl::Client::builder()
+        .ignore_env()
+        .api_key(key)
+        .base_url(base_url)
+}
+
+/// A client aimed at a scripted server: no env, no pacing, fast retries.
+pub fn mock_client(key: &str, base_url: &str) -> visionxl::Client {
+    bare_builder(key, base_url)
+        .requests_per_minute(0)
+        .retry_policy(fast_retry())
+        .build()
+        .expect("client builds")
+}
+
+/// The error of generating the prompt "x" (the call must fail).
+pub async fn generate_err(client: &visionxl::Client) -> visionxl::Error {
+    client
+        .generate(&visionxl::GenerateRequest::new("x"))
+        .await
+        .unwrap_err()
 }
 
 /// A temporary directory under the target dir's tmp (never outside the workspace's scratch).
