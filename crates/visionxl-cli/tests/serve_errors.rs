@@ -56,9 +56,8 @@ async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_char
 
     // Not JSON, not an object, too big.
     for raw in ["not json", "[1, 2]", ""] {
-        let resp = http()
-            .post(serve.v1("/images/generations"))
-            .bearer_auth(KEY)
+        let resp = serve
+            .keyed_post("/images/generations")
             .body(raw)
             .send()
             .await
@@ -71,9 +70,8 @@ async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_char
         );
     }
     let huge = json!({"prompt": "x".repeat(1024 * 1024 + 10)});
-    let resp = http()
-        .post(serve.v1("/images/generations"))
-        .bearer_auth(KEY)
+    let resp = serve
+        .keyed_post("/images/generations")
         .json(&huge)
         .send()
         .await

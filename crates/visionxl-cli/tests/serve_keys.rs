@@ -104,14 +104,9 @@ async fn held_key_mode_accepts_only_listed_tokens_and_spends_one_key() {
         assert_openai_error(&body, "invalid_request_error", "invalid_api_key");
     }
     // Models need a listed token too.
-    let resp = http().get(serve.v1("/models")).send().await.unwrap();
+    let resp = serve.get("/models", None).await;
     assert_eq!(resp.status(), 401);
-    let resp = http()
-        .get(serve.v1("/models"))
-        .bearer_auth("team-token-1")
-        .send()
-        .await
-        .unwrap();
+    let resp = serve.get("/models", Some("team-token-1")).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(emu.ledger().charges.len(), 2);
 
