@@ -8,13 +8,19 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_visionxl-emulator");
 
+/// Spawns the binary with `args`; the child and its first stdout line (the URL), trimmed.
 fn spawn(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    first_line(child)
+}
+
+/// The child and its first stdout line, trimmed.
+fn first_line(mut child: Child) -> (Child, String) {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -45,6 +51,7 @@ fn http(base: &str, method: &str, path: &str, key: Option<&str>, body: &str) -> 
     (status, body)
 }
 
+/// Sends `sig` (`-TERM`, `-INT`) to the child.
 fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
         .args([sig, &child.id().to_string()])
@@ -54,6 +61,7 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok);
 }
 
+/// Waits for the child to exit (20 s at most).
 fn wait(child: &mut Child) -> std::process::ExitStatus {
     let t0 = Instant::now();
     loop {
@@ -200,17 +208,15 @@ fn chaos_and_padding_flags() {
 
 #[test]
 fn stops_when_stdin_closes_if_asked() {
-    let mut child = Command::new(BIN)
-        .arg("--stop-on-stdin-eof")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = first_line(
+        Command::new(BIN)
+            .arg("--stop-on-stdin-eof")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
     assert!(line.starts_with("http://127.0.0.1:"), "{line}");
     drop(child.stdin.take());
     assert!(wait(&mut child).success());
