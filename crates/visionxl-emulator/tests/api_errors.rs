@@ -32,11 +32,7 @@ async fn authentication() {
     )
     .await;
     assert_eq!(s, 401);
-    let r = c
-        .post(format!("{}/api/assets", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare(&c, reqwest::Method::POST, &emu, "/api/assets").await;
     assert_eq!(r.status(), 401);
     // A header value that is not UTF-8 is just a wrong key.
     let r = c
@@ -162,17 +158,9 @@ async fn request_errors_in_the_live_shape() {
     assert_eq!(r.status(), 413);
 
     // Wrong method and unknown path: JSON, never a panic.
-    let r = c
-        .get(format!("{}/api/features", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare(&c, reqwest::Method::GET, &emu, "/api/features").await;
     assert_eq!(r.status(), 405);
-    let r = c
-        .get(format!("{}/api/nothing", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare(&c, reqwest::Method::GET, &emu, "/api/nothing").await;
     assert_eq!(r.status(), 404);
 
     assert_eq!(emu.ledger().charges.len(), 0, "no error is charged");
