@@ -27,6 +27,13 @@ pub async fn emulator(latency_ms: u64) -> Emulator {
     .expect("emulator starts")
 }
 
+/// An emulator on 127.0.0.1:0 with the given generation latency and `fault` injected.
+pub async fn faulted_emulator(latency_ms: u64, fault: visionxl_emulator::Fault) -> Emulator {
+    let emu = emulator(latency_ms).await;
+    emu.inject(fault);
+    emu
+}
+
 /// Fast retries so failure tests do not dawdle (the policy logic itself is the core's).
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
@@ -76,6 +83,23 @@ pub async fn generate_err(client: &visionxl::Client) -> visionxl::Error {
         .generate(&visionxl::GenerateRequest::new("x"))
         .await
         .unwrap_err()
+}
+
+/// Per-call options: async mode, polling for `poll_timeout` (the client's own when `None`).
+pub fn async_opts(poll_timeout: Option<Duration>) -> visionxl::GenerateOptions {
+    visionxl::GenerateOptions {
+        async_mode: true,
+        poll_timeout,
+        ..Default::default()
+    }
+}
+
+/// Per-call options with only a cancel token set.
+pub fn cancellable(token: visionxl::CancelToken) -> visionxl::GenerateOptions {
+    visionxl::GenerateOptions {
+        cancel: Some(token),
+        ..Default::default()
+    }
 }
 
 /// A temporary directory under the target dir's tmp (never outside the workspace's scratch).
