@@ -320,10 +320,7 @@ async fn truncated_body_with_a_known_record_is_read_on_rerun_never_resent() {
     // the read gives up: the manifest keeps the id; reruns read it and never POST it again,
     // even when the read fails again.
     let emu = emulator(1_500).await;
-    let impatient = builder(&emu)
-        .poll_timeout(std::time::Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let impatient = impatient_client(&emu, 100);
     let (_dir, manifest) = manifest_dir();
     let reqs = requests(3);
     let opts = |retry_ambiguous| BatchOptions {
@@ -372,10 +369,7 @@ async fn a_lost_answer_with_a_known_record_is_read_not_repaid() {
     // A generation whose answer broke after the record id arrived, with the record still
     // processing when the read gave up: the manifest keeps the id and the rerun reads it.
     let emu = emulator(2_000).await;
-    let client = builder(&emu)
-        .poll_timeout(std::time::Duration::from_millis(50))
-        .build()
-        .unwrap();
+    let client = impatient_client(&emu, 50);
     let (_dir, manifest) = manifest_dir();
     let reqs = requests(1);
     let opts = || BatchOptions {

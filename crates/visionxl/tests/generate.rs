@@ -319,10 +319,7 @@ async fn a_broken_answer_is_read_back_for_the_callers_poll_timeout() {
             .on_path("/api/features"),
     )
     .await;
-    let client = builder(&emu)
-        .poll_timeout(Duration::from_millis(50))
-        .build()
-        .unwrap();
+    let client = impatient_client(&emu, 50);
     let g = client
         .generate_with(
             &GenerateRequest::new("patient caller"),

@@ -60,6 +60,14 @@ pub fn client(emu: &Emulator) -> visionxl::Client {
     builder(emu).build().expect("client builds")
 }
 
+/// A client aimed at the emulator that stops polling a record after `ms`.
+pub fn impatient_client(emu: &Emulator, ms: u64) -> visionxl::Client {
+    builder(emu)
+        .poll_timeout(Duration::from_millis(ms))
+        .build()
+        .expect("client builds")
+}
+
 /// A client builder with no env, the given key and base URL, and nothing else set.
 pub fn bare_builder(key: impl Into<String>, base_url: impl Into<String>) -> ClientBuilder {
     visionxl::Client::builder()
