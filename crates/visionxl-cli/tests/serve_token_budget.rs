@@ -6,7 +6,7 @@
 mod serve_common;
 
 use serde_json::json;
-use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig};
+use visionxl_emulator::{ApiKey, Emulator};
 
 use serve_common::*;
 
@@ -14,19 +14,7 @@ const UPSTREAM: &str = "upstream-key-0123456789";
 
 /// An in-process emulator that knows only the upstream key (100,000 credits).
 async fn upstream_emulator() -> Emulator {
-    emulator_with(EmulatorConfig {
-        keys: vec![ApiKey::new(UPSTREAM, 100_000)],
-        ..EmulatorConfig::default()
-    })
-    .await
-}
-
-/// A tokens file holding `text` in a fresh temp dir (kept alive by the returned handle).
-fn tokens_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("tokens.txt");
-    std::fs::write(&keys, text).unwrap();
-    (dir, keys)
+    emulator_with_keys(vec![ApiKey::new(UPSTREAM, 100_000)]).await
 }
 
 /// `visionxl serve --keys KEYS --token-budget 500` in front of the emulator, upstream key set.

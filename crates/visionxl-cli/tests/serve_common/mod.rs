@@ -38,6 +38,23 @@ pub async fn slow_emulator(ms: u64) -> Emulator {
     .await
 }
 
+/// An in-process emulator that knows exactly `keys`.
+pub async fn emulator_with_keys(keys: Vec<ApiKey>) -> Emulator {
+    emulator_with(EmulatorConfig {
+        keys,
+        ..EmulatorConfig::default()
+    })
+    .await
+}
+
+/// A tokens file (`--keys`) holding `text` in a fresh temp dir (kept alive by the handle).
+pub fn tokens_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("tokens.txt");
+    std::fs::write(&keys, text).unwrap();
+    (dir, keys)
+}
+
 /// An in-process emulator with `config`.
 pub async fn emulator_with(config: EmulatorConfig) -> Emulator {
     Emulator::start(config).await.unwrap()
