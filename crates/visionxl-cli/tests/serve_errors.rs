@@ -62,12 +62,7 @@ async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_char
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 400, "{raw:?}");
-        assert_openai_error(
-            &resp.json().await.unwrap(),
-            "invalid_request_error",
-            "invalid_json",
-        );
+        assert_invalid_request(resp, 400, "invalid_json", &format!("{raw:?}")).await;
     }
     let huge = json!({"prompt": "x".repeat(1024 * 1024 + 10)});
     let resp = serve
@@ -76,12 +71,7 @@ async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_char
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 413);
-    assert_openai_error(
-        &resp.json().await.unwrap(),
-        "invalid_request_error",
-        "request_too_large",
-    );
+    assert_invalid_request(resp, 413, "request_too_large", "a 1 MiB prompt").await;
     assert!(emu.ledger().charges.is_empty(), "nothing charged");
 }
 

@@ -70,21 +70,11 @@ async fn models_are_listed_in_openai_shape_and_unknown_routes_are_openai_errors(
     let one = serve.get("/models/leonardo-vision-xl", Some(KEY)).await;
     assert_eq!(one.status(), 200);
     let missing = serve.get("/models/dall-e-3", Some(KEY)).await;
-    assert_eq!(missing.status(), 404);
-    assert_openai_error(
-        &missing.json().await.unwrap(),
-        "invalid_request_error",
-        "model_not_found",
-    );
+    assert_invalid_request(missing, 404, "model_not_found", "a model not served").await;
     let resp = serve.get("/models", None).await;
     assert_eq!(resp.status(), 401, "a bearer token is required");
     let resp = serve.keyed_post("/images/upscale").send().await.unwrap();
-    assert_eq!(resp.status(), 404);
-    assert_openai_error(
-        &resp.json().await.unwrap(),
-        "invalid_request_error",
-        "unknown_url",
-    );
+    assert_invalid_request(resp, 404, "unknown_url", "an unknown route").await;
     let resp = serve.get("/images/generations", None).await;
     assert_eq!(resp.status(), 405);
     let health = json_of(http().get(format!("{}/health", serve.url))).await;

@@ -250,6 +250,14 @@ pub fn b64(s: &Value) -> Vec<u8> {
         .unwrap()
 }
 
+/// Asserts `resp` has `status` and is an `invalid_request_error` with `code` in OpenAI's shape;
+/// `what` names the case in the failure message.
+pub async fn assert_invalid_request(resp: reqwest::Response, status: u16, code: &str, what: &str) {
+    assert_eq!(resp.status(), status, "{what}");
+    let body: Value = resp.json().await.unwrap();
+    assert_openai_error(&body, "invalid_request_error", code);
+}
+
 /// Asserts an error answer in OpenAI's shape: a message, `type` = kind, `code`, a `param` key.
 pub fn assert_openai_error(v: &Value, kind: &str, code: &str) {
     let e = &v["error"];
