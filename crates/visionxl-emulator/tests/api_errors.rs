@@ -49,6 +49,21 @@ async fn authentication() {
     assert_eq!(emu.ledger().charges.len(), 0);
 }
 
+/// POSTs `body` as is to /api/features with `key`.
+async fn raw_features(
+    c: &reqwest::Client,
+    emu: &Emulator,
+    key: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    c.post(format!("{}/api/features", emu.base_url()))
+        .header("API-KEY", key)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn request_errors_in_the_live_shape() {
     let emu = start().await;
@@ -127,34 +142,16 @@ async fn request_errors_in_the_live_shape() {
 
     // Not JSON, not an object, too large.
     for raw in [&b"{not json"[..], b"", b"[1,2]", b"\"s\"", b"\xff\xfe\x00"] {
-        let r = c
-            .post(format!("{}/api/features", emu.base_url()))
-            .header("API-KEY", &key)
-            .body(raw.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let r = raw_features(&c, &emu, &key, raw.to_vec()).await;
         assert_eq!(r.status(), 400);
         let e: Value = r.json().await.unwrap();
         assert!(e["errorCode"].is_string());
     }
     let deep = "[".repeat(100_000);
-    let r = c
-        .post(format!("{}/api/features", emu.base_url()))
-        .header("API-KEY", &key)
-        .body(deep)
-        .send()
-        .await
-        .unwrap();
+    let r = raw_features(&c, &emu, &key, deep).await;
     assert_eq!(r.status(), 400);
     let big = format!(r#"{{"prompt": "{}"}}"#, "a".repeat(2 << 20));
-    let r = c
-        .post(format!("{}/api/features", emu.base_url()))
-        .header("API-KEY", &key)
-        .body(big)
-        .send()
-        .await
-        .unwrap();
+    let r = raw_features(&c, &emu, &key, big).await;
     assert_eq!(r.status(), 413);
 
     // Wrong method and unknown path: JSON, never a panic.
