@@ -23,7 +23,7 @@ use visionxl_core::ErrorCode;
 use visionxl_core::response::{
     Answer, DEFAULT_ASSET_BASE_URL, Endpoint, Record, Status, interpret, parse_error_body,
 };
-use visionxl_fuzz::{check_error, check_file_name, frame, header, status};
+use visionxl_fuzz::{check_error, check_file_name, frame, header, is_http_error_code, status};
 
 fuzz_target!(|data: &[u8]| {
     let ([status_line, endpoint, content_type, retry_after, base], body) = frame::<5>(data);
@@ -67,19 +67,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(e.record_id().is_some_and(|id| !id.is_empty()), "{e:?}");
                 }
             } else {
-                assert!(
-                    matches!(
-                        e.code(),
-                        ErrorCode::AuthenticationError
-                            | ErrorCode::PermissionDenied
-                            | ErrorCode::InsufficientCredits
-                            | ErrorCode::RateLimited
-                            | ErrorCode::BadRequest
-                            | ErrorCode::NotFound
-                            | ErrorCode::ServerError
-                    ),
-                    "{e:?}"
-                );
+                assert!(is_http_error_code(e.code()), "{e:?}");
                 let parsed = parse_error_body(answer.content_type, body);
                 let text = String::from_utf8_lossy(body);
                 let page = text.trim();

@@ -32,6 +32,21 @@ pub fn header(line: &str) -> Option<&str> {
     (!line.is_empty()).then_some(line)
 }
 
+/// Whether `code` is one an HTTP error answer maps to (authentication, permission, credits,
+/// rate limit, bad request, not found, server error): never a transport or client-side code.
+pub fn is_http_error_code(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::AuthenticationError
+            | ErrorCode::PermissionDenied
+            | ErrorCode::InsufficientCredits
+            | ErrorCode::RateLimited
+            | ErrorCode::BadRequest
+            | ErrorCode::NotFound
+            | ErrorCode::ServerError
+    )
+}
+
 /// The Windows device names `sanitize_file_name` promises never to return as a stem.
 pub const RESERVED: [&str; 22] = [
     "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",

@@ -138,29 +138,13 @@ fn no_key_explains_both_ways_forward() {
 
 #[test]
 fn max_credits_refuses_without_yes() {
-    let (out, dir) = run([
-        "generate",
-        "a fox",
-        "-n",
-        "4",
-        "--max-credits",
-        "300",
-        "--emulator",
-    ]);
+    let four_capped = ["generate", "a fox", "-n", "4", "--max-credits", "300"];
+    let (out, dir) = run(four_capped.iter().chain(&["--emulator"]));
     assert_eq!(out.status.code(), Some(4));
     assert!(stderr(&out).contains("468 credits"));
     let out = visionxl(dir.path())
-        .args([
-            "generate",
-            "a fox",
-            "-n",
-            "4",
-            "--max-credits",
-            "300",
-            "--yes",
-            "--emulator",
-            "--json",
-        ])
+        .args(four_capped)
+        .args(["--yes", "--emulator", "--json"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

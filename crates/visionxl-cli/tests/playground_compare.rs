@@ -7,42 +7,12 @@
 mod common;
 
 use common::Proc;
+use common::playground::{get, post, status, wait_job};
+use common::web::http;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
-async fn post(p: &Proc, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = http().post(p.at(path)).json(&body).send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(p: &Proc, path: &str) -> Value {
-    let r = http().get(p.at(path)).send().await.unwrap();
-    r.json().await.unwrap()
-}
-
-async fn status(p: &Proc, path: &str) -> StatusCode {
-    http().get(p.at(path)).send().await.unwrap().status()
-}
-
-async fn wait_job(p: &Proc, id: &Value) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let s = get(p, &format!("/api/jobs/{id}")).await;
-        if ["done", "failed", "cancelled"].contains(&s["state"].as_str().unwrap_or("")) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "job never finished: {s}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// A sweep body: the form's `params` and `axes` as `(name, values)`.
 fn sweep(params: Value, axes: &[(&str, &str)]) -> Value {
@@ -315,12 +285,8 @@ async fn over_the_cap_or_the_budget_nothing_is_sent_and_cancel_reaches_the_cells
     assert!(!dir.path().join("sweeps").exists());
 
     // Two cells fit the budget: both are charged once, and the counter shows them.
-    let (s, v) = post(
-        &p,
-        "/api/sweep",
-        sweep(fox(), &[("guidance_scale", "7,10")]),
-    )
-    .await;
+    let two_cells = || sweep(fox(), &[("guidance_scale", "7,10")]);
+    let (s, v) = post(&p, "/api/sweep", two_cells()).await;
     assert_eq!(s, 200, "{v}");
     let done = wait_job(&p, &v["job"]).await;
     assert_eq!(done["sweep"]["failed"], 0, "{done}");
@@ -340,12 +306,7 @@ async fn over_the_cap_or_the_budget_nothing_is_sent_and_cancel_reaches_the_cells
         dir.path(),
         &["--api-key", "vxl-emulator-key", "--base-url", &base],
     );
-    let (s, v) = post(
-        &p,
-        "/api/sweep",
-        sweep(fox(), &[("guidance_scale", "7,10")]),
-    )
-    .await;
+    let (s, v) = post(&p, "/api/sweep", two_cells()).await;
     assert_eq!(s, 200, "{v}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let (s, _) = post(&p, &format!("/api/jobs/{}/cancel", v["job"]), json!({})).await;

@@ -4,48 +4,16 @@
 
 mod common;
 
-use common::Proc;
+use common::playground::{get, post, status, wait_job};
+use common::web::http;
+use common::{Proc, stderr};
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const SECRET: &str = "sk-route-test-secret-91b2";
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
-async fn post(p: &Proc, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = http().post(p.at(path)).json(&body).send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(p: &Proc, path: &str) -> Value {
-    http()
-        .get(p.at(path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn wait_job(p: &Proc, id: &Value) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let s = get(p, &format!("/api/jobs/{id}")).await;
-        if ["done", "failed", "cancelled"].contains(&s["state"].as_str().unwrap_or("")) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "job never finished: {s}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn the_page_is_self_contained_and_small() {
@@ -112,11 +80,7 @@ async fn the_check_names_fields_prices_and_its_cli_line_is_the_same_request() {
         .env_remove("ONEMIN_BASE_URL")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr(&out));
     let dry: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(dry["calls"][0]["body"], v["wire"]);
     assert_eq!(dry["calls"][0]["curl"], v["snippets"]["curl"]);
@@ -162,8 +126,7 @@ async fn generating_saves_two_images_the_gallery_lists_and_serves() {
             .starts_with("image/")
     );
     for bad in ["/images/..%2Fetc%2Fpasswd", "/images/nothing.webp"] {
-        let r = http().get(p.at(bad)).send().await.unwrap();
-        assert_eq!(r.status(), 404, "{bad}");
+        assert_eq!(status(&p, bad).await, 404, "{bad}");
     }
     // --max-credits 300: a second call of 234 is refused before anything is sent.
     let (s, v) = post(&p, "/api/generate", body).await;

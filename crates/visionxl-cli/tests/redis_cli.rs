@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::visionxl;
+use common::{stderr, visionxl};
 
 #[test]
 fn an_unreachable_redis_is_named_and_nothing_is_sent() {
@@ -15,7 +15,7 @@ fn an_unreachable_redis_is_named_and_nothing_is_sent() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(7), "connection_error");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(err.contains("Redis at redis://127.0.0.1:1"), "{err}");
     assert!(err.contains("nothing was sent"), "{err}");
     assert!(
@@ -47,11 +47,7 @@ fn generate_paces_through_redis() {
         .args(["--redis", &url, "-o", "out"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.to_string().contains("\"id\""), "{v}");
 }

@@ -56,35 +56,32 @@ async fn bad_input_is_a_400_in_openai_shape_naming_the_field_and_nothing_is_char
 
     // Not JSON, not an object, too big.
     for raw in ["not json", "[1, 2]", ""] {
-        let resp = http()
-            .post(serve.v1("/images/generations"))
-            .bearer_auth(KEY)
+        let resp = serve
+            .keyed_post("/images/generations")
             .body(raw)
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 400, "{raw:?}");
-        assert_openai_error(
-            &resp.json().await.unwrap(),
-            "invalid_request_error",
-            "invalid_json",
-        );
+        assert_invalid_request(resp, 400, "invalid_json", &format!("{raw:?}")).await;
     }
     let huge = json!({"prompt": "x".repeat(1024 * 1024 + 10)});
-    let resp = http()
-        .post(serve.v1("/images/generations"))
-        .bearer_auth(KEY)
+    let resp = serve
+        .keyed_post("/images/generations")
         .json(&huge)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 413);
-    assert_openai_error(
-        &resp.json().await.unwrap(),
-        "invalid_request_error",
-        "request_too_large",
-    );
+    assert_invalid_request(resp, 413, "request_too_large", "a 1 MiB prompt").await;
     assert!(emu.ledger().charges.is_empty(), "nothing charged");
+}
+
+/// `times` 429s in a row on the generation endpoint, each asking for no wait.
+fn rate_limited(times: u32) -> Fault {
+    Fault::new(FaultKind::RateLimit {
+        retry_after_secs: 0,
+    })
+    .times(times)
+    .on_path("/api/features")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -92,13 +89,7 @@ async fn upstream_rate_limits_are_429_with_retry_after() {
     let emu = emulator().await;
     let serve = Serve::before(&emu, &[]);
     // The client retries a 429 twice: three in a row reach the caller.
-    emu.inject(
-        Fault::new(FaultKind::RateLimit {
-            retry_after_secs: 0,
-        })
-        .times(3)
-        .on_path("/api/features"),
-    );
+    emu.inject(rate_limited(3));
     let (status, h, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
     assert_eq!(status, 429, "{body}");
     assert_openai_error(&body, "requests", "rate_limit_exceeded");
@@ -106,13 +97,7 @@ async fn upstream_rate_limits_are_429_with_retry_after() {
     assert_eq!(h["x-visionxl-error-code"], "rate_limited");
     assert!(emu.pending_faults().is_empty());
     // Two 429s are absorbed by the client's retries.
-    emu.inject(
-        Fault::new(FaultKind::RateLimit {
-            retry_after_secs: 0,
-        })
-        .times(2)
-        .on_path("/api/features"),
-    );
+    emu.inject(rate_limited(2));
     let (status, _, body) = serve.post(Some(KEY), json!({"prompt": "a fox"})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(emu.ledger().charges.len(), 1);
@@ -171,11 +156,7 @@ async fn upstream_failures_map_to_502_and_504() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn insufficient_credits_and_budget_are_429_insufficient_quota() {
-    let emu = emulator_with(EmulatorConfig {
-        keys: vec![ApiKey::new("poor-key-0123456789", 300)],
-        ..EmulatorConfig::default()
-    })
-    .await;
+    let emu = emulator_with_keys(vec![ApiKey::new("poor-key-0123456789", 300)]).await;
     let serve = Serve::before(&emu, &[]);
     let (status, _, _) = serve
         .post(Some("poor-key-0123456789"), json!({"prompt": "a fox"}))

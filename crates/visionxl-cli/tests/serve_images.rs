@@ -75,9 +75,7 @@ async fn b64_json_answers_hold_every_image_decoded_at_the_mapped_size() {
         let mut seen = Vec::new();
         for item in data {
             assert!(item.get("url").is_none());
-            let b = base64::engine::general_purpose::STANDARD
-                .decode(item["b64_json"].as_str().unwrap())
-                .unwrap();
+            let b = b64(&item["b64_json"]);
             assert_eq!(webp_size(&b), expected, "{size}");
             seen.push(b);
         }
@@ -170,11 +168,7 @@ async fn extra_vision_xl_parameters_reach_the_service_by_wire_name() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_callers_each_get_their_own_images() {
-    let emu = emulator_with(EmulatorConfig {
-        latency: Duration::from_millis(200),
-        ..EmulatorConfig::default()
-    })
-    .await;
+    let emu = slow_emulator(200).await;
     let serve = Arc::new(Serve::before(&emu, &[]));
     // Phase 1: 16 url callers at once (no image work: the emulator draws lazily).
     // Phase 2: 8 callers mixing url and b64_json (the server downloads every image).

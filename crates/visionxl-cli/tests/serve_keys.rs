@@ -19,13 +19,10 @@ use serve_common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pass_through_uses_the_callers_key_upstream() {
-    let emu = emulator_with(EmulatorConfig {
-        keys: vec![
-            ApiKey::new("alice-key-0123456789", 10_000),
-            ApiKey::new("bob-key-0123456789", 10_000),
-        ],
-        ..EmulatorConfig::default()
-    })
+    let emu = emulator_with_keys(vec![
+        ApiKey::new("alice-key-0123456789", 10_000),
+        ApiKey::new("bob-key-0123456789", 10_000),
+    ])
     .await;
     let serve = Serve::before(&emu, &[]);
     let (s, _, _) = serve
@@ -68,14 +65,8 @@ async fn pass_through_uses_the_callers_key_upstream() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn held_key_mode_accepts_only_listed_tokens_and_spends_one_key() {
-    let emu = emulator_with(EmulatorConfig {
-        keys: vec![ApiKey::new("upstream-key-0123456789", 10_000)],
-        ..EmulatorConfig::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("tokens.txt");
-    std::fs::write(&keys, "# callers\nteam-token-1\n\nteam-token-2\n").unwrap();
+    let emu = emulator_with_keys(vec![ApiKey::new("upstream-key-0123456789", 10_000)]).await;
+    let (_dir, keys) = tokens_file("# callers\nteam-token-1\n\nteam-token-2\n");
     let base = emu.base_url();
     let serve = Serve::start(
         &[
@@ -104,14 +95,9 @@ async fn held_key_mode_accepts_only_listed_tokens_and_spends_one_key() {
         assert_openai_error(&body, "invalid_request_error", "invalid_api_key");
     }
     // Models need a listed token too.
-    let resp = http().get(serve.v1("/models")).send().await.unwrap();
+    let resp = serve.get("/models", None).await;
     assert_eq!(resp.status(), 401);
-    let resp = http()
-        .get(serve.v1("/models"))
-        .bearer_auth("team-token-1")
-        .send()
-        .await
-        .unwrap();
+    let resp = serve.get("/models", Some("team-token-1")).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(emu.ledger().charges.len(), 2);
 
@@ -140,15 +126,13 @@ async fn keys_and_tokens_never_reach_the_log_or_the_answers() {
     let upstream = "upstream-SECRET-key-AAAA1111";
     let caller = "caller-SECRET-key-BBBB2222";
     let wrong = "wrong-SECRET-key-CCCC3333";
-    let emu = emulator_with(EmulatorConfig {
-        keys: vec![ApiKey::new(upstream, 100_000), ApiKey::new(caller, 100_000)],
-        ..EmulatorConfig::default()
-    })
+    let emu = emulator_with_keys(vec![
+        ApiKey::new(upstream, 100_000),
+        ApiKey::new(caller, 100_000),
+    ])
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens.txt");
     let token = "team-SECRET-token-DDDD4444";
-    std::fs::write(&tokens, format!("{token}\n")).unwrap();
+    let (_dir, tokens) = tokens_file(&format!("{token}\n"));
     let base = emu.base_url();
 
     let mut answers = String::new();

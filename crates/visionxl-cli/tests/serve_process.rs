@@ -23,12 +23,9 @@ fn startup_errors_exit_with_the_clis_codes() {
     let keys = dir.path().join("tokens.txt");
     std::fs::write(&keys, "tok\n").unwrap();
     let run = |args: &[&str]| {
-        assert_cmd::Command::cargo_bin("visionxl")
-            .unwrap()
+        spawn::visionxl(dir.path())
             .arg("serve")
             .args(args)
-            .env_remove("ONEMIN_API_KEY")
-            .env_remove("ONEMIN_BASE_URL")
             .timeout(Duration::from_secs(20))
             .output()
             .unwrap()
@@ -63,79 +60,31 @@ fn startup_errors_exit_with_the_clis_codes() {
 async fn models_are_listed_in_openai_shape_and_unknown_routes_are_openai_errors() {
     let emu = emulator().await;
     let serve = Serve::before(&emu, &[]);
-    let list: Value = http()
-        .get(serve.v1("/models"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = serve.get_json("/models").await;
     assert_eq!(list["object"], "list");
     let data = list["data"].as_array().unwrap();
     assert_eq!(data.len(), 1);
     assert_eq!(data[0]["id"], "leonardo-vision-xl");
     assert_eq!(data[0]["object"], "model");
     assert!(data[0]["created"].is_u64() && data[0]["owned_by"].is_string());
-    let one = http()
-        .get(serve.v1("/models/leonardo-vision-xl"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
+    let one = serve.get("/models/leonardo-vision-xl", Some(KEY)).await;
     assert_eq!(one.status(), 200);
-    let missing = http()
-        .get(serve.v1("/models/dall-e-3"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
-    assert_openai_error(
-        &missing.json().await.unwrap(),
-        "invalid_request_error",
-        "model_not_found",
-    );
-    let resp = http().get(serve.v1("/models")).send().await.unwrap();
+    let missing = serve.get("/models/dall-e-3", Some(KEY)).await;
+    assert_invalid_request(missing, 404, "model_not_found", "a model not served").await;
+    let resp = serve.get("/models", None).await;
     assert_eq!(resp.status(), 401, "a bearer token is required");
-    let resp = http()
-        .post(serve.v1("/images/upscale"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 404);
-    assert_openai_error(
-        &resp.json().await.unwrap(),
-        "invalid_request_error",
-        "unknown_url",
-    );
-    let resp = http()
-        .get(serve.v1("/images/generations"))
-        .send()
-        .await
-        .unwrap();
+    let resp = serve.keyed_post("/images/upscale").send().await.unwrap();
+    assert_invalid_request(resp, 404, "unknown_url", "an unknown route").await;
+    let resp = serve.get("/images/generations", None).await;
     assert_eq!(resp.status(), 405);
-    let health: Value = http()
-        .get(format!("{}/health", serve.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = json_of(http().get(format!("{}/health", serve.url))).await;
     assert_eq!(health["ok"], true);
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_finishes_requests_in_flight_then_exits_0() {
-    let emu = emulator_with(EmulatorConfig {
-        latency: Duration::from_millis(1_500),
-        ..EmulatorConfig::default()
-    })
-    .await;
+    let emu = slow_emulator(1_500).await;
     let serve = Serve::before(&emu, &[]);
     let url = serve.v1("/images/generations");
     let health = format!("{}/health", serve.url);

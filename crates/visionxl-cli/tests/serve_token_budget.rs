@@ -6,12 +6,18 @@
 mod serve_common;
 
 use serde_json::json;
-use visionxl_emulator::{ApiKey, EmulatorConfig};
+use visionxl_emulator::{ApiKey, Emulator};
 
 use serve_common::*;
 
 const UPSTREAM: &str = "upstream-key-0123456789";
 
+/// An in-process emulator that knows only the upstream key (100,000 credits).
+async fn upstream_emulator() -> Emulator {
+    emulator_with_keys(vec![ApiKey::new(UPSTREAM, 100_000)]).await
+}
+
+/// `visionxl serve --keys KEYS --token-budget 500` in front of the emulator, upstream key set.
 fn start(emu_base: &str, keys: &std::path::Path, extra: &[&str]) -> Serve {
     let mut args = vec![
         "--keys",
@@ -29,14 +35,8 @@ fn start(emu_base: &str, keys: &std::path::Path, extra: &[&str]) -> Serve {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_token_spends_its_own_allowance() {
-    let emu = emulator_with(EmulatorConfig {
-        keys: vec![ApiKey::new(UPSTREAM, 100_000)],
-        ..EmulatorConfig::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("tokens.txt");
-    std::fs::write(&keys, "member-a-token\nmember-b-token\n").unwrap();
+    let emu = upstream_emulator().await;
+    let (_dir, keys) = tokens_file("member-a-token\nmember-b-token\n");
     let serve = start(&emu.base_url(), &keys, &[]);
     let body = json!({"prompt": "a", "size": "512x512"}); // 234 credits
     for _ in 0..2 {
@@ -62,16 +62,10 @@ async fn replicas_share_each_tokens_allowance_through_redis() {
         eprintln!("skipped: VISIONXL_REDIS_URL is unset (scripts/test-redis.sh starts a Redis)");
         return;
     };
-    let emu = emulator_with(EmulatorConfig {
-        keys: vec![ApiKey::new(UPSTREAM, 100_000)],
-        ..EmulatorConfig::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("tokens.txt");
+    let emu = upstream_emulator().await;
     // A fresh token per run: its allowance in Redis starts full.
     let token = format!("member-{:016x}", std::process::id() as u64 ^ now_nanos());
-    std::fs::write(&keys, format!("{token}\n")).unwrap();
+    let (_dir, keys) = tokens_file(&format!("{token}\n"));
     let one = start(&emu.base_url(), &keys, &["--redis", &url]);
     let two = start(&emu.base_url(), &keys, &["--redis", &url]);
     let body = json!({"prompt": "a", "size": "512x512"});
@@ -88,6 +82,7 @@ async fn replicas_share_each_tokens_allowance_through_redis() {
     );
 }
 
+/// Nanoseconds since the epoch (0 if the clock is before it).
 fn now_nanos() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -2,113 +2,31 @@
 //! LibreChat and LiteLLM (tests/fixtures/openai_tools.json) replayed over raw HTTP, parameter
 //! names, streaming, edits, and the 400/404 cases of docs/serve.md.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod serve_common;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use visionxl_emulator::{Emulator, EmulatorConfig};
+use visionxl_emulator::Emulator;
 
-const KEY: &str = "vxl-emulator-key";
+use serve_common::*;
 
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
-/// `visionxl serve --port 0` in front of the emulator, with two model aliases.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Serve {
-    fn before(emu: &Emulator) -> Serve {
-        Serve::with(emu, &[])
-    }
-
-    fn with(emu: &Emulator, extra: &[&str]) -> Serve {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("visionxl"))
-            .args(["serve", "--port", "0", "--requests-per-minute", "0"])
-            .args(["--base-url", &emu.base_url()])
-            .args(["--model-alias", "dall-e-3", "--model-alias", "gpt-image-1"])
-            .args(extra)
-            .env_remove("ONEMIN_API_KEY")
-            .env_remove("ONEMIN_BASE_URL")
-            .env_remove("ONEMIN_ASSET_BASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
-        Serve { child, url }
-    }
-
-    fn v1(&self, path: &str) -> String {
-        format!("{}/v1{path}", self.url)
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let resp = http()
-            .post(self.v1(path))
-            .bearer_auth(KEY)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig::default()).await.unwrap()
-}
-
-/// The `promptObject` of the emulator's newest charged record.
-async fn last_prompt_object(emu: &Emulator) -> Value {
-    let ledger = emu.ledger();
-    let record = &ledger.charges.last().expect("a charge").record_id;
-    let v: Value = http()
-        .get(format!("{}/api/results/{record}", emu.base_url()))
-        .header("API-KEY", KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["aiRecord"]["aiRecordDetail"]["promptObject"].clone()
-}
-
-fn b64(s: &Value) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(s.as_str().expect("b64_json string"))
-        .unwrap()
+/// `visionxl serve` in front of the emulator with two model aliases (dall-e-3, gpt-image-1).
+fn aliased(emu: &Emulator, extra: &[&str]) -> Serve {
+    let mut args = vec!["--model-alias", "dall-e-3", "--model-alias", "gpt-image-1"];
+    args.extend_from_slice(extra);
+    Serve::before(emu, &args)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bodies_real_tools_send_get_what_each_needs() {
     let emu = emulator().await;
-    let serve = Serve::before(&emu);
+    let serve = aliased(&emu, &[]);
     let fixtures: Value = serde_json::from_str(include_str!("fixtures/openai_tools.json")).unwrap();
     for case in fixtures["cases"].as_array().unwrap() {
         let id = case["id"].as_str().unwrap();
         let expect = &case["expect"];
         let (status, body) = serve
-            .post(case["path"].as_str().unwrap(), &case["body"])
+            .post_to(case["path"].as_str().unwrap(), &case["body"])
             .await;
         assert_eq!(status, 200, "{id}: {body}");
         let data = body["data"].as_array().unwrap();
@@ -150,13 +68,13 @@ async fn the_bodies_real_tools_send_get_what_each_needs() {
 #[tokio::test(flavor = "multi_thread")]
 async fn names_models_and_the_refusals_say_why() {
     let emu = emulator().await;
-    let serve = Serve::before(&emu);
+    let serve = aliased(&emu, &[]);
     // Wire names and SDK names both work.
     for body in [
         json!({"prompt": "a fox", "leonardo_guidance_scale": 12, "leonardo_seed": 3}),
         json!({"prompt": "a fox", "guidance_scale": 12, "seed": 3}),
     ] {
-        let (status, answer) = serve.post("/images/generations", &body).await;
+        let (status, answer) = serve.post_to("/images/generations", &body).await;
         assert_eq!(status, 200, "{answer}");
         let po = last_prompt_object(&emu).await;
         assert_eq!(po["leonardo_guidance_scale"], 12);
@@ -165,7 +83,7 @@ async fn names_models_and_the_refusals_say_why() {
     let charged = emu.ledger().charges.len();
     // Disagreeing names, unknown model, mask, variations.
     let (status, e) = serve
-        .post(
+        .post_to(
             "/images/generations",
             &json!({"prompt": "a fox", "seed": 1, "leonardo_seed": 2}),
         )
@@ -176,7 +94,7 @@ async fn names_models_and_the_refusals_say_why() {
     assert!(m.contains("`seed`") && m.contains("`leonardo_seed`"), "{m}");
 
     let (status, e) = serve
-        .post(
+        .post_to(
             "/images/generations",
             &json!({"prompt": "a fox", "model": "dall-e-2"}),
         )
@@ -187,18 +105,10 @@ async fn names_models_and_the_refusals_say_why() {
     for name in ["leonardo-vision-xl", "dall-e-3", "gpt-image-1"] {
         assert!(m.contains(name), "{m}");
     }
-    let models: Value = http()
-        .get(serve.v1("/models"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = serve.get_json("/models").await;
     assert_eq!(models["data"].as_array().unwrap().len(), 3, "{models}");
 
-    let (status, e) = serve.post("/images/variations", &json!({})).await;
+    let (status, e) = serve.post_to("/images/variations", &json!({})).await;
     assert_eq!(status, 400);
     assert_eq!(e["error"]["code"], "variations_not_supported");
     assert!(
@@ -219,13 +129,7 @@ async fn names_models_and_the_refusals_say_why() {
             "mask",
             reqwest::multipart::Part::bytes(png).file_name("m.png"),
         );
-    let resp = http()
-        .post(serve.v1("/images/edits"))
-        .bearer_auth(KEY)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let resp = serve.edit(form).await;
     assert_eq!(resp.status().as_u16(), 400);
     let e: Value = resp.json().await.unwrap();
     assert_eq!(e["error"]["param"], "mask", "{e}");
@@ -235,7 +139,7 @@ async fn names_models_and_the_refusals_say_why() {
 #[tokio::test(flavor = "multi_thread")]
 async fn edits_upload_the_image_as_the_init_image() {
     let emu = emulator().await;
-    let serve = Serve::before(&emu);
+    let serve = aliased(&emu, &[]);
     for field in ["image", "image[]"] {
         let form = reqwest::multipart::Form::new()
             .text("model", "gpt-image-1")
@@ -247,13 +151,7 @@ async fn edits_upload_the_image_as_the_init_image() {
                 field,
                 reqwest::multipart::Part::bytes(tiny_png()).file_name("fox.png"),
             );
-        let resp = http()
-            .post(serve.v1("/images/edits"))
-            .bearer_auth(KEY)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let resp = serve.edit(form).await;
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap();
         assert_eq!(status, 200, "{field}: {body}");
@@ -277,10 +175,9 @@ async fn edits_upload_the_image_as_the_init_image() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_true_answers_one_completed_event_per_image() {
     let emu = emulator().await;
-    let serve = Serve::before(&emu);
-    let resp = http()
-        .post(serve.v1("/images/generations"))
-        .bearer_auth(KEY)
+    let serve = aliased(&emu, &[]);
+    let resp = serve
+        .keyed_post("/images/generations")
         .json(
             &json!({"model": "gpt-image-1", "prompt": "a fox", "n": 2, "stream": true,
                       "output_format": "png"}),
@@ -324,7 +221,7 @@ async fn stream_true_answers_one_completed_event_per_image() {
 #[tokio::test(flavor = "multi_thread")]
 async fn image_proxy_serves_the_images_from_the_server_with_the_same_auth() {
     let emu = emulator().await;
-    let serve = Serve::with(&emu, &["--image-proxy"]);
+    let serve = aliased(&emu, &["--image-proxy"]);
     for (format, ext, mime, magic) in [
         (None, "webp", "image/webp", &b"RIFF"[..]),
         (Some("png"), "png", "image/png", &b"\x89PNG"[..]),
@@ -334,7 +231,7 @@ async fn image_proxy_serves_the_images_from_the_server_with_the_same_auth() {
         if let Some(f) = format {
             body["output_format"] = json!(f);
         }
-        let (status, answer) = serve.post("/images/generations", &body).await;
+        let (status, answer) = serve.post_to("/images/generations", &body).await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["output_format"], ext);
         for item in answer["data"].as_array().unwrap() {
@@ -384,35 +281,20 @@ async fn errors_lead_with_the_cause_nested_in_details() {
     let upstream = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("visionxl"))
-        .args([
-            "serve",
-            "--port",
-            "0",
+    let serve = Serve::start(
+        &[
             "--requests-per-minute",
             "0",
             "--max-retries",
             "0",
-        ])
-        .args(["--base-url", &upstream])
-        .env_remove("ONEMIN_API_KEY")
-        .env_remove("ONEMIN_BASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let serve = Serve {
-        child,
-        url: line.trim().to_string(),
-    };
+            "--base-url",
+            &upstream,
+        ],
+        &[],
+    );
     for stream in [false, true] {
-        let resp = http()
-            .post(serve.v1("/images/generations"))
-            .bearer_auth(KEY)
+        let resp = serve
+            .keyed_post("/images/generations")
             .json(&json!({"prompt": "a fox", "stream": stream}))
             .send()
             .await

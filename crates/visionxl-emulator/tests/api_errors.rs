@@ -32,11 +32,7 @@ async fn authentication() {
     )
     .await;
     assert_eq!(s, 401);
-    let r = c
-        .post(format!("{}/api/assets", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare(&c, reqwest::Method::POST, &emu, "/api/assets").await;
     assert_eq!(r.status(), 401);
     // A header value that is not UTF-8 is just a wrong key.
     let r = c
@@ -51,6 +47,21 @@ async fn authentication() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(emu.ledger().charges.len(), 0);
+}
+
+/// POSTs `body` as is to /api/features with `key`.
+async fn raw_features(
+    c: &reqwest::Client,
+    emu: &Emulator,
+    key: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    c.post(format!("{}/api/features", emu.base_url()))
+        .header("API-KEY", key)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -131,48 +142,22 @@ async fn request_errors_in_the_live_shape() {
 
     // Not JSON, not an object, too large.
     for raw in [&b"{not json"[..], b"", b"[1,2]", b"\"s\"", b"\xff\xfe\x00"] {
-        let r = c
-            .post(format!("{}/api/features", emu.base_url()))
-            .header("API-KEY", &key)
-            .body(raw.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let r = raw_features(&c, &emu, &key, raw.to_vec()).await;
         assert_eq!(r.status(), 400);
         let e: Value = r.json().await.unwrap();
         assert!(e["errorCode"].is_string());
     }
     let deep = "[".repeat(100_000);
-    let r = c
-        .post(format!("{}/api/features", emu.base_url()))
-        .header("API-KEY", &key)
-        .body(deep)
-        .send()
-        .await
-        .unwrap();
+    let r = raw_features(&c, &emu, &key, deep).await;
     assert_eq!(r.status(), 400);
     let big = format!(r#"{{"prompt": "{}"}}"#, "a".repeat(2 << 20));
-    let r = c
-        .post(format!("{}/api/features", emu.base_url()))
-        .header("API-KEY", &key)
-        .body(big)
-        .send()
-        .await
-        .unwrap();
+    let r = raw_features(&c, &emu, &key, big).await;
     assert_eq!(r.status(), 413);
 
     // Wrong method and unknown path: JSON, never a panic.
-    let r = c
-        .get(format!("{}/api/features", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare(&c, reqwest::Method::GET, &emu, "/api/features").await;
     assert_eq!(r.status(), 405);
-    let r = c
-        .get(format!("{}/api/nothing", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare(&c, reqwest::Method::GET, &emu, "/api/nothing").await;
     assert_eq!(r.status(), 404);
 
     assert_eq!(emu.ledger().charges.len(), 0, "no error is charged");

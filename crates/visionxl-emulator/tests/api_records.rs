@@ -306,11 +306,7 @@ async fn control_endpoints_ledger_and_reset() {
     emu.inject(visionxl_emulator::Fault::new(
         visionxl_emulator::FaultKind::Cloudflare,
     ));
-    let r = c
-        .post(format!("{}/_emulator/reset", emu.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare(&c, reqwest::Method::POST, &emu, "/_emulator/reset").await;
     assert_eq!(r.status(), 200);
     let ledger = emu.ledger();
     assert!(ledger.charges.is_empty());

@@ -18,18 +18,15 @@ fn start_blocking_outside_a_runtime() {
     assert_eq!(emu.asset_base_url(), format!("{}/asset", emu.base_url()));
     assert_eq!(emu.api_key(), KEY);
     // Plain std networking: no runtime here at all.
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(emu.local_addr()).unwrap();
     let payload = body(json!({"prompt": "blocking", "size": "512x512"})).to_string();
-    write!(
-        s,
-        "POST /api/features HTTP/1.1\r\nHost: x\r\nAPI-KEY: {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-        payload.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (status, answer) = raw_http(
+        &emu.base_url(),
+        "POST",
+        "/api/features",
+        Some(KEY),
+        &payload,
+    );
+    assert_eq!(status, 200, "{answer}");
     assert_eq!(emu.ledger().charges.len(), 1);
     let addr = emu.local_addr();
     drop(emu);

@@ -1,20 +1,29 @@
 //! The `visionxl-emulator` binary as other languages' tests use it: spawn, read the first line
 //! of stdout, talk HTTP, stop with SIGTERM/SIGINT.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
+use common::raw_http;
+
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_visionxl-emulator");
 
+/// Spawns the binary with `args`; the child and its first stdout line (the URL), trimmed.
 fn spawn(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    first_line(child)
+}
+
+/// The child and its first stdout line, trimmed.
+fn first_line(mut child: Child) -> (Child, String) {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -22,29 +31,7 @@ fn spawn(args: &[&str]) -> (Child, String) {
     (child, line.trim().to_string())
 }
 
-/// A raw HTTP/1.1 exchange: (status, body).
-fn http(base: &str, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
-    let addr = base.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let key = key.map(|k| format!("API-KEY: {k}\r\n")).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{key}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    let status = answer[9..12].parse().unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|x| x.1)
-        .unwrap_or("")
-        .to_string();
-    (status, body)
-}
-
+/// Sends `sig` (`-TERM`, `-INT`) to the child.
 fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
         .args([sig, &child.id().to_string()])
@@ -54,6 +41,7 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok);
 }
 
+/// Waits for the child to exit (20 s at most).
 fn wait(child: &mut Child) -> std::process::ExitStatus {
     let t0 = Instant::now();
     loop {
@@ -85,7 +73,7 @@ fn prints_the_url_first_serves_and_exits_on_sigterm() {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let payload = r#"{"type":"IMAGE_GENERATOR","model":"5c232a9e-9061-4777-980a-ddc8e65647c6","promptObject":{"prompt":"bin","size":"512x512"}}"#;
-    let (s, b) = http(
+    let (s, b) = raw_http(
         &url,
         "POST",
         "/api/features",
@@ -94,7 +82,7 @@ fn prints_the_url_first_serves_and_exits_on_sigterm() {
     );
     assert_eq!(s, 401, "the default key is replaced by the file: {b}");
     let t0 = Instant::now();
-    let (s, b) = http(
+    let (s, b) = raw_http(
         &url,
         "POST",
         "/api/features",
@@ -104,7 +92,7 @@ fn prints_the_url_first_serves_and_exits_on_sigterm() {
     assert_eq!(s, 200, "{b}");
     assert!(t0.elapsed() >= Duration::from_millis(50));
     assert!(b.contains("X-Amz-Expires=30"), "{b}");
-    let (s, ledger) = http(&url, "GET", "/_emulator/ledger", None, "");
+    let (s, ledger) = raw_http(&url, "GET", "/_emulator/ledger", None, "");
     assert_eq!(s, 200);
     let ledger: visionxl_emulator::Ledger = serde_json::from_str(&ledger).unwrap();
     assert_eq!(ledger.total_charged(), 234);
@@ -137,7 +125,7 @@ fn fixed_port_and_sigint() {
         .port();
     let (mut child, url) = spawn(&["--port", &port.to_string()]);
     assert_eq!(url, format!("http://127.0.0.1:{port}"));
-    let (s, _) = http(&url, "GET", "/models?feature=IMAGE_GENERATOR", None, "");
+    let (s, _) = raw_http(&url, "GET", "/models?feature=IMAGE_GENERATOR", None, "");
     assert_eq!(s, 200);
     signal(&child, "-INT");
     assert!(wait(&mut child).success());
@@ -180,7 +168,7 @@ fn chaos_and_padding_flags() {
         "--picture-padding-bytes",
         "4096",
     ]);
-    let (s, body) = http(&url, "GET", "/_emulator/chaos", None, "");
+    let (s, body) = raw_http(&url, "GET", "/_emulator/chaos", None, "");
     assert_eq!(s, 200);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["chaos"]["rate"], 0.25);
@@ -200,17 +188,15 @@ fn chaos_and_padding_flags() {
 
 #[test]
 fn stops_when_stdin_closes_if_asked() {
-    let mut child = Command::new(BIN)
-        .arg("--stop-on-stdin-eof")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = first_line(
+        Command::new(BIN)
+            .arg("--stop-on-stdin-eof")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
     assert!(line.starts_with("http://127.0.0.1:"), "{line}");
     drop(child.stdin.take());
     assert!(wait(&mut child).success());

@@ -26,14 +26,13 @@ async fn send(
 
 #[tokio::test]
 async fn rate_limit_with_retry_after_then_normal() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(
+    let (emu, c) = start_faulted(
         Fault::new(FaultKind::RateLimit {
             retry_after_secs: 7,
         })
         .on_path("/api/features"),
-    );
+    )
+    .await;
     // Another path is not affected and does not consume it.
     let (s, _) = get_json(&c, &format!("{}/models", emu.base_url()), None).await;
     assert_eq!(s, 200);
@@ -54,9 +53,7 @@ async fn rate_limit_with_retry_after_then_normal() {
 
 #[tokio::test]
 async fn status_faults_count_down() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::Status { status: 503 }).times(2));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::Status { status: 503 }).times(2)).await;
     emu.inject(Fault::new(FaultKind::Status { status: 502 }));
     for expected in [503, 503, 502, 200] {
         let r = send(&c, &emu).await.unwrap();
@@ -74,9 +71,7 @@ async fn status_faults_count_down() {
 
 #[tokio::test]
 async fn cloudflare_page() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::Cloudflare));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::Cloudflare)).await;
     let r = send(&c, &emu).await.unwrap();
     assert_eq!(r.status(), 522);
     assert!(
@@ -92,9 +87,7 @@ async fn cloudflare_page() {
 
 #[tokio::test]
 async fn delay_then_normal_answer() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::Delay { ms: 300 }));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::Delay { ms: 300 })).await;
     let t0 = Instant::now();
     let r = send(&c, &emu).await.unwrap();
     assert!(t0.elapsed() >= Duration::from_millis(300));
@@ -104,9 +97,7 @@ async fn delay_then_normal_answer() {
 
 #[tokio::test]
 async fn drop_before_processing_charges_nothing() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::DropBeforeProcessing));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::DropBeforeProcessing)).await;
     let err = send(&c, &emu)
         .await
         .expect_err("the connection is closed without an answer");
@@ -119,9 +110,7 @@ async fn drop_before_processing_charges_nothing() {
 
 #[tokio::test]
 async fn drop_after_charge_is_the_ambiguous_case() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::DropAfterCharge));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::DropAfterCharge)).await;
     let err = send(&c, &emu)
         .await
         .expect_err("no answer reaches the client");
@@ -143,9 +132,7 @@ async fn drop_after_charge_is_the_ambiguous_case() {
 
 #[tokio::test]
 async fn truncated_body() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::TruncatedBody));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::TruncatedBody)).await;
     let r = send(&c, &emu).await.unwrap();
     assert_eq!(r.status(), 200);
     let announced: usize = r.headers()["content-length"]
@@ -175,9 +162,7 @@ async fn truncated_download() {
 
 #[tokio::test]
 async fn malformed_json() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::MalformedJson));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::MalformedJson)).await;
     let r = send(&c, &emu).await.unwrap();
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
@@ -187,9 +172,7 @@ async fn malformed_json() {
 
 #[tokio::test]
 async fn expired_asset_only_hits_downloads() {
-    let emu = start().await;
-    let c = client();
-    emu.inject(Fault::new(FaultKind::ExpiredAsset));
+    let (emu, c) = start_faulted(Fault::new(FaultKind::ExpiredAsset)).await;
     // A generation does not consume it.
     let (s, b) = generate(&c, &emu, &small()).await;
     assert_eq!(s, 200);
@@ -306,22 +289,8 @@ async fn faults_over_http_and_emulator_paths_are_immune() {
     assert!(emu.pending_faults().is_empty());
 
     // Every kind round-trips through the control endpoint.
-    let kinds = [
-        FaultKind::RateLimit {
-            retry_after_secs: 1,
-        },
-        FaultKind::Status { status: 502 },
-        FaultKind::Cloudflare,
-        FaultKind::Delay { ms: 1 },
-        FaultKind::DropBeforeProcessing,
-        FaultKind::DropAfterCharge,
-        FaultKind::TruncatedBody,
-        FaultKind::MalformedJson,
-        FaultKind::ExpiredAsset,
-        FaultKind::GenerationFailure {
-            message: "m".into(),
-        },
-    ];
+    let kinds = Chaos::every_kind();
+    let n = kinds.len();
     for k in kinds {
         let f = Fault::new(k).times(3).on_path("/nowhere");
         let r = c
@@ -336,7 +305,7 @@ async fn faults_over_http_and_emulator_paths_are_immune() {
     // Faults on another path never fire here.
     assert_eq!(send(&c, &emu).await.unwrap().status(), 200);
     emu.inject(Fault::new(FaultKind::Cloudflare).times(0));
-    assert_eq!(emu.pending_faults().len(), 10, "count 0 is ignored");
+    assert_eq!(emu.pending_faults().len(), n, "count 0 is ignored");
 }
 
 #[tokio::test]

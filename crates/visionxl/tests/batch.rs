@@ -65,10 +65,9 @@ async fn generate_many_saves_everything_in_completion_order_with_progress() {
             reqs.clone(),
             BatchOptions {
                 concurrency: 5,
-                manifest: Some(manifest.clone()),
                 out_dir: Some(dir.path().join("out")),
                 on_progress: Some(Arc::new(move |p| seen2.lock().unwrap().push(p))),
-                ..Default::default()
+                ..with_manifest(&manifest)
             },
         )
         .await
@@ -123,9 +122,8 @@ async fn generate_many_saves_everything_in_completion_order_with_progress() {
         &client,
         &reqs,
         BatchOptions {
-            manifest: Some(manifest.clone()),
             out_dir: Some(dir.path().join("out")),
-            ..Default::default()
+            ..with_manifest(&manifest)
         },
     )
     .await;
@@ -135,16 +133,12 @@ async fn generate_many_saves_everything_in_completion_order_with_progress() {
 
 #[tokio::test]
 async fn resume_after_a_crash_mid_batch_never_pays_twice() {
-    let emu = emulator(10).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, dir, manifest) = setup(10).await;
     let out = dir.path().join("out");
     let opts = || BatchOptions {
         concurrency: 1,
-        manifest: Some(manifest.clone()),
         out_dir: Some(out.clone()),
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let reqs = requests(6);
     // Run 1 "crashes" after three items: the stream is dropped, in-flight work is cancelled.
@@ -156,12 +150,7 @@ async fn resume_after_a_crash_mid_batch_never_pays_twice() {
     }
     assert_eq!(emu.ledger().charges.len(), 3);
     // A torn last line (the crash hit mid-write) is tolerated.
-    let mut m = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&manifest)
-        .unwrap();
-    std::io::Write::write_all(&mut m, b"{\"v\":1,\"event\":\"gener").unwrap();
-    drop(m);
+    append_raw(&manifest, "{\"v\":1,\"event\":\"gener");
 
     let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert_eq!(items.len(), 6);
@@ -183,18 +172,14 @@ async fn resume_after_a_crash_mid_batch_never_pays_twice() {
 
 #[tokio::test]
 async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, dir, manifest) = setup(0).await;
     let reqs = requests(4);
     // Run 1: every download fails hard (the disk is "full": out_dir is a file).
     let blocker = dir.path().join("out");
     std::fs::write(&blocker, "not a directory").unwrap();
     let opts = || BatchOptions {
-        manifest: Some(manifest.clone()),
         out_dir: Some(blocker.clone()),
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert!(
@@ -214,18 +199,14 @@ async fn paid_but_not_downloaded_is_finished_on_rerun_for_free() {
 
 #[tokio::test]
 async fn failures_that_charged_nothing_are_sent_again_on_rerun() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(0).await;
     let reqs = requests(5);
     emu.inject(Fault::new(FaultKind::GenerationFailure {
         message: "filtered".into(),
     }));
     let opts = || BatchOptions {
         concurrency: 1,
-        manifest: Some(manifest.clone()),
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 4);
@@ -241,10 +222,7 @@ async fn failures_that_charged_nothing_are_sent_again_on_rerun() {
 
 #[tokio::test]
 async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(0).await;
     let reqs = requests(5);
     emu.inject(
         Fault::new(FaultKind::Status { status: 500 })
@@ -253,9 +231,8 @@ async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
     );
     let opts = |retry_ambiguous| BatchOptions {
         concurrency: 1,
-        manifest: Some(manifest.clone()),
         retry_ambiguous,
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 3);
@@ -289,18 +266,14 @@ async fn server_errors_are_not_resent_on_rerun_unless_opted_in() {
 
 #[tokio::test]
 async fn drop_after_charge_is_never_paid_twice_on_rerun() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, dir, manifest) = setup(0).await;
     let out = dir.path().join("out");
     let reqs = requests(8);
     let opts = |retry_ambiguous| BatchOptions {
         concurrency: 3,
-        manifest: Some(manifest.clone()),
         out_dir: Some(out.clone()),
         retry_ambiguous,
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     emu.inject(Fault::new(FaultKind::DropAfterCharge).on_path("/api/features"));
     let items: Vec<BatchItem> = run_batch(&client, &reqs, opts(false)).await;
@@ -347,27 +320,17 @@ async fn truncated_body_with_a_known_record_is_read_on_rerun_never_resent() {
     // the read gives up: the manifest keeps the id; reruns read it and never POST it again,
     // even when the read fails again.
     let emu = emulator(1_500).await;
-    let impatient = builder(&emu)
-        .poll_timeout(std::time::Duration::from_millis(100))
-        .build()
-        .unwrap();
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let impatient = impatient_client(&emu, 100);
+    let (_dir, manifest) = manifest_dir();
     let reqs = requests(3);
     let opts = |retry_ambiguous| BatchOptions {
         concurrency: 1,
-        manifest: Some(manifest.clone()),
         async_mode: true,
         retry_ambiguous,
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     emu.inject(Fault::new(FaultKind::TruncatedBody).on_path("/api/features"));
-    let items: Vec<BatchItem> = impatient
-        .generate_many(reqs.clone(), opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&impatient, &reqs, opts(false)).await;
     let broken = items.iter().find(|i| i.index == 0).unwrap();
     let e = broken.result.as_ref().unwrap_err();
     assert!(e.may_have_been_charged(), "{e}");
@@ -379,12 +342,7 @@ async fn truncated_body_with_a_known_record_is_read_on_rerun_never_resent() {
 
     // Still impatient, even with retry_ambiguous: the record is read (and is still
     // processing), it is not sent again.
-    let items: Vec<BatchItem> = impatient
-        .generate_many(reqs.clone(), opts(true))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&impatient, &reqs, opts(true)).await;
     let again = items.iter().find(|i| i.index == 0).unwrap();
     let e2 = again.result.as_ref().unwrap_err();
     assert_eq!(e2.code(), visionxl::ErrorCode::Timeout, "{e2}");
@@ -397,12 +355,7 @@ async fn truncated_body_with_a_known_record_is_read_on_rerun_never_resent() {
 
     // A patient rerun recovers it for free.
     let patient = builder(&emu).build().unwrap();
-    let items: Vec<BatchItem> = patient
-        .generate_many(reqs, opts(false))
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&patient, &reqs, opts(false)).await;
     assert!(items.iter().all(|i| i.is_ok() && i.resumed), "{items:?}");
     let recovered = items.iter().find(|i| i.index == 0).unwrap();
     assert_eq!(recovered.result.as_ref().unwrap().id(), id);
@@ -416,29 +369,19 @@ async fn a_lost_answer_with_a_known_record_is_read_not_repaid() {
     // A generation whose answer broke after the record id arrived, with the record still
     // processing when the read gave up: the manifest keeps the id and the rerun reads it.
     let emu = emulator(2_000).await;
-    let client = builder(&emu)
-        .poll_timeout(std::time::Duration::from_millis(50))
-        .build()
-        .unwrap();
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let client = impatient_client(&emu, 50);
+    let (_dir, manifest) = manifest_dir();
     let reqs = requests(1);
     let opts = || BatchOptions {
-        manifest: Some(manifest.clone()),
         async_mode: true,
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let items: Vec<BatchItem> = run_batch(&client, &reqs, opts()).await;
     let e = items[0].result.as_ref().unwrap_err();
     assert_eq!(e.code(), visionxl::ErrorCode::Timeout);
     let id = e.record_id().unwrap().to_string();
     let patient = builder(&emu).build().unwrap();
-    let items: Vec<BatchItem> = patient
-        .generate_many(reqs, opts())
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    let items: Vec<BatchItem> = run_batch(&patient, &reqs, opts()).await;
     assert!(items[0].is_ok() && items[0].resumed);
     assert_eq!(items[0].result.as_ref().unwrap().id(), id);
     assert_eq!(emu.ledger().charges.len(), 1);
@@ -500,10 +443,7 @@ async fn generate_all_returns_every_item_in_input_order_and_calls_back_for_each(
 
 #[tokio::test]
 async fn generate_all_stops_when_the_callback_says_so_and_fills_every_slot() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(0).await;
     let reqs = requests(6);
     let mut calls = 0;
     let items = client
@@ -511,8 +451,7 @@ async fn generate_all_stops_when_the_callback_says_so_and_fills_every_slot() {
             reqs.clone(),
             BatchOptions {
                 concurrency: 1,
-                manifest: Some(manifest.clone()),
-                ..Default::default()
+                ..with_manifest(&manifest)
             },
             |_| {
                 calls += 1;
@@ -534,14 +473,9 @@ async fn generate_all_stops_when_the_callback_says_so_and_fills_every_slot() {
     assert_eq!(events(&manifest, "sending").len(), 1);
     // The rerun finishes the batch without paying for the first item again.
     let items = client
-        .generate_all(
-            reqs,
-            BatchOptions {
-                manifest: Some(manifest.clone()),
-                ..Default::default()
-            },
-            |_| std::ops::ControlFlow::Continue(()),
-        )
+        .generate_all(reqs, with_manifest(&manifest), |_| {
+            std::ops::ControlFlow::Continue(())
+        })
         .await
         .unwrap();
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");

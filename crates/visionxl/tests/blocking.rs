@@ -8,6 +8,7 @@ use visionxl::blocking::{self, CancelToken};
 use visionxl::{BatchOptions, ErrorCode, GenerateRequest, Status};
 use visionxl_emulator::{Emulator, EmulatorConfig, Fault, FaultKind};
 
+/// A blocking-started emulator with the given generation latency.
 fn emu(latency_ms: u64) -> Emulator {
     Emulator::start_blocking(EmulatorConfig {
         latency: Duration::from_millis(latency_ms),
@@ -16,16 +17,16 @@ fn emu(latency_ms: u64) -> Emulator {
     .unwrap()
 }
 
+/// A blocking client aimed at the emulator (the settings of `common::builder`).
 fn client(emu: &Emulator) -> blocking::Client {
-    visionxl::Client::builder()
-        .ignore_env()
-        .api_key(emu.api_key())
-        .base_url(emu.base_url())
-        .requests_per_minute(0)
-        .retry_policy(common::fast_retry())
-        .poll_interval(Duration::from_millis(20))
-        .build_blocking()
-        .unwrap()
+    common::builder(emu).build_blocking().unwrap()
+}
+
+/// `n` requests with prompts "item {i}".
+fn items(n: usize) -> Vec<GenerateRequest> {
+    (0..n)
+        .map(|i| GenerateRequest::new(format!("item {i}")))
+        .collect()
 }
 
 #[test]
@@ -111,9 +112,7 @@ fn cancel_a_download_and_a_wait() {
 fn batch_iterator() {
     let emu = emu(0);
     let client = client(&emu);
-    let reqs: Vec<_> = (0..5)
-        .map(|i| GenerateRequest::new(format!("item {i}")))
-        .collect();
+    let reqs = items(5);
     let dir = common::tempdir();
     let iter = client
         .generate_many(
@@ -141,9 +140,7 @@ fn batch_iterator() {
 fn generate_all_in_input_order() {
     let emu = emu(0);
     let client = client(&emu);
-    let reqs: Vec<_> = (0..4)
-        .map(|i| GenerateRequest::new(format!("item {i}")))
-        .collect();
+    let reqs = items(4);
     let mut finished = 0;
     let items = client
         .generate_all(reqs, BatchOptions::default(), |_| {
@@ -187,10 +184,7 @@ fn blocking_from_env_without_key() {
 #[test]
 fn threads_share_budget_and_generations_cross_threads() {
     let emu = emu(0);
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key(emu.api_key())
-        .base_url(emu.base_url())
+    let client = common::bare_builder(emu.api_key(), emu.base_url())
         .requests_per_minute(0)
         .budget(312 * 3)
         .build_blocking()
@@ -225,10 +219,7 @@ fn threads_share_budget_and_generations_cross_threads() {
 fn save_uses_the_saving_clients_settings_and_upload_from_memory() {
     let emu = emu(0);
     let maker = client(&emu);
-    let tiny = visionxl::Client::builder()
-        .ignore_env()
-        .api_key(emu.api_key())
-        .base_url(emu.base_url())
+    let tiny = common::bare_builder(emu.api_key(), emu.base_url())
         .max_image_bytes(16)
         .build_blocking()
         .unwrap();

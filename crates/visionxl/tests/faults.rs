@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::*;
-use visionxl::{CancelToken, ErrorCode, GenerateOptions, GenerateRequest, Size};
+use visionxl::{CancelToken, ErrorCode, GenerateRequest, Size};
 use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault, FaultKind};
 
 fn req() -> GenerateRequest {
@@ -15,10 +15,14 @@ fn req() -> GenerateRequest {
 
 const FEATURES: &str = "/api/features";
 
+/// A fault of `kind` on the generation endpoint (once unless `.times(n)` says otherwise).
+fn on_features(kind: FaultKind) -> Fault {
+    Fault::new(kind).on_path(FEATURES)
+}
+
 #[tokio::test]
 async fn drop_after_charge_is_not_retried_by_default() {
-    let emu = emulator(0).await;
-    emu.inject(Fault::new(FaultKind::DropAfterCharge).on_path(FEATURES));
+    let emu = faulted_emulator(0, on_features(FaultKind::DropAfterCharge)).await;
     let e = client(&emu).generate(&req()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ConnectionError, "{e}");
     assert!(e.may_have_been_charged());
@@ -30,8 +34,7 @@ async fn drop_after_charge_is_not_retried_by_default() {
 
 #[tokio::test]
 async fn drop_after_charge_with_retry_ambiguous_pays_twice_and_the_ledger_shows_it() {
-    let emu = emulator(0).await;
-    emu.inject(Fault::new(FaultKind::DropAfterCharge).on_path(FEATURES));
+    let emu = faulted_emulator(0, on_features(FaultKind::DropAfterCharge)).await;
     let client = builder(&emu).retry_ambiguous(true).build().unwrap();
     let g = client.generate(&req()).await.unwrap();
     let ledger = emu.ledger();
@@ -48,11 +51,11 @@ async fn truncated_body_recovers_the_record_without_paying_again() {
     let emu = emulator(0).await;
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
-    emu.inject(Fault::new(FaultKind::TruncatedBody).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::TruncatedBody));
     // Even with retry_ambiguous: the record id arrived, so the client reads the record (GET)
     // instead of POSTing again.
     for retry_ambiguous in [false, true] {
-        emu.inject(Fault::new(FaultKind::TruncatedBody).on_path(FEATURES));
+        emu.inject(on_features(FaultKind::TruncatedBody));
         let client = builder(&emu)
             .retry_ambiguous(retry_ambiguous)
             .build()
@@ -70,8 +73,7 @@ async fn truncated_body_recovers_the_record_without_paying_again() {
 
 #[tokio::test]
 async fn malformed_json_recovers_the_record_without_paying_again() {
-    let emu = emulator(0).await;
-    emu.inject(Fault::new(FaultKind::MalformedJson).on_path(FEATURES));
+    let emu = faulted_emulator(0, on_features(FaultKind::MalformedJson)).await;
     let g = client(&emu).generate(&req()).await.unwrap();
     assert_eq!(emu.ledger().charges.len(), 1);
     assert_eq!(emu.ledger().charges_for(g.id()), 1);
@@ -79,12 +81,7 @@ async fn malformed_json_recovers_the_record_without_paying_again() {
 
 #[tokio::test]
 async fn server_errors_are_not_retried_by_default() {
-    let emu = emulator(0).await;
-    emu.inject(
-        Fault::new(FaultKind::Status { status: 500 })
-            .times(2)
-            .on_path(FEATURES),
-    );
+    let emu = faulted_emulator(0, on_features(FaultKind::Status { status: 500 }).times(2)).await;
     let e = client(&emu).generate(&req()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ServerError);
     assert_eq!(e.status(), Some(500));
@@ -106,12 +103,7 @@ async fn server_errors_are_not_retried_by_default() {
 
 #[tokio::test]
 async fn retry_ambiguous_gives_up_after_max_retries() {
-    let emu = emulator(0).await;
-    emu.inject(
-        Fault::new(FaultKind::Status { status: 503 })
-            .times(5)
-            .on_path(FEATURES),
-    );
+    let emu = faulted_emulator(0, on_features(FaultKind::Status { status: 503 }).times(5)).await;
     let client = builder(&emu)
         .retry_ambiguous(true)
         .max_retries(2)
@@ -125,8 +117,7 @@ async fn retry_ambiguous_gives_up_after_max_retries() {
 
 #[tokio::test]
 async fn cloudflare_page_is_a_server_error_with_its_title() {
-    let emu = emulator(0).await;
-    emu.inject(Fault::new(FaultKind::Cloudflare).on_path(FEATURES));
+    let emu = faulted_emulator(0, on_features(FaultKind::Cloudflare)).await;
     let e = client(&emu).generate(&req()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ServerError);
     assert_eq!(e.status(), Some(522));
@@ -140,14 +131,13 @@ async fn cloudflare_page_is_a_server_error_with_its_title() {
 async fn drop_before_processing_is_ambiguous_to_the_client() {
     // The client cannot tell a connection closed before processing from one closed after the
     // charge, so it plays safe; with retry_ambiguous the retry succeeds and pays once.
-    let emu = emulator(0).await;
-    emu.inject(Fault::new(FaultKind::DropBeforeProcessing).on_path(FEATURES));
+    let emu = faulted_emulator(0, on_features(FaultKind::DropBeforeProcessing)).await;
     let e = client(&emu).generate(&req()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::ConnectionError);
     assert!(e.may_have_been_charged());
     assert_eq!(emu.ledger().charges.len(), 0);
 
-    emu.inject(Fault::new(FaultKind::DropBeforeProcessing).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::DropBeforeProcessing));
     let g = builder(&emu)
         .retry_ambiguous(true)
         .build()
@@ -165,11 +155,10 @@ async fn rate_limit_is_retried_honouring_retry_after() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     emu.inject(
-        Fault::new(FaultKind::RateLimit {
+        on_features(FaultKind::RateLimit {
             retry_after_secs: 1,
         })
-        .times(2)
-        .on_path(FEATURES),
+        .times(2),
     );
     let g = client(&emu).generate(&req()).await.unwrap();
     assert!(emu.pending_faults().is_empty(), "both 429s were consumed");
@@ -182,13 +171,13 @@ async fn rate_limit_is_retried_honouring_retry_after() {
 
 #[tokio::test]
 async fn rate_limit_exhausted_is_rate_limited_with_retry_after() {
-    let emu = emulator(0).await;
-    emu.inject(
-        Fault::new(FaultKind::RateLimit {
+    let emu = faulted_emulator(
+        0,
+        on_features(FaultKind::RateLimit {
             retry_after_secs: 7,
-        })
-        .on_path(FEATURES),
-    );
+        }),
+    )
+    .await;
     let client = builder(&emu).max_retries(0).budget(1_000).build().unwrap();
     let e = client.generate(&req()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::RateLimited);
@@ -204,10 +193,13 @@ async fn rate_limit_exhausted_is_rate_limited_with_retry_after() {
 
 #[tokio::test]
 async fn generation_failure_is_generation_failed_with_its_reason() {
-    let emu = emulator(0).await;
-    emu.inject(Fault::new(FaultKind::GenerationFailure {
-        message: "NSFW content detected".into(),
-    }));
+    let emu = faulted_emulator(
+        0,
+        Fault::new(FaultKind::GenerationFailure {
+            message: "NSFW content detected".into(),
+        }),
+    )
+    .await;
     let e = client(&emu).generate(&req()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::GenerationFailed);
     assert!(e.message().contains("NSFW content detected"), "{e}");
@@ -217,18 +209,15 @@ async fn generation_failure_is_generation_failed_with_its_reason() {
 
 #[tokio::test]
 async fn generation_failure_in_async_mode_too() {
-    let emu = emulator(50).await;
-    emu.inject(Fault::new(FaultKind::GenerationFailure {
-        message: "upstream said no".into(),
-    }));
+    let emu = faulted_emulator(
+        50,
+        Fault::new(FaultKind::GenerationFailure {
+            message: "upstream said no".into(),
+        }),
+    )
+    .await;
     let e = client(&emu)
-        .generate_with(
-            &req(),
-            GenerateOptions {
-                async_mode: true,
-                ..Default::default()
-            },
-        )
+        .generate_with(&req(), async_opts(None))
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::GenerationFailed);
@@ -359,8 +348,7 @@ async fn delay_past_the_timeout_is_a_timeout_that_may_have_been_charged() {
     // Generation was under way: the emulator did charge it, exactly once.
     assert_eq!(emu.ledger().charges.len(), 1);
 
-    let emu = emulator(0).await;
-    emu.inject(Fault::new(FaultKind::Delay { ms: 3_000 }).on_path(FEATURES));
+    let emu = faulted_emulator(0, on_features(FaultKind::Delay { ms: 3_000 })).await;
     let client = builder(&emu)
         .timeout(Duration::from_millis(300))
         .build()
@@ -368,7 +356,7 @@ async fn delay_past_the_timeout_is_a_timeout_that_may_have_been_charged() {
     let e = client.generate(&req()).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Timeout);
     // A short delay within the timeout is just slow.
-    emu.inject(Fault::new(FaultKind::Delay { ms: 50 }).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::Delay { ms: 50 }));
     assert!(client.generate(&req()).await.is_ok());
 }
 
@@ -423,7 +411,7 @@ async fn budget_is_checked_before_sending() {
 
     // An ambiguous failure keeps its reservation (it may have been charged).
     let client = builder(&emu).budget(1_000).build().unwrap();
-    emu.inject(Fault::new(FaultKind::Status { status: 502 }).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::Status { status: 502 }));
     client.generate(&req()).await.unwrap_err();
     assert_eq!(client.budget_remaining(), Some(1_000 - 286));
 }
@@ -439,26 +427,14 @@ async fn cancel_token_stops_a_generation() {
         t2.cancel();
     });
     let e = client
-        .generate_with(
-            &req(),
-            GenerateOptions {
-                cancel: Some(token.clone()),
-                ..Default::default()
-            },
-        )
+        .generate_with(&req(), cancellable(token.clone()))
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Cancelled);
     assert!(e.may_have_been_charged(), "the POST had left");
     // Already cancelled: nothing is sent at all.
     let e = client
-        .generate_with(
-            &req(),
-            GenerateOptions {
-                cancel: Some(token),
-                ..Default::default()
-            },
-        )
+        .generate_with(&req(), cancellable(token))
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Cancelled);
@@ -497,7 +473,7 @@ async fn every_error_code_is_reachable() {
             .await
             .unwrap_err(),
     );
-    emu.inject(Fault::new(FaultKind::Status { status: 403 }).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::Status { status: 403 }));
     note(c.generate(&req()).await.unwrap_err());
     note(
         builder(&emu)
@@ -509,17 +485,16 @@ async fn every_error_code_is_reachable() {
             .unwrap_err(),
     );
     emu.inject(
-        Fault::new(FaultKind::RateLimit {
+        on_features(FaultKind::RateLimit {
             retry_after_secs: 0,
         })
-        .times(3)
-        .on_path(FEATURES),
+        .times(3),
     );
     note(c.generate(&req()).await.unwrap_err());
-    emu.inject(Fault::new(FaultKind::Status { status: 422 }).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::Status { status: 422 }));
     note(c.generate(&req()).await.unwrap_err());
     note(c.get_generation("missing").await.unwrap_err());
-    emu.inject(Fault::new(FaultKind::Status { status: 500 }).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::Status { status: 500 }));
     note(c.generate(&req()).await.unwrap_err());
     note(
         builder(&emu)
@@ -527,13 +502,13 @@ async fn every_error_code_is_reachable() {
             .build()
             .unwrap()
             .generate(&{
-                emu.inject(Fault::new(FaultKind::Delay { ms: 1_000 }).on_path(FEATURES));
+                emu.inject(on_features(FaultKind::Delay { ms: 1_000 }));
                 req()
             })
             .await
             .unwrap_err(),
     );
-    emu.inject(Fault::new(FaultKind::DropAfterCharge).on_path(FEATURES));
+    emu.inject(on_features(FaultKind::DropAfterCharge));
     note(c.generate(&req()).await.unwrap_err());
     emu.inject(Fault::new(FaultKind::GenerationFailure {
         message: "no".into(),
@@ -557,15 +532,9 @@ async fn every_error_code_is_reachable() {
     let token = CancelToken::new();
     token.cancel();
     note(
-        c.generate_with(
-            &req(),
-            GenerateOptions {
-                cancel: Some(token),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err(),
+        c.generate_with(&req(), cancellable(token))
+            .await
+            .unwrap_err(),
     );
     // invalid_response: a 200 that is not the documented JSON and names no record.
     let mock =

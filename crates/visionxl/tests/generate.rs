@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use visionxl::{ErrorCode, GenerateOptions, GenerateRequest, Size, Status, Transparency};
+use visionxl::{ErrorCode, GenerateRequest, Size, Status, Transparency};
 
 #[tokio::test]
 async fn generate_and_save_all() {
@@ -120,13 +120,7 @@ async fn async_mode_polls_to_the_end() {
     // Per call, on a synchronous client.
     let sync_client = client_for(&emu);
     let g = sync_client
-        .generate_with(
-            &GenerateRequest::new("per call async"),
-            GenerateOptions {
-                async_mode: true,
-                ..Default::default()
-            },
-        )
+        .generate_with(&GenerateRequest::new("per call async"), async_opts(None))
         .await
         .unwrap();
     assert_eq!(g.status(), &Status::Success);
@@ -143,11 +137,7 @@ async fn poll_timeout_names_the_record() {
     let e = client
         .generate_with(
             &GenerateRequest::new("slow"),
-            GenerateOptions {
-                async_mode: true,
-                poll_timeout: Some(Duration::from_millis(200)),
-                ..Default::default()
-            },
+            async_opts(Some(Duration::from_millis(200))),
         )
         .await
         .unwrap_err();
@@ -297,11 +287,7 @@ async fn polling_reads_once_more_at_the_deadline_instead_of_giving_up_early() {
     let g = client
         .generate_with(
             &GenerateRequest::new("just in time"),
-            GenerateOptions {
-                async_mode: true,
-                poll_timeout: Some(Duration::from_millis(900)),
-                ..Default::default()
-            },
+            async_opts(Some(Duration::from_millis(900))),
         )
         .await
         .unwrap();
@@ -312,11 +298,7 @@ async fn polling_reads_once_more_at_the_deadline_instead_of_giving_up_early() {
     let e = client
         .generate_with(
             &GenerateRequest::new("read later"),
-            GenerateOptions {
-                async_mode: true,
-                poll_timeout: Some(Duration::ZERO),
-                ..Default::default()
-            },
+            async_opts(Some(Duration::ZERO)),
         )
         .await
         .unwrap_err();
@@ -331,23 +313,17 @@ async fn polling_reads_once_more_at_the_deadline_instead_of_giving_up_early() {
 async fn a_broken_answer_is_read_back_for_the_callers_poll_timeout() {
     // The async answer breaks after the record id arrived: the client reads the record back.
     // It must poll for the caller's poll_timeout (3 s), not the client's (50 ms).
-    let emu = emulator(400).await;
-    emu.inject(
+    let emu = faulted_emulator(
+        400,
         visionxl_emulator::Fault::new(visionxl_emulator::FaultKind::TruncatedBody)
             .on_path("/api/features"),
-    );
-    let client = builder(&emu)
-        .poll_timeout(Duration::from_millis(50))
-        .build()
-        .unwrap();
+    )
+    .await;
+    let client = impatient_client(&emu, 50);
     let g = client
         .generate_with(
             &GenerateRequest::new("patient caller"),
-            GenerateOptions {
-                async_mode: true,
-                poll_timeout: Some(Duration::from_secs(3)),
-                ..Default::default()
-            },
+            async_opts(Some(Duration::from_secs(3))),
         )
         .await
         .unwrap();

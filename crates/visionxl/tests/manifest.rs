@@ -11,20 +11,9 @@ use visionxl_emulator::{Fault, FaultKind};
 
 #[tokio::test]
 async fn a_sending_line_precedes_every_generation_post() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (_emu, client, _dir, manifest) = setup(0).await;
     let reqs = requests(3);
-    let items = run_batch(
-        &client,
-        &reqs,
-        BatchOptions {
-            manifest: Some(manifest.clone()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let items = run_batch(&client, &reqs, with_manifest(&manifest)).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     for (i, req) in reqs.iter().enumerate() {
         let key = visionxl::manifest_key(i, req);
@@ -43,16 +32,12 @@ async fn a_sending_line_precedes_every_generation_post() {
 
 #[tokio::test]
 async fn a_run_killed_mid_request_is_not_sent_again_unless_opted_in() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(0).await;
     let reqs = requests(3);
     let opts = |retry_ambiguous| BatchOptions {
         concurrency: 1,
-        manifest: Some(manifest.clone()),
         retry_ambiguous,
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     // What a run killed (SIGKILL, power loss) while item 1's POST was in flight leaves: item 0
     // finished, item 1's `sending` line and nothing after it, then a torn half line.
@@ -112,15 +97,9 @@ async fn a_run_killed_mid_request_is_not_sent_again_unless_opted_in() {
 async fn a_batch_dropped_mid_request_leaves_a_sending_line_that_holds_the_item_back() {
     // The closest a test gets to SIGKILL: the batch future is dropped while the POST is in
     // flight, so no outcome is ever written.
-    let emu = emulator(1_000).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(1_000).await;
     let reqs = requests(1);
-    let opts = || BatchOptions {
-        manifest: Some(manifest.clone()),
-        ..Default::default()
-    };
+    let opts = || with_manifest(&manifest);
     {
         let mut stream = client.generate_many(reqs.clone(), opts()).await.unwrap();
         let next = tokio::time::timeout(std::time::Duration::from_millis(300), stream.next());
@@ -142,17 +121,13 @@ async fn a_batch_dropped_mid_request_leaves_a_sending_line_that_holds_the_item_b
 
 #[tokio::test]
 async fn a_batch_cancelled_during_a_post_records_it_and_the_rerun_holds_it_back() {
-    let emu = emulator(1_000).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(1_000).await;
     let reqs = requests(1);
     let token = visionxl::CancelToken::new();
     let opts = |cancel: Option<visionxl::CancelToken>, retry_ambiguous| BatchOptions {
-        manifest: Some(manifest.clone()),
         cancel,
         retry_ambiguous,
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let canceller = {
         let token = token.clone();
@@ -192,17 +167,13 @@ async fn a_batch_cancelled_during_a_post_records_it_and_the_rerun_holds_it_back(
 
 #[tokio::test]
 async fn a_batch_cancelled_before_sending_is_sent_on_rerun() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(0).await;
     let reqs = requests(2);
     let token = visionxl::CancelToken::new();
     token.cancel();
     let opts = |cancel| BatchOptions {
-        manifest: Some(manifest.clone()),
         cancel,
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let items = run_batch(&client, &reqs, opts(Some(token))).await;
     for i in &items {
@@ -222,29 +193,20 @@ async fn a_batch_cancelled_before_sending_is_sent_on_rerun() {
 
 #[tokio::test]
 async fn manifests_without_sending_lines_still_resume() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, dir, manifest) = setup(0).await;
     let out = dir.path().join("out");
     let reqs = requests(4);
     let opts = || BatchOptions {
         concurrency: 2,
-        manifest: Some(manifest.clone()),
         out_dir: Some(out.clone()),
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let items = run_batch(&client, &reqs[..3], opts()).await;
     assert!(items.iter().all(BatchItem::is_ok));
     // Rewrite the manifest as an older version wrote it: no `sending` lines, a torn tail.
-    let old: String = std::fs::read_to_string(&manifest)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.contains("\"event\":\"sending\""))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let old = drop_lines(&manifest, "\"event\":\"sending\"");
     assert_eq!(old.lines().count(), 6, "3 generated + 3 saved: {old}");
-    std::fs::write(&manifest, format!("{old}{{\"v\":1,\"event\":\"gen")).unwrap();
+    append_raw(&manifest, "{\"v\":1,\"event\":\"gen");
     let items = run_batch(&client, &reqs, opts()).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     assert_eq!(items.iter().filter(|i| i.resumed).count(), 3);
@@ -253,10 +215,7 @@ async fn manifests_without_sending_lines_still_resume() {
 
 #[tokio::test]
 async fn every_attempt_gets_its_own_sending_line() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, _dir, manifest) = setup(0).await;
     let reqs = requests(1);
     // A 429 is retried (nothing was processed): two POSTs, two `sending` lines.
     emu.inject(
@@ -265,15 +224,7 @@ async fn every_attempt_gets_its_own_sending_line() {
         })
         .on_path("/api/features"),
     );
-    let items = run_batch(
-        &client,
-        &reqs,
-        BatchOptions {
-            manifest: Some(manifest.clone()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let items = run_batch(&client, &reqs, with_manifest(&manifest)).await;
     assert!(items[0].is_ok(), "{:?}", items[0]);
     let events = events_of(&manifest, &visionxl::manifest_key(0, &reqs[0]));
     let seq: Vec<_> = events
@@ -293,30 +244,18 @@ async fn every_attempt_gets_its_own_sending_line() {
 
 #[tokio::test]
 async fn an_image_left_without_its_sidecar_is_finished_on_rerun_only_when_its_bytes_match() {
-    let emu = emulator(0).await;
-    let client = client(&emu);
-    let dir = tempdir();
-    let manifest = dir.path().join("m.jsonl");
+    let (emu, client, dir, manifest) = setup(0).await;
     let out = dir.path().join("out");
     let reqs = requests(2);
     let opts = || BatchOptions {
-        manifest: Some(manifest.clone()),
         out_dir: Some(out.clone()),
-        ..Default::default()
+        ..with_manifest(&manifest)
     };
     let items = run_batch(&client, &reqs, opts()).await;
     assert!(items.iter().all(BatchItem::is_ok), "{items:?}");
     // A run cut off between moving an image into place and writing its sidecar: the image is
     // there, its sidecar and the manifest's `saved` line are not.
-    let forget_saves = || {
-        let kept: String = std::fs::read_to_string(&manifest)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.contains(r#""event":"saved""#))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        std::fs::write(&manifest, kept).unwrap();
-    };
+    let forget_saves = || drop_lines(&manifest, r#""event":"saved""#);
     let image = items[1].files[0].clone();
     let sidecar = std::path::PathBuf::from(format!("{}.json", image.display()));
     std::fs::remove_file(&sidecar).unwrap();

@@ -185,10 +185,7 @@ async fn download_progress_reaches_the_file_size() {
     let emu = visionxl_emulator::Emulator::start(Default::default())
         .await
         .unwrap();
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key(emu.api_key())
-        .base_url(emu.base_url())
+    let client = bare_builder(emu.api_key(), emu.base_url())
         .requests_per_minute(0)
         .build()
         .unwrap();

@@ -18,6 +18,20 @@ async fn secret_emulator() -> Emulator {
     .unwrap()
 }
 
+/// A client aimed at the emulator that sends `key` instead of the emulator's own.
+fn keyed_client(emu: &Emulator, key: impl Into<String>) -> visionxl::Client {
+    builder(emu).api_key(key).build().unwrap()
+}
+
+/// The `API-KEY` header a scripted server received ("" when none).
+fn sent_key(seen: &Seen) -> String {
+    seen.headers
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
 #[tokio::test]
 async fn the_key_never_appears_in_debug_display_errors_or_traces() {
     let emu = secret_emulator().await;
@@ -48,21 +62,12 @@ async fn the_key_never_appears_in_debug_display_errors_or_traces() {
         FaultKind::Cloudflare,
     ] {
         emu.inject(Fault::new(kind).times(3).on_path("/api/features"));
-        let e = client
-            .generate(&GenerateRequest::new("x"))
-            .await
-            .unwrap_err();
+        let e = generate_err(&client).await;
         texts.push(format!("{e:?} {e} {:?}", std::error::Error::source(&e)));
         emu.reset();
     }
-    let wrong = builder(&emu)
-        .api_key(format!("{SECRET}-wrong"))
-        .build()
-        .unwrap();
-    let e = wrong
-        .generate(&GenerateRequest::new("x"))
-        .await
-        .unwrap_err();
+    let wrong = keyed_client(&emu, format!("{SECRET}-wrong"));
+    let e = generate_err(&wrong).await;
     assert_eq!(e.code(), ErrorCode::AuthenticationError);
     texts.push(format!("{e:?} {e}"));
     let bad = visionxl::Client::builder()
@@ -94,12 +99,7 @@ fn plain_http_off_loopback_is_refused() {
         "http://192.168.1.10:8080",
         "http://example.com/",
     ] {
-        let e = visionxl::Client::builder()
-            .ignore_env()
-            .api_key("k")
-            .base_url(url)
-            .build()
-            .unwrap_err();
+        let e = bare_builder("k", url).build().unwrap_err();
         assert_eq!(e.code(), ErrorCode::ValidationError, "{url}");
         assert!(e.message().contains("plain http"), "{e}");
     }
@@ -109,29 +109,13 @@ fn plain_http_off_loopback_is_refused() {
         "http://[::1]:3",
         "https://api.1min.ai",
     ] {
-        assert!(
-            visionxl::Client::builder()
-                .ignore_env()
-                .api_key("k")
-                .base_url(url)
-                .build()
-                .is_ok(),
-            "{url}"
-        );
+        assert!(bare_builder("k", url).build().is_ok(), "{url}");
     }
-    let ok = visionxl::Client::builder()
-        .ignore_env()
-        .api_key("k")
-        .base_url("http://example.com")
+    let ok = bare_builder("k", "http://example.com")
         .allow_insecure_http(true)
         .build();
     assert!(ok.is_ok());
-    let e = visionxl::Client::builder()
-        .ignore_env()
-        .api_key("k")
-        .base_url("ftp://x")
-        .build()
-        .unwrap_err();
+    let e = bare_builder("k", "ftp://x").build().unwrap_err();
     assert_eq!(e.code(), ErrorCode::ValidationError);
 }
 
@@ -166,12 +150,7 @@ async fn downloads_never_carry_the_key_and_the_api_sends_it_as_api_key() {
         },
     )
     .await;
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key(SECRET)
-        .base_url(&mock.base_url)
-        .build()
-        .unwrap();
+    let client = bare_builder(SECRET, &mock.base_url).build().unwrap();
     let g = client.generate(&GenerateRequest::new("x")).await.unwrap();
     assert_eq!(
         g.images()[1].url(),
@@ -217,16 +196,8 @@ async fn the_api_does_not_follow_redirects() {
         }
     })
     .await;
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key(SECRET)
-        .base_url(&mock.base_url)
-        .build()
-        .unwrap();
-    let e = client
-        .generate(&GenerateRequest::new("x"))
-        .await
-        .unwrap_err();
+    let client = bare_builder(SECRET, &mock.base_url).build().unwrap();
+    let e = generate_err(&client).await;
     assert_eq!(e.status(), Some(307));
     assert!(e.message().contains("redirect"), "{e}");
     assert_eq!(mock.seen().len(), 1, "the redirect was not followed");
@@ -262,10 +233,7 @@ async fn oversized_answers_and_images_are_refused() {
         }
     })
     .await;
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key("k")
-        .base_url(&mock.base_url)
+    let client = bare_builder("k", &mock.base_url)
         .max_image_bytes(1_000)
         .build()
         .unwrap();
@@ -279,10 +247,7 @@ async fn oversized_answers_and_images_are_refused() {
     let e = g.image_bytes(0).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::DownloadError);
     assert!(e.message().contains("max_image_bytes"), "{e}");
-    let small = visionxl::Client::builder()
-        .ignore_env()
-        .api_key("k")
-        .base_url(&mock.base_url)
+    let small = bare_builder("k", &mock.base_url)
         .max_response_bytes(100)
         .build()
         .unwrap();
@@ -324,14 +289,7 @@ async fn download_errors_never_show_the_signed_query() {
         }
     })
     .await;
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key("k")
-        .base_url(&mock.base_url)
-        .requests_per_minute(0)
-        .retry_policy(fast_retry())
-        .build()
-        .unwrap();
+    let client = mock_client("k", &mock.base_url);
     let g = client.generate(&GenerateRequest::new("x")).await.unwrap();
     let dir = tempdir();
     let e = g.save_all(dir.path()).await.unwrap_err();
@@ -407,12 +365,7 @@ fn assert_redacted(e: &visionxl::Error) {
 /// message, in a 400's `details` and service code, and in a download path.
 async fn echoing_server() -> Mock {
     Mock::start(|seen, base| {
-        let key = seen
-            .headers
-            .get("api-key")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let key = sent_key(seen);
         match (seen.method.as_str(), seen.path.as_str()) {
             ("POST", "/api/features") if key.is_empty() => Canned::json(400, serde_json::json!({})),
             ("POST", "/api/features") => Canned::json(
@@ -455,20 +408,10 @@ async fn a_key_echoed_by_the_service_is_redacted_from_every_error() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let mock = echoing_server().await;
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key(ECHOED)
-        .base_url(&mock.base_url)
-        .requests_per_minute(0)
-        .retry_policy(fast_retry())
-        .build()
-        .unwrap();
+    let client = mock_client(ECHOED, &mock.base_url);
 
     // 401 that quotes the key in its message.
-    let e = client
-        .generate(&GenerateRequest::new("x"))
-        .await
-        .unwrap_err();
+    let e = generate_err(&client).await;
     assert_eq!(e.code(), ErrorCode::AuthenticationError, "{e}");
     assert_eq!(e.status(), Some(401));
     assert!(e.message().starts_with("Invalid API key ***"), "{e}");
@@ -523,10 +466,7 @@ async fn a_key_echoed_by_the_service_is_redacted_from_every_error() {
 #[tokio::test]
 async fn a_transport_failure_that_quotes_the_key_is_redacted() {
     // A key that is also part of the base URL: reqwest's connection error quotes the URL.
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key("sk-hostkey")
-        .base_url("http://127.0.0.1:1/sk-hostkey")
+    let client = bare_builder("sk-hostkey", "http://127.0.0.1:1/sk-hostkey")
         .requests_per_minute(0)
         .retry_policy(visionxl::RetryPolicy {
             max_retries: 0,
@@ -543,29 +483,18 @@ async fn a_transport_failure_that_quotes_the_key_is_redacted() {
 #[tokio::test]
 async fn short_keys_leave_messages_alone() {
     let mock = Mock::start(|seen, _| {
-        let key = seen
-            .headers
-            .get("api-key")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let key = sent_key(seen);
         Canned::json(
             401,
             serde_json::json!({ "message": format!("Invalid API key {key}") }),
         )
     })
     .await;
-    let client = visionxl::Client::builder()
-        .ignore_env()
-        .api_key("key")
-        .base_url(&mock.base_url)
+    let client = bare_builder("key", &mock.base_url)
         .requests_per_minute(0)
         .build()
         .unwrap();
-    let e = client
-        .generate(&GenerateRequest::new("x"))
-        .await
-        .unwrap_err();
+    let e = generate_err(&client).await;
     // "key" is too short to scrub without garbling the message ("Invalid API ***").
     assert!(e.message().starts_with("Invalid API key key"), "{e}");
     assert!(!format!("{client:?}").contains("\"key\""));
@@ -585,14 +514,8 @@ async fn ordinary_errors_are_unchanged_by_redaction() {
     let client = builder(&emu).build().unwrap();
     let mut seen = Vec::new();
 
-    let wrong = builder(&emu)
-        .api_key(format!("{SECRET}-wrong"))
-        .build()
-        .unwrap();
-    let e = wrong
-        .generate(&GenerateRequest::new("x"))
-        .await
-        .unwrap_err();
+    let wrong = keyed_client(&emu, format!("{SECRET}-wrong"));
+    let e = generate_err(&wrong).await;
     assert_eq!(e.code(), ErrorCode::AuthenticationError);
     assert_eq!(e.service_code(), Some("UNAUTHORIZED"));
     assert_eq!(
@@ -601,11 +524,8 @@ async fn ordinary_errors_are_unchanged_by_redaction() {
     );
     seen.push(e);
 
-    let poor = builder(&emu)
-        .api_key("sk-poor-account-0001")
-        .build()
-        .unwrap();
-    let e = poor.generate(&GenerateRequest::new("x")).await.unwrap_err();
+    let poor = keyed_client(&emu, "sk-poor-account-0001");
+    let e = generate_err(&poor).await;
     assert_eq!(e.code(), ErrorCode::InsufficientCredits, "{e}");
     assert!(
         e.message()
@@ -617,10 +537,7 @@ async fn ordinary_errors_are_unchanged_by_redaction() {
     emu.inject(Fault::new(FaultKind::GenerationFailure {
         message: "content filtered by the provider".into(),
     }));
-    let e = client
-        .generate(&GenerateRequest::new("x"))
-        .await
-        .unwrap_err();
+    let e = generate_err(&client).await;
     assert_eq!(e.code(), ErrorCode::GenerationFailed);
     assert!(
         e.message().contains("content filtered by the provider"),
@@ -634,10 +551,7 @@ async fn ordinary_errors_are_unchanged_by_redaction() {
             .times(3)
             .on_path("/api/features"),
     );
-    let e = client
-        .generate(&GenerateRequest::new("x"))
-        .await
-        .unwrap_err();
+    let e = generate_err(&client).await;
     assert_eq!(e.code(), ErrorCode::ServerError);
     assert_eq!(e.status(), Some(503));
     assert!(e.may_have_been_charged());

@@ -1,8 +1,14 @@
 //! Helpers shared by the `visionxl serve` tests (`serve_*.rs`): the spawned server in front of
-//! the in-process emulator, and what its answers are checked with.
+//! the in-process emulator, and what its answers are checked with. The clean command and the
+//! reqwest client are the command tests' own (`../common`).
 #![allow(dead_code, unused_imports)]
 
-use std::io::{BufRead, BufReader, Read};
+#[path = "../common/spawn.rs"]
+pub mod spawn;
+#[path = "../common/web.rs"]
+pub mod web;
+
+use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,17 +19,43 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault, FaultKind};
 
+pub use web::{http, json_of};
+
+/// The emulator's default key, used as the bearer token in pass-through mode.
 pub const KEY: &str = "vxl-emulator-key";
 
-pub fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
+/// An in-process emulator with the default configuration.
 pub async fn emulator() -> Emulator {
     emulator_with(EmulatorConfig::default()).await
 }
 
+/// An in-process emulator that takes `ms` per generation.
+pub async fn slow_emulator(ms: u64) -> Emulator {
+    emulator_with(EmulatorConfig {
+        latency: Duration::from_millis(ms),
+        ..EmulatorConfig::default()
+    })
+    .await
+}
+
+/// An in-process emulator that knows exactly `keys`.
+pub async fn emulator_with_keys(keys: Vec<ApiKey>) -> Emulator {
+    emulator_with(EmulatorConfig {
+        keys,
+        ..EmulatorConfig::default()
+    })
+    .await
+}
+
+/// A tokens file (`--keys`) holding `text` in a fresh temp dir (kept alive by the handle).
+pub fn tokens_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("tokens.txt");
+    std::fs::write(&keys, text).unwrap();
+    (dir, keys)
+}
+
+/// An in-process emulator with `config`.
 pub async fn emulator_with(config: EmulatorConfig) -> Emulator {
     Emulator::start(config).await.unwrap()
 }
@@ -46,14 +78,11 @@ impl Serve {
         Serve::start(&args, &[])
     }
 
+    /// `visionxl serve --port 0 ARGS` with a clean environment plus `env`.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Serve {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("visionxl"));
+        let mut cmd = spawn::clean_command();
         cmd.args(["serve", "--port", "0"])
             .args(args)
-            .env_remove("ONEMIN_API_KEY")
-            .env_remove("ONEMIN_BASE_URL")
-            .env_remove("ONEMIN_ASSET_BASE_URL")
-            .env_remove("VISIONXL_REDIS_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {
@@ -74,11 +103,7 @@ impl Serve {
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_string();
+        let url = spawn::first_line(&mut child);
         assert!(
             url.starts_with("http://127.0.0.1:"),
             "first stdout line {url:?}; log: {}",
@@ -92,10 +117,44 @@ impl Serve {
         }
     }
 
+    /// `/v1{path}` under the server.
     pub fn v1(&self, path: &str) -> String {
         format!("{}/v1{path}", self.url)
     }
 
+    /// A POST to `/v1{path}` carrying [`KEY`] as bearer token, to be given a body and sent.
+    pub fn keyed_post(&self, path: &str) -> reqwest::RequestBuilder {
+        http().post(self.v1(path)).bearer_auth(KEY)
+    }
+
+    /// GETs `/v1{path}` with `token` as bearer token (none when `None`).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = http().get(self.v1(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// POSTs a multipart form to `/v1/images/edits` with [`KEY`] as bearer token.
+    pub async fn edit(&self, form: reqwest::multipart::Form) -> reqwest::Response {
+        let req = self.keyed_post("/images/edits").multipart(form);
+        req.send().await.unwrap()
+    }
+
+    /// GETs `/v1{path}` with [`KEY`] as bearer token, as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path, Some(KEY)).await.json().await.unwrap()
+    }
+
+    /// POSTs `body` to `/v1{path}` with [`KEY`] as bearer token: the status and the JSON answer.
+    pub async fn post_to(&self, path: &str, body: &Value) -> (u16, Value) {
+        let resp = self.keyed_post(path).json(body).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs `body` to `/v1/images/generations` with `token`: status, headers, JSON answer.
     pub async fn post(&self, token: Option<&str>, body: Value) -> (StatusCode, HeaderMap, Value) {
         let mut req = http().post(self.v1("/images/generations")).json(&body);
         if let Some(t) = token {
@@ -108,6 +167,7 @@ impl Serve {
         (status, headers, json)
     }
 
+    /// Sends the signal `sig` (`-TERM`, ...) to the server process.
     pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([sig, &self.child.id().to_string()])
@@ -150,18 +210,19 @@ impl Drop for Serve {
 
 /// The `promptObject` the emulator recorded for a record.
 pub async fn prompt_object(emu: &Emulator, key: &str, record: &str) -> Value {
-    let v: Value = http()
-        .get(format!("{}/api/results/{record}", emu.base_url()))
-        .header("API-KEY", key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = format!("{}/api/results/{record}", emu.base_url());
+    let v = json_of(http().get(url).header("API-KEY", key)).await;
     v["aiRecord"]["aiRecordDetail"]["promptObject"].clone()
 }
 
+/// The `promptObject` of the emulator's newest charged record (read with [`KEY`]).
+pub async fn last_prompt_object(emu: &Emulator) -> Value {
+    let ledger = emu.ledger();
+    let record = &ledger.charges.last().expect("a charge").record_id;
+    prompt_object(emu, KEY, record).await
+}
+
+/// The record id header of a generation answer.
 pub fn record_id(h: &HeaderMap) -> String {
     h.get("x-visionxl-record-id")
         .expect("record id header")
@@ -182,6 +243,22 @@ pub fn webp_size(b: &[u8]) -> (u32, u32) {
     ((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1)
 }
 
+/// Decodes a `b64_json` string.
+pub fn b64(s: &Value) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.as_str().expect("b64_json string"))
+        .unwrap()
+}
+
+/// Asserts `resp` has `status` and is an `invalid_request_error` with `code` in OpenAI's shape;
+/// `what` names the case in the failure message.
+pub async fn assert_invalid_request(resp: reqwest::Response, status: u16, code: &str, what: &str) {
+    assert_eq!(resp.status(), status, "{what}");
+    let body: Value = resp.json().await.unwrap();
+    assert_openai_error(&body, "invalid_request_error", code);
+}
+
+/// Asserts an error answer in OpenAI's shape: a message, `type` = kind, `code`, a `param` key.
 pub fn assert_openai_error(v: &Value, kind: &str, code: &str) {
     let e = &v["error"];
     assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");

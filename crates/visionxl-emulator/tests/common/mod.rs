@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig};
+use visionxl_emulator::{ApiKey, Emulator, EmulatorConfig, Fault};
 
 pub const MODEL: &str = "5c232a9e-9061-4777-980a-ddc8e65647c6";
 pub const KEY: &str = "vxl-emulator-key";
 
+/// A plain reqwest client (30 s timeout).
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -18,18 +19,28 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// An emulator with the default configuration.
 pub async fn start() -> Emulator {
     Emulator::start(EmulatorConfig::default())
         .await
         .expect("start")
 }
 
+/// An emulator whose default configuration `f` changed first.
 pub async fn start_with(f: impl FnOnce(&mut EmulatorConfig)) -> Emulator {
     let mut c = EmulatorConfig::default();
     f(&mut c);
     Emulator::start(c).await.expect("start")
 }
 
+/// A default emulator with `fault` injected, and a client.
+pub async fn start_faulted(fault: Fault) -> (Emulator, reqwest::Client) {
+    let emu = start().await;
+    emu.inject(fault);
+    (emu, client())
+}
+
+/// An account with practically unlimited credits.
 pub fn rich(key: &str) -> ApiKey {
     ApiKey::new(key, 1 << 40)
 }
@@ -39,6 +50,18 @@ pub fn body(prompt_object: Value) -> Value {
     json!({"type": "IMAGE_GENERATOR", "model": MODEL, "promptObject": prompt_object})
 }
 
+/// Sends `method` to `path` of the emulator with no key and no body.
+pub async fn bare(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    emu: &Emulator,
+    path: &str,
+) -> reqwest::Response {
+    let url = format!("{}{path}", emu.base_url());
+    c.request(method, url).send().await.expect("send")
+}
+
+/// POSTs JSON to `path` of the emulator, with `key` as `API-KEY` when given.
 pub async fn post_json(
     c: &reqwest::Client,
     emu: &Emulator,
@@ -134,4 +157,34 @@ pub async fn upload(
         status,
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
     )
+}
+
+/// A raw HTTP/1.1 exchange over std (no runtime needed): (status, body).
+pub fn raw_http(
+    base: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let key = key.map(|k| format!("API-KEY: {k}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{key}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
+    (status, body)
 }

@@ -1,10 +1,49 @@
 //! Helpers of the batch and manifest tests: requests, whole runs, manifest lines, charges.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use visionxl::{BatchItem, BatchOptions, GenerateRequest, Size};
+use visionxl_emulator::Emulator;
 
+/// What most batch tests start from: an emulator taking `latency_ms` per generation, a client
+/// aimed at it, a temp dir and the manifest path `m.jsonl` in it.
+pub async fn setup(latency_ms: u64) -> (Emulator, visionxl::Client, tempfile::TempDir, PathBuf) {
+    let emu = super::emulator(latency_ms).await;
+    let client = super::client(&emu);
+    let (dir, manifest) = manifest_dir();
+    (emu, client, dir, manifest)
+}
+
+/// A fresh temp dir and the manifest path `m.jsonl` in it.
+pub fn manifest_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = super::tempdir();
+    let manifest = dir.path().join("m.jsonl");
+    (dir, manifest)
+}
+
+/// Batch options that write `manifest` (the rest default); `..with_manifest(&m)` adds fields.
+pub fn with_manifest(manifest: &Path) -> BatchOptions {
+    BatchOptions {
+        manifest: Some(manifest.to_path_buf()),
+        ..Default::default()
+    }
+}
+
+/// Rewrites the file without its lines that contain `needle`; returns what it kept.
+pub fn drop_lines(path: &Path, needle: &str) -> String {
+    let kept: String = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(needle))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(path, &kept).unwrap();
+    kept
+}
+
+/// `n` small requests, prompts "tile number {i}", n alternating 1 and 2.
 pub fn requests(n: usize) -> Vec<GenerateRequest> {
     (0..n)
         .map(|i| {
@@ -25,6 +64,7 @@ pub fn events(path: &std::path::Path, event: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Every line of a manifest, parsed.
 pub fn manifest_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -50,6 +90,7 @@ pub async fn charges_per_prompt(
     per
 }
 
+/// No record charged twice and no prompt paid twice.
 pub fn assert_each_charged_at_most_once(
     ledger: &visionxl_emulator::Ledger,
     per_prompt: &HashMap<String, usize>,
@@ -78,6 +119,7 @@ pub async fn run_batch(
     items
 }
 
+/// Appends text as is (a torn line, a hand-written one) to a file.
 pub fn append_raw(path: &std::path::Path, text: &str) {
     let mut m = std::fs::OpenOptions::new()
         .create(true)

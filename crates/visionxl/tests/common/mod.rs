@@ -27,6 +27,13 @@ pub async fn emulator(latency_ms: u64) -> Emulator {
     .expect("emulator starts")
 }
 
+/// An emulator on 127.0.0.1:0 with the given generation latency and `fault` injected.
+pub async fn faulted_emulator(latency_ms: u64, fault: visionxl_emulator::Fault) -> Emulator {
+    let emu = emulator(latency_ms).await;
+    emu.inject(fault);
+    emu
+}
+
 /// Fast retries so failure tests do not dawdle (the policy logic itself is the core's).
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
@@ -48,8 +55,59 @@ pub fn builder(emu: &Emulator) -> ClientBuilder {
         .max_poll_interval(Duration::from_millis(100))
 }
 
+/// A built client aimed at the emulator (see [`builder`]).
 pub fn client(emu: &Emulator) -> visionxl::Client {
     builder(emu).build().expect("client builds")
+}
+
+/// A client aimed at the emulator that stops polling a record after `ms`.
+pub fn impatient_client(emu: &Emulator, ms: u64) -> visionxl::Client {
+    builder(emu)
+        .poll_timeout(Duration::from_millis(ms))
+        .build()
+        .expect("client builds")
+}
+
+/// A client builder with no env, the given key and base URL, and nothing else set.
+pub fn bare_builder(key: impl Into<String>, base_url: impl Into<String>) -> ClientBuilder {
+    visionxl::Client::builder()
+        .ignore_env()
+        .api_key(key)
+        .base_url(base_url)
+}
+
+/// A client aimed at a scripted server: no env, no pacing, fast retries.
+pub fn mock_client(key: &str, base_url: &str) -> visionxl::Client {
+    bare_builder(key, base_url)
+        .requests_per_minute(0)
+        .retry_policy(fast_retry())
+        .build()
+        .expect("client builds")
+}
+
+/// The error of generating the prompt "x" (the call must fail).
+pub async fn generate_err(client: &visionxl::Client) -> visionxl::Error {
+    client
+        .generate(&visionxl::GenerateRequest::new("x"))
+        .await
+        .unwrap_err()
+}
+
+/// Per-call options: async mode, polling for `poll_timeout` (the client's own when `None`).
+pub fn async_opts(poll_timeout: Option<Duration>) -> visionxl::GenerateOptions {
+    visionxl::GenerateOptions {
+        async_mode: true,
+        poll_timeout,
+        ..Default::default()
+    }
+}
+
+/// Per-call options with only a cancel token set.
+pub fn cancellable(token: visionxl::CancelToken) -> visionxl::GenerateOptions {
+    visionxl::GenerateOptions {
+        cancel: Some(token),
+        ..Default::default()
+    }
 }
 
 /// A temporary directory under the target dir's tmp (never outside the workspace's scratch).
