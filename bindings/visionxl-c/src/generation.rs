@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use client::blocking;
 
 use crate::error::cstring;
-use crate::error::{CViolation, Failure, vxl_error, vxl_status, vxl_violation};
-use crate::ffi::{self, ffi_status, ffi_value};
+use crate::error::{CViolation, vxl_error, vxl_status, vxl_violation};
+use crate::ffi::{self, ffi_value};
 
 pub(crate) struct Image {
     url: CString,
@@ -181,17 +181,10 @@ pub extern "C" fn vxl_generation_warning(
     out: *mut vxl_violation,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        ffi::non_null(out, "out")?;
+    ffi::fill(out, err, || {
         // SAFETY: NULL or a live generation.
         let g = unsafe { ffi::borrow(generation, "generation") }?;
-        let v = g
-            .warnings
-            .get(index)
-            .ok_or_else(|| Failure::index("warning", index, g.warnings.len()))?;
-        // SAFETY: checked non-NULL.
-        unsafe { ffi::write(out, v.view()) };
-        Ok(())
+        CViolation::view_at(&g.warnings, "warning", index)
     })
 }
 

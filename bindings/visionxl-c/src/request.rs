@@ -9,7 +9,6 @@
 //! carry but `double` setters can).
 
 use std::ffi::c_char;
-use std::ptr;
 
 use serde_json::Value;
 use visionxl_core::spec::{self, Field, Naming};
@@ -84,25 +83,6 @@ impl vxl_request {
     }
 }
 
-/// Writes a new boxed object to `*out` (checked non-NULL before).
-fn hand_out<T>(out: *mut *mut T, value: T) {
-    // SAFETY: every caller checked `out` for NULL first.
-    unsafe { ffi::write(out, Box::into_raw(Box::new(value))) };
-}
-
-/// Checks `out` (the C parameter `name`) and sets `*out` to NULL, so it is defined on every
-/// failure.
-pub(crate) fn clear_out<T>(out: *mut *mut T, name: &str) -> Result<(), Failure> {
-    ffi::non_null(out, name)?;
-    // SAFETY: checked non-NULL.
-    unsafe { ffi::write(out, ptr::null_mut()) };
-    Ok(())
-}
-
-pub(crate) fn give<T>(out: *mut *mut T, value: T) {
-    hand_out(out, value)
-}
-
 /// Creates a request for `prompt` (UTF-8), every other parameter unset: one 1024x1024 image.
 ///
 /// On success `*out` receives a new request the caller frees with `vxl_request_free`.
@@ -114,14 +94,12 @@ pub extern "C" fn vxl_request_new(
     out: *mut *mut vxl_request,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a NUL-terminated string (the caller's contract).
         let prompt = unsafe { ffi::c_str(prompt, "prompt") }?;
         let mut req = vxl_request::default();
         req.put("prompt", ParamValue::from(prompt));
-        hand_out(out, req);
-        Ok(())
+        Ok(req)
     })
 }
 
@@ -140,12 +118,10 @@ pub extern "C" fn vxl_request_from_json(
     out: *mut *mut vxl_request,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a NUL-terminated string.
         let text = unsafe { ffi::c_str(prompt_object_json, "prompt_object_json") }?;
-        hand_out(out, vxl_request::from_json_text(text)?);
-        Ok(())
+        Ok(vxl_request::from_json_text(text)?)
     })
 }
 
@@ -157,12 +133,9 @@ pub extern "C" fn vxl_request_clone(
     out: *mut *mut vxl_request,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a live request.
-        let req = unsafe { ffi::borrow(req, "req") }?;
-        hand_out(out, req.clone());
-        Ok(())
+        Ok(unsafe { ffi::borrow(req, "req") }?.clone())
     })
 }
 
@@ -293,7 +266,7 @@ pub extern "C" fn vxl_request_to_json_dup(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out, "out")?;
+        ffi::clear_out(out, "out")?;
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
         let (typed, _warnings) = req.build()?;
