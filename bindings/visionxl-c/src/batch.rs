@@ -329,7 +329,7 @@ pub extern "C" fn vxl_generate_many(
                 let said = Text::new().lit(format!("requests[{i}]: ")).text(&e.text());
                 e.with_text(said)
             })?;
-            typed.push(built);
+            typed.push(built.clone());
         }
         let mut batch = match unsafe { opts.as_ref() } {
             // SAFETY (above): NULL or live options.

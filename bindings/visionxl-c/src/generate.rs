@@ -48,8 +48,8 @@ pub extern "C" fn vxl_generate_cancellable(
         let (typed, _warnings) = req.build()?;
         // SAFETY: NULL or a live token.
         let generation = match unsafe { token(cancel) } {
-            Some(t) => client.inner.generate_cancellable(&typed, t)?,
-            None => client.inner.generate(&typed)?,
+            Some(t) => client.inner.generate_cancellable(typed, t)?,
+            None => client.inner.generate(typed)?,
         };
         Ok(vxl_generation::new(generation))
     })

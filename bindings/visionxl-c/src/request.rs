@@ -9,6 +9,7 @@
 //! carry but `double` setters can).
 
 use std::ffi::c_char;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use visionxl_core::spec::{self, Field, Naming};
@@ -39,13 +40,27 @@ pub struct vxl_request {
     /// `(wire name, value)` in the order given; unknown names from JSON are kept (and reported).
     params: Vec<(String, ParamValue)>,
     preset: Option<Preset>,
+    /// What [`build`](vxl_request::build) made of the parameters as they are: a request sent
+    /// again and again is typed and checked once, not per call. Every change goes through
+    /// [`edit`](vxl_request::edit), which clears it.
+    built: OnceLock<Result<Built, Error>>,
 }
 
+/// The typed request and its warnings.
+pub(crate) type Built = (GenerateRequest, Vec<Violation>);
+
 impl vxl_request {
+    /// The parameters and preset, to change (forgets what was built from them).
+    fn edit(&mut self) -> (&mut Vec<(String, ParamValue)>, &mut Option<Preset>) {
+        self.built = OnceLock::new();
+        (&mut self.params, &mut self.preset)
+    }
+
     fn put(&mut self, name: &str, value: ParamValue) {
-        match self.params.iter_mut().find(|(k, _)| k == name) {
+        let (params, _) = self.edit();
+        match params.iter_mut().find(|(k, _)| k == name) {
             Some(slot) => slot.1 = value,
-            None => self.params.push((name.to_string(), value)),
+            None => params.push((name.to_string(), value)),
         }
     }
 
@@ -58,9 +73,13 @@ impl vxl_request {
         )
     }
 
-    /// The typed request and its warnings, or a `validation_error` listing every problem.
-    pub(crate) fn build(&self) -> Result<(GenerateRequest, Vec<Violation>), Error> {
-        self.check().into_request()
+    /// The typed request and its warnings, or a `validation_error` listing every problem
+    /// (checked on first use after a change, then kept).
+    pub(crate) fn build(&self) -> Result<&Built, Error> {
+        self.built
+            .get_or_init(|| self.check().into_request())
+            .as_ref()
+            .map_err(Error::clone)
     }
 
     fn from_json_text(text: &str) -> Result<vxl_request, Error> {
@@ -78,7 +97,7 @@ impl vxl_request {
             client::wire::prompt_object_params(&json).map_err(|v| Error::validation(vec![v]))?;
         Ok(vxl_request {
             params,
-            preset: None,
+            ..vxl_request::default()
         })
     }
 }
@@ -226,7 +245,7 @@ pub extern "C" fn vxl_request_unset(
             return Err(Error::validation(vec![validate::unknown_field(name, Naming::Sdk)]).into());
         }
         let wire = known.map_or(name, |p| p.wire);
-        req.params.retain(|(k, _)| k != wire && k != name);
+        req.edit().0.retain(|(k, _)| k != wire && k != name);
         Ok(())
     })
 }
@@ -245,10 +264,11 @@ pub extern "C" fn vxl_request_set_preset(
         // SAFETY: NULL or a live request used by no other thread.
         let req = unsafe { ffi::borrow_mut(req, "req") }?;
         // SAFETY: NULL or a NUL-terminated string.
-        req.preset = match unsafe { ffi::opt_c_str(preset, "preset") }? {
+        let preset = match unsafe { ffi::opt_c_str(preset, "preset") }? {
             None => None,
             Some(name) => Some(name.parse::<Preset>()?),
         };
+        *req.edit().1 = preset;
         Ok(())
     })
 }

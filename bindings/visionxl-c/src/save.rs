@@ -90,8 +90,8 @@ pub extern "C" fn vxl_generation_save_image(
     save(client, generation, out_paths, err, |c, g| {
         // SAFETY: NULL or a NUL-terminated string.
         let path = unsafe { ffi::c_str(path, "path") }?;
-        if index >= g.images.len() {
-            return Err(Failure::index("image", index, g.images.len()));
+        if index >= g.image_count() {
+            return Err(Failure::index("image", index, g.image_count()));
         }
         let written = c.save_with(
             &g.generation,
