@@ -330,6 +330,56 @@ static void presets_fill_only_what_is_unset(void) {
     vxl_request_free(req);
 }
 
+/* A request is typed and checked once and kept for the calls that follow (vxl_generate in a
+ * loop); every change made afterwards, by any setter, is seen by the next call. */
+static void a_checked_request_sees_every_later_change(void) {
+    vxl_request *req = NULL;
+    vxl_request *copy = NULL;
+    vxl_error *err = NULL;
+    char *text = NULL;
+    uint32_t credits = 0, one = 0, two = 0;
+    mj_value *wire;
+    EXPECT_OK(vxl_estimate_credits("1024x1024", 1, &one, &err), err);
+    EXPECT_OK(vxl_estimate_credits("1024x1024", 2, &two, &err), err);
+    EXPECT_OK(vxl_request_new("a mill by a river", &req, &err), err);
+    EXPECT_OK(vxl_request_credits(req, &credits, &err), err);
+    CHECK(credits == one && one != two, "n = 1: %u credits, want %u", credits, one);
+    EXPECT_OK(vxl_request_set_n(req, 2, &err), err); /* typed setter */
+    EXPECT_OK(vxl_request_credits(req, &credits, &err), err);
+    CHECK(credits == two, "n = 2: %u credits, want %u", credits, two);
+    EXPECT_OK(vxl_request_set_param(req, "size", "\"512x512\"", &err), err); /* by name */
+    wire = wire_of(req, &text);
+    CHECK(raw_is(wire, "size", "\"512x512\"") && raw_is(wire, "n", "2"), "changed: %s",
+          vt_s(text));
+    mj_free(wire);
+    vxl_string_free(text);
+    text = NULL;
+    EXPECT_OK(vxl_request_clone(req, &copy, &err), err); /* a clone of a checked request */
+    EXPECT_OK(vxl_request_set_n(req, 9, &err), err);     /* now invalid */
+    EXPECT_ERR(vxl_request_to_json_dup(req, &text, &err), err, VXL_ERROR, "validation_error");
+    EXPECT_ERR(vxl_request_credits(req, &credits, &err), err, VXL_ERROR, "validation_error");
+    EXPECT_OK(vxl_request_unset(req, "n", &err), err); /* valid again: one image */
+    wire = wire_of(req, &text);
+    CHECK(raw_is(wire, "n", "1"), "n unset (the default is always sent): %s", vt_s(text));
+    mj_free(wire);
+    vxl_string_free(text);
+    text = NULL;
+    EXPECT_OK(vxl_request_set_preset(req, "max_detail", &err), err);
+    wire = wire_of(req, &text);
+    CHECK(raw_is(wire, "leonardo_num_inference_steps", "45"), "preset seen: %s", vt_s(text));
+    mj_free(wire);
+    vxl_string_free(text);
+    text = NULL;
+    /* The clone kept what it was given and is changed on its own. */
+    wire = wire_of(copy, &text);
+    CHECK(raw_is(wire, "n", "2") && mj_get(wire, "leonardo_num_inference_steps") == NULL,
+          "clone: %s", vt_s(text));
+    mj_free(wire);
+    vxl_string_free(text);
+    vxl_request_free(copy);
+    vxl_request_free(req);
+}
+
 static void unset_and_clone(void) {
     vxl_request *req = NULL;
     vxl_request *copy = NULL;
@@ -571,6 +621,7 @@ int main(void) {
     RUN(warnings_do_not_block);
     RUN(presets_fill_only_what_is_unset);
     RUN(unset_and_clone);
+    RUN(a_checked_request_sees_every_later_change);
     RUN(null_arguments_are_invalid_arguments);
     RUN(invalid_utf8_is_an_invalid_argument);
     RUN(out_of_range_indexes_are_invalid_arguments);

@@ -278,6 +278,15 @@ static void count_files(const char *dir, int *images, int *sidecars, int *leftov
     closedir(d);
 }
 
+/* Checks that `dir` holds `want` images, as many sidecars and nothing left over. */
+static void expect_files(const char *dir, int want) {
+    int images, sidecars, leftovers;
+    count_files(dir, &images, &sidecars, &leftovers);
+    CHECK(images == want && sidecars == want && leftovers == 0,
+          "%s: %d images, %d sidecars, %d leftovers (want %d, %d, 0)", dir, images, sidecars,
+          leftovers, want, want);
+}
+
 static void one_generation_saved_from_many_threads(void) {
     vxl_client *client = test_client(KEY, 0, 0);
     vxl_request *req = small_request("a harbour at night", 21);
@@ -285,17 +294,13 @@ static void one_generation_saved_from_many_threads(void) {
     vxl_error *err = NULL;
     saver w[SAVERS];
     char dir[512], name[64];
-    int i, images, sidecars, leftovers;
+    int i;
     EXPECT_OK(vxl_request_set_n(req, 2, &err), err);
     EXPECT_OK(vxl_generate(client, req, &two, &err), err);
     EXPECT_OK(vxl_request_set_n(req, 1, &err), err);
     EXPECT_OK(vxl_generate(client, req, &one, &err), err);
     if (two == NULL || one == NULL) {
-        vxl_generation_free(two);
-        vxl_generation_free(one);
-        vxl_client_free(client);
-        vxl_request_free(req);
-        return;
+        goto done;
     }
     /* Separate folders: every thread saves both images. */
     snprintf(dir, sizeof dir, "%s/threads-own", tmp_dir);
@@ -307,9 +312,7 @@ static void one_generation_saved_from_many_threads(void) {
         CHECK(w[i].paths == 2 && w[i].images_ok == 2, "thread %d: %zu paths, %d images", i,
               w[i].paths, w[i].images_ok);
         CHECK(w[i].mismatches == 0, "thread %d: %d reads disagreed", i, w[i].mismatches);
-        count_files(w[i].dir, &images, &sidecars, &leftovers);
-        CHECK(images == 2 && sidecars == 2 && leftovers == 0,
-              "%s: %d images, %d sidecars, %d leftovers", w[i].dir, images, sidecars, leftovers);
+        expect_files(w[i].dir, 2);
     }
     /* The same files: exactly one thread writes each, the others are refused. */
     snprintf(dir, sizeof dir, "%s/threads-same-files", tmp_dir);
@@ -319,9 +322,7 @@ static void one_generation_saved_from_many_threads(void) {
     }
     expect_one_winner(w, 0, "image-0.webp");
     expect_one_winner(w, 1, "image-1.webp");
-    count_files(dir, &images, &sidecars, &leftovers);
-    CHECK(images == 2 && sidecars == 2 && leftovers == 0,
-          "%s: %d images, %d sidecars, %d leftovers", dir, images, sidecars, leftovers);
+    expect_files(dir, 2);
     for (i = 0; i < 2; i++) {
         char path[1024];
         snprintf(name, sizeof name, "image-%d.webp", i);
@@ -332,9 +333,8 @@ static void one_generation_saved_from_many_threads(void) {
     snprintf(dir, sizeof dir, "%s/threads-same-dir", tmp_dir);
     run_savers(w, client, one, SAME_DIR, dir);
     expect_one_winner(w, 0, "vxl_generation_save into one folder");
-    count_files(dir, &images, &sidecars, &leftovers);
-    CHECK(images == 1 && sidecars == 1 && leftovers == 0,
-          "%s: %d images, %d sidecars, %d leftovers", dir, images, sidecars, leftovers);
+    expect_files(dir, 1);
+done:
     vxl_generation_free(two);
     vxl_generation_free(one);
     vxl_client_free(client);
@@ -357,12 +357,7 @@ static void save_uses_the_clients_settings(void) {
     CHECK(tiny != NULL, "1000 refused: %s", vt_s(vxl_error_message(err)));
     EXPECT_OK(vxl_generate(maker, req, &gen, &err), err);
     if (tiny == NULL || gen == NULL) {
-        vxl_error_free(err);
-        vxl_generation_free(gen);
-        vxl_client_free(tiny);
-        vxl_client_free(maker);
-        vxl_request_free(req);
-        return;
+        goto done;
     }
     /* Made by an uncapped client, saved with the capped one: the cap applies. */
     snprintf(dir, sizeof dir, "%s/save-rule-capped", tmp_dir);
@@ -388,6 +383,8 @@ static void save_uses_the_clients_settings(void) {
           "%zu paths", vxl_paths_count(paths));
     CHECK(emu_charges_for(&E, vxl_generation_id(gen)) == 1, "charged %d times",
           emu_charges_for(&E, vxl_generation_id(gen)));
+done:
+    vxl_error_free(err);
     vxl_paths_free(paths);
     vxl_generation_free(capped);
     vxl_generation_free(gen);

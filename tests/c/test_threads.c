@@ -30,6 +30,31 @@ typedef struct job {
     unsigned id;
 } job;
 
+/* Runs `fn` on THREADS threads at once, each with a job of its own sharing `s`, and adds up
+ * what they found. */
+static result run_jobs(void *(*fn)(void *), const shared *s) {
+    pthread_t threads[THREADS];
+    job jobs[THREADS];
+    result total = {0, 0};
+    int i, started = 0;
+    for (i = 0; i < THREADS; i++) {
+        jobs[i].s = s;
+        jobs[i].r.mismatches = 0;
+        jobs[i].r.calls = 0;
+        jobs[i].id = (unsigned)i;
+        if (pthread_create(&threads[i], NULL, fn, &jobs[i]) == 0) {
+            started++;
+        }
+    }
+    CHECK(started == THREADS, "started %d threads", started);
+    for (i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        total.mismatches += jobs[i].r.mismatches;
+        total.calls += jobs[i].r.calls;
+    }
+    return total;
+}
+
 static void *reader(void *arg) {
     job *j = arg;
     const shared *s = j->s;
@@ -78,9 +103,7 @@ static void shared_const_handles_are_read_concurrently(void) {
     char *json = NULL;
     uint32_t credits = 0;
     shared s;
-    pthread_t threads[THREADS];
-    job jobs[THREADS];
-    int i, started = 0, mismatches = 0, calls = 0;
+    result total;
 
     EXPECT_OK(vxl_request_from_json("{\"prompt\":\"a harbour at night\",\"size\":\"512x512\","
                                     "\"leonardo_preset_style\":\"leonardo\","
@@ -101,23 +124,10 @@ static void shared_const_handles_are_read_concurrently(void) {
     s.want_json = json;
     s.want_warnings = vxl_report_warning_count(report);
     s.want_credits = 234;
-    for (i = 0; i < THREADS; i++) {
-        jobs[i].s = &s;
-        jobs[i].r.mismatches = 0;
-        jobs[i].r.calls = 0;
-        jobs[i].id = (unsigned)i;
-        if (pthread_create(&threads[i], NULL, reader, &jobs[i]) == 0) {
-            started++;
-        }
-    }
-    CHECK(started == THREADS, "started %d threads", started);
-    for (i = 0; i < started; i++) {
-        pthread_join(threads[i], NULL);
-        mismatches += jobs[i].r.mismatches;
-        calls += jobs[i].r.calls;
-    }
-    CHECK(mismatches == 0, "%d of %d concurrent reads disagreed", mismatches, calls);
-    CHECK(calls == THREADS * ROUNDS * 6, "%d calls", calls);
+    total = run_jobs(reader, &s);
+    CHECK(total.mismatches == 0, "%d of %d concurrent reads disagreed", total.mismatches,
+          total.calls);
+    CHECK(total.calls == THREADS * ROUNDS * 6, "%d calls", total.calls);
     vxl_error_free(verr);
     vxl_plan_free(plan);
     vxl_report_free(report);
@@ -156,26 +166,11 @@ static void *builder(void *arg) {
 }
 
 static void independent_handles_on_many_threads(void) {
-    pthread_t threads[THREADS];
-    job jobs[THREADS];
-    int i, started = 0, mismatches = 0, calls = 0;
-    for (i = 0; i < THREADS; i++) {
-        jobs[i].s = NULL;
-        jobs[i].r.mismatches = 0;
-        jobs[i].r.calls = 0;
-        jobs[i].id = (unsigned)i;
-        if (pthread_create(&threads[i], NULL, builder, &jobs[i]) == 0) {
-            started++;
-        }
-    }
-    CHECK(started == THREADS, "started %d threads", started);
-    for (i = 0; i < started; i++) {
-        pthread_join(threads[i], NULL);
-        mismatches += jobs[i].r.mismatches;
-        calls += jobs[i].r.calls;
-    }
-    CHECK(mismatches == 0, "%d of %d requests built on threads were wrong", mismatches, calls);
-    CHECK(calls == THREADS * ROUNDS, "%d calls", calls);
+    result total;
+    total = run_jobs(builder, NULL);
+    CHECK(total.mismatches == 0, "%d of %d requests built on threads were wrong",
+          total.mismatches, total.calls);
+    CHECK(total.calls == THREADS * ROUNDS, "%d calls", total.calls);
 }
 
 int main(void) {

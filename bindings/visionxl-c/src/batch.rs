@@ -14,7 +14,7 @@ use crate::cancel::{token, vxl_cancel_token};
 use crate::client::vxl_client;
 use crate::error::{Failure, cstring, vxl_error, vxl_status};
 use crate::ffi::{self, ffi_status, ffi_value};
-use crate::request::{clear_out, give, vxl_request};
+use crate::request::vxl_request;
 
 /// Settings of `vxl_generate_many`: concurrency, manifest, output directory, overwrite,
 /// async mode and `retry_ambiguous`. Setters store what they are given; `vxl_generate_many`
@@ -90,15 +90,10 @@ pub extern "C" fn vxl_batch_options_new(
     out: *mut *mut vxl_batch_options,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
-        give(
-            out,
-            vxl_batch_options {
-                opts: BatchOptions::default(),
-            },
-        );
-        Ok(())
+    ffi::create(out, err, || {
+        Ok(vxl_batch_options {
+            opts: BatchOptions::default(),
+        })
     })
 }
 
@@ -334,7 +329,7 @@ pub extern "C" fn vxl_generate_many(
                 let said = Text::new().lit(format!("requests[{i}]: ")).text(&e.text());
                 e.with_text(said)
             })?;
-            typed.push(built);
+            typed.push(built.clone());
         }
         let mut batch = match unsafe { opts.as_ref() } {
             // SAFETY (above): NULL or live options.

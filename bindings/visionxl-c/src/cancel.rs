@@ -3,8 +3,7 @@
 use client::CancelToken;
 
 use crate::error::{vxl_error, vxl_status};
-use crate::ffi::{self, ffi_status, ffi_value};
-use crate::request::{clear_out, give};
+use crate::ffi::{self, ffi_value};
 
 /// Cancels calls from another thread: pass it to the `_cancellable` calls, and call
 /// `vxl_cancel` from any thread to make them return `"cancelled"` promptly.
@@ -24,15 +23,10 @@ pub extern "C" fn vxl_cancel_token_new(
     out: *mut *mut vxl_cancel_token,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
-        give(
-            out,
-            vxl_cancel_token {
-                token: CancelToken::new(),
-            },
-        );
-        Ok(())
+    ffi::create(out, err, || {
+        Ok(vxl_cancel_token {
+            token: CancelToken::new(),
+        })
     })
 }
 

@@ -11,9 +11,8 @@ use client::Error;
 use client::blocking;
 
 use crate::error::{vxl_error, vxl_status};
-use crate::ffi::{self, ffi_status, ffi_value};
+use crate::ffi::{self, ffi_value};
 use crate::options::vxl_client_options;
-use crate::request::{clear_out, give};
 
 /// A connection to the 1min.ai API (or the emulator): key, base URL, retries, pacing and
 /// budget. Calls run on the calling thread, each thread with a runtime and connection pool of
@@ -44,8 +43,7 @@ pub extern "C" fn vxl_client_new(
     out: *mut *mut vxl_client,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         let mut b = ClientBuilder::new();
         // SAFETY: NULL or NUL-terminated strings.
         if let Some(k) = unsafe { ffi::opt_c_str(api_key, "api_key") }? {
@@ -55,13 +53,9 @@ pub extern "C" fn vxl_client_new(
         if let Some(u) = unsafe { ffi::opt_c_str(base_url, "base_url") }? {
             b = b.base_url(u);
         }
-        give(
-            out,
-            vxl_client {
-                inner: b.build_blocking()?,
-            },
-        );
-        Ok(())
+        Ok(vxl_client {
+            inner: b.build_blocking()?,
+        })
     })
 }
 
@@ -78,20 +72,15 @@ pub extern "C" fn vxl_client_new_with_options(
     out: *mut *mut vxl_client,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a live options object.
         let o = unsafe { ffi::borrow(opts, "opts") }?;
         if !o.refused.is_empty() {
             return Err(Error::validation(o.refused.clone()).into());
         }
-        give(
-            out,
-            vxl_client {
-                inner: o.builder.clone().build_blocking()?,
-            },
-        );
-        Ok(())
+        Ok(vxl_client {
+            inner: o.builder.clone().build_blocking()?,
+        })
     })
 }
 

@@ -91,6 +91,18 @@ impl CViolation {
             message: self.message.as_ptr(),
         }
     }
+
+    /// Item `index` of `list` (a list of `what`s) in C form: an index out of range is
+    /// `VXL_INVALID_ARGUMENT` naming it and the count.
+    pub(crate) fn view_at(
+        list: &[CViolation],
+        what: &str,
+        index: usize,
+    ) -> Result<vxl_violation, Failure> {
+        list.get(index)
+            .map(CViolation::view)
+            .ok_or_else(|| Failure::index(what, index, list.len()))
+    }
 }
 
 /// One validation error or warning: `{field, code, message}`.

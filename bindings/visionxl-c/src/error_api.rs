@@ -3,8 +3,8 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use crate::error::{Failure, opt_ptr, vxl_error, vxl_status, vxl_violation};
-use crate::ffi::{self, ffi_status, ffi_value};
+use crate::error::{CViolation, opt_ptr, vxl_error, vxl_status, vxl_violation};
+use crate::ffi::{self, ffi_value};
 
 /// The stable error code: `"validation_error"`, `"authentication_error"`,
 /// `"permission_denied"`, `"insufficient_credits"`, `"rate_limited"`, `"bad_request"`,
@@ -116,17 +116,10 @@ pub extern "C" fn vxl_error_violation(
     out: *mut vxl_violation,
     out_err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(out_err, {
-        ffi::non_null(out, "out")?;
+    ffi::fill(out, out_err, || {
         // SAFETY: NULL or a live error.
         let e = unsafe { ffi::borrow(err, "err") }?;
-        let v = e
-            .violations
-            .get(index)
-            .ok_or_else(|| Failure::index("violation", index, e.violations.len()))?;
-        // SAFETY: checked non-NULL.
-        unsafe { ffi::write(out, v.view()) };
-        Ok(())
+        CViolation::view_at(&e.violations, "violation", index)
     })
 }
 

@@ -3,6 +3,7 @@
 
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
 
 use crate::error::{Failure, vxl_error, vxl_status};
 
@@ -115,6 +116,51 @@ pub(crate) unsafe fn opt_c_str<'a>(
 pub(crate) unsafe fn write<T>(out: *mut T, value: T) {
     // SAFETY: the caller checked `out`.
     unsafe { out.write(value) };
+}
+
+/// Checks `out` (the C parameter `name`) and sets `*out` to NULL, so it is defined on every
+/// failure.
+pub(crate) fn clear_out<T>(out: *mut *mut T, name: &str) -> Result<(), Failure> {
+    non_null(out, name)?;
+    // SAFETY: checked non-NULL.
+    unsafe { write(out, ptr::null_mut()) };
+    Ok(())
+}
+
+/// Writes a new boxed object to `*out` (checked by [`clear_out`] before).
+pub(crate) fn give<T>(out: *mut *mut T, value: T) {
+    // SAFETY: every caller checked `out` for NULL first.
+    unsafe { write(out, Box::into_raw(Box::new(value))) };
+}
+
+/// A constructor export: checks `out` and clears it, then hands `*out` what `make` builds
+/// (the caller frees it); a failure of `make` leaves `*out` NULL and goes to `*err`.
+pub(crate) fn create<T>(
+    out: *mut *mut T,
+    err: *mut *mut vxl_error,
+    make: impl FnOnce() -> Result<T, Failure>,
+) -> vxl_status {
+    ffi_status!(err, {
+        clear_out(out, "out")?;
+        give(out, make()?);
+        Ok(())
+    })
+}
+
+/// An export filling a caller's struct: checks `out`, then writes what `make` gives there (a
+/// failure of `make` leaves `*out` as it was and goes to `*err`).
+pub(crate) fn fill<T>(
+    out: *mut T,
+    err: *mut *mut vxl_error,
+    make: impl FnOnce() -> Result<T, Failure>,
+) -> vxl_status {
+    ffi_status!(err, {
+        non_null(out, "out")?;
+        let value = make()?;
+        // SAFETY: checked non-NULL.
+        unsafe { write(out, value) };
+        Ok(())
+    })
 }
 
 /// Frees a box created by `Box::into_raw` in this library; NULL is a no-op.

@@ -7,9 +7,9 @@ use std::ptr;
 use crate::cancel::{token, vxl_cancel_token};
 use crate::client::vxl_client;
 use crate::error::{vxl_error, vxl_status};
-use crate::ffi::{self, ffi_status};
+use crate::ffi;
 use crate::generation::vxl_generation;
-use crate::request::{clear_out, give, vxl_request};
+use crate::request::vxl_request;
 
 /// Generates images: validates `req` (nothing is sent when it is invalid:
 /// `"validation_error"` with every violation), then sends it and blocks until the images
@@ -40,8 +40,7 @@ pub extern "C" fn vxl_generate_cancellable(
     out: *mut *mut vxl_generation,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or live handles.
         let client = unsafe { ffi::borrow(client, "client") }?;
         // SAFETY: as above.
@@ -49,11 +48,10 @@ pub extern "C" fn vxl_generate_cancellable(
         let (typed, _warnings) = req.build()?;
         // SAFETY: NULL or a live token.
         let generation = match unsafe { token(cancel) } {
-            Some(t) => client.inner.generate_cancellable(&typed, t)?,
-            None => client.inner.generate(&typed)?,
+            Some(t) => client.inner.generate_cancellable(typed, t)?,
+            None => client.inner.generate(typed)?,
         };
-        give(out, vxl_generation::new(generation));
-        Ok(())
+        Ok(vxl_generation::new(generation))
     })
 }
 
@@ -135,8 +133,7 @@ fn read_generation(
     err: *mut *mut vxl_error,
     how: Read,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a live client.
         let client = unsafe { ffi::borrow(client, "client") }?;
         // SAFETY: NULL or a NUL-terminated string.
@@ -149,7 +146,6 @@ fn read_generation(
             (Read::UntilFinished, Some(t)) => c.wait_for_generation_cancellable(id, t)?,
             (Read::UntilFinished, None) => c.wait_for_generation(id)?,
         };
-        give(out, vxl_generation::new(generation));
-        Ok(())
+        Ok(vxl_generation::new(generation))
     })
 }

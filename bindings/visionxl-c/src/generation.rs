@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use client::blocking;
 
 use crate::error::cstring;
-use crate::error::{CViolation, Failure, vxl_error, vxl_status, vxl_violation};
-use crate::ffi::{self, ffi_status, ffi_value};
+use crate::error::{CViolation, vxl_error, vxl_status, vxl_violation};
+use crate::ffi::{self, ffi_value};
 
 pub(crate) struct Image {
     url: CString,
@@ -26,35 +26,56 @@ pub(crate) struct Image {
 #[allow(non_camel_case_types)]
 pub struct vxl_generation {
     pub(crate) generation: blocking::Generation,
-    pub(crate) id: CString,
-    status: CString,
-    pub(crate) images: Vec<Image>,
-    warnings: Vec<CViolation>,
-    /// Made on first request (most callers never ask): two serialisations less per call.
+    // The C forms of its strings, each made on first request and kept as long as the
+    // generation (most callers read few of them): nothing is copied per call that is not read.
+    id: OnceLock<CString>,
+    status: OnceLock<CString>,
+    images: OnceLock<Vec<Image>>,
+    warnings: OnceLock<Vec<CViolation>>,
     json: OnceLock<CString>,
     raw_json: OnceLock<CString>,
 }
 
 impl vxl_generation {
     pub(crate) fn new(generation: blocking::Generation) -> Self {
-        let images = generation
-            .images()
-            .iter()
-            .map(|i| Image {
-                url: cstring(i.url()),
-                path: cstring(i.path()),
-                file_name: cstring(i.file_name()),
-            })
-            .collect();
         vxl_generation {
-            id: cstring(generation.id()),
-            status: cstring(generation.status().as_str()),
-            images,
-            warnings: generation.warnings().iter().map(CViolation::new).collect(),
+            generation,
+            id: OnceLock::new(),
+            status: OnceLock::new(),
+            images: OnceLock::new(),
+            warnings: OnceLock::new(),
             json: OnceLock::new(),
             raw_json: OnceLock::new(),
-            generation,
         }
+    }
+
+    /// How many images (no C string made).
+    pub(crate) fn image_count(&self) -> usize {
+        self.generation.images().len()
+    }
+
+    fn images(&self) -> &[Image] {
+        self.images.get_or_init(|| {
+            self.generation
+                .images()
+                .iter()
+                .map(|i| Image {
+                    url: cstring(i.url()),
+                    path: cstring(i.path()),
+                    file_name: cstring(i.file_name()),
+                })
+                .collect()
+        })
+    }
+
+    fn warnings(&self) -> &[CViolation] {
+        self.warnings.get_or_init(|| {
+            self.generation
+                .warnings()
+                .iter()
+                .map(CViolation::new)
+                .collect()
+        })
     }
 }
 
@@ -81,7 +102,9 @@ fn gen_str(
 /// `generation`; NULL when `generation` is NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_generation_id(generation: *const vxl_generation) -> *const c_char {
-    gen_str(generation, |g| g.id.as_ptr())
+    gen_str(generation, |g| {
+        g.id.get_or_init(|| cstring(g.generation.id())).as_ptr()
+    })
 }
 
 /// The record status as the service sent it: `"SUCCESS"` for a finished generation,
@@ -90,7 +113,11 @@ pub extern "C" fn vxl_generation_id(generation: *const vxl_generation) -> *const
 /// `vxl_get_generation`. Owned by `generation`; NULL when `generation` is NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxl_generation_status(generation: *const vxl_generation) -> *const c_char {
-    gen_str(generation, |g| g.status.as_ptr())
+    gen_str(generation, |g| {
+        g.status
+            .get_or_init(|| cstring(g.generation.status().as_str()))
+            .as_ptr()
+    })
 }
 
 /// The number of images (0 for NULL).
@@ -98,7 +125,7 @@ pub extern "C" fn vxl_generation_status(generation: *const vxl_generation) -> *c
 pub extern "C" fn vxl_generation_image_count(generation: *const vxl_generation) -> usize {
     ffi_value!(0, {
         // SAFETY: NULL or a live generation.
-        unsafe { generation.as_ref() }.map_or(0, |g| g.images.len())
+        unsafe { generation.as_ref() }.map_or(0, vxl_generation::image_count)
     })
 }
 
@@ -107,7 +134,7 @@ fn image_str(
     index: usize,
     f: impl FnOnce(&Image) -> *const c_char,
 ) -> *const c_char {
-    gen_str(generation, |g| g.images.get(index).map_or(ptr::null(), f))
+    gen_str(generation, |g| g.images().get(index).map_or(ptr::null(), f))
 }
 
 /// The download URL of image `index` (0-based): the signed temporary URL for the first image,
@@ -168,7 +195,7 @@ pub extern "C" fn vxl_generation_is_emulated(generation: *const vxl_generation) 
 pub extern "C" fn vxl_generation_warning_count(generation: *const vxl_generation) -> usize {
     ffi_value!(0, {
         // SAFETY: NULL or a live generation.
-        unsafe { generation.as_ref() }.map_or(0, |g| g.warnings.len())
+        unsafe { generation.as_ref() }.map_or(0, |g| g.generation.warnings().len())
     })
 }
 
@@ -181,17 +208,10 @@ pub extern "C" fn vxl_generation_warning(
     out: *mut vxl_violation,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        ffi::non_null(out, "out")?;
+    ffi::fill(out, err, || {
         // SAFETY: NULL or a live generation.
         let g = unsafe { ffi::borrow(generation, "generation") }?;
-        let v = g
-            .warnings
-            .get(index)
-            .ok_or_else(|| Failure::index("warning", index, g.warnings.len()))?;
-        // SAFETY: checked non-NULL.
-        unsafe { ffi::write(out, v.view()) };
-        Ok(())
+        CViolation::view_at(g.warnings(), "warning", index)
     })
 }
 

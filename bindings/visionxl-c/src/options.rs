@@ -9,7 +9,6 @@ use client::{ClientBuilder, Violation};
 
 use crate::error::{vxl_error, vxl_status};
 use crate::ffi::{self, ffi_status, ffi_value};
-use crate::request::{clear_out, give};
 
 /// Settings for `vxl_client_new_with_options`, every one optional (unset values take the
 /// documented defaults, the API key and URLs also the `ONEMIN_*` environment variables).
@@ -32,16 +31,11 @@ pub extern "C" fn vxl_client_options_new(
     out: *mut *mut vxl_client_options,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
-        give(
-            out,
-            vxl_client_options {
-                builder: ClientBuilder::new(),
-                refused: Vec::new(),
-            },
-        );
-        Ok(())
+    ffi::create(out, err, || {
+        Ok(vxl_client_options {
+            builder: ClientBuilder::new(),
+            refused: Vec::new(),
+        })
     })
 }
 

@@ -6,7 +6,6 @@ use visionxl_core::{BatchPlan, estimate_credits_str, plan_batches_str};
 
 use crate::error::{Failure, vxl_error, vxl_status};
 use crate::ffi::{self, ffi_status, ffi_value};
-use crate::request::{clear_out, give};
 
 /// The price in credits of one call of `n` images of `size` (`"512x512"`, `"1024x768"`,
 /// `"768x1024"`, `"1024x1024"`), from the documented table. Pure: nothing is sent.
@@ -54,13 +53,11 @@ pub extern "C" fn vxl_plan_batches(
     out: *mut *mut vxl_plan,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a NUL-terminated string.
         let size = unsafe { ffi::c_str(size, "size") }?;
         let plan = plan_batches_str(size, images)?;
-        give(out, vxl_plan { plan });
-        Ok(())
+        Ok(vxl_plan { plan })
     })
 }
 

@@ -1,8 +1,8 @@
 //! `vxl_validate` and `vxl_report`: every error and warning of a request.
 
-use crate::error::{CViolation, Failure, vxl_error, vxl_status, vxl_violation};
-use crate::ffi::{self, ffi_status, ffi_value};
-use crate::request::{clear_out, give, vxl_request};
+use crate::error::{CViolation, vxl_error, vxl_status, vxl_violation};
+use crate::ffi::{self, ffi_value};
+use crate::request::vxl_request;
 
 /// Every error and warning of a validation, never just the first.
 ///
@@ -24,19 +24,14 @@ pub extern "C" fn vxl_validate(
     out: *mut *mut vxl_report,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
         let report = req.check().report;
-        give(
-            out,
-            vxl_report {
-                errors: report.errors.iter().map(CViolation::new).collect(),
-                warnings: report.warnings.iter().map(CViolation::new).collect(),
-            },
-        );
-        Ok(())
+        Ok(vxl_report {
+            errors: report.errors.iter().map(CViolation::new).collect(),
+            warnings: report.warnings.iter().map(CViolation::new).collect(),
+        })
     })
 }
 
@@ -74,8 +69,7 @@ fn report_item(
     out: *mut vxl_violation,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        ffi::non_null(out, "out")?;
+    ffi::fill(out, err, || {
         // SAFETY: NULL or a live report.
         let r = unsafe { ffi::borrow(report, "report") }?;
         let (list, what) = if warnings {
@@ -83,12 +77,7 @@ fn report_item(
         } else {
             (&r.errors, "error")
         };
-        let v = list
-            .get(index)
-            .ok_or_else(|| Failure::index(what, index, list.len()))?;
-        // SAFETY: checked non-NULL.
-        unsafe { ffi::write(out, v.view()) };
-        Ok(())
+        CViolation::view_at(list, what, index)
     })
 }
 

@@ -9,7 +9,7 @@
 //! carry but `double` setters can).
 
 use std::ffi::c_char;
-use std::ptr;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use visionxl_core::spec::{self, Field, Naming};
@@ -40,13 +40,27 @@ pub struct vxl_request {
     /// `(wire name, value)` in the order given; unknown names from JSON are kept (and reported).
     params: Vec<(String, ParamValue)>,
     preset: Option<Preset>,
+    /// What [`build`](vxl_request::build) made of the parameters as they are: a request sent
+    /// again and again is typed and checked once, not per call. Every change goes through
+    /// [`edit`](vxl_request::edit), which clears it.
+    built: OnceLock<Result<Built, Error>>,
 }
 
+/// The typed request and its warnings.
+pub(crate) type Built = (GenerateRequest, Vec<Violation>);
+
 impl vxl_request {
+    /// The parameters and preset, to change (forgets what was built from them).
+    fn edit(&mut self) -> (&mut Vec<(String, ParamValue)>, &mut Option<Preset>) {
+        self.built = OnceLock::new();
+        (&mut self.params, &mut self.preset)
+    }
+
     fn put(&mut self, name: &str, value: ParamValue) {
-        match self.params.iter_mut().find(|(k, _)| k == name) {
+        let (params, _) = self.edit();
+        match params.iter_mut().find(|(k, _)| k == name) {
             Some(slot) => slot.1 = value,
-            None => self.params.push((name.to_string(), value)),
+            None => params.push((name.to_string(), value)),
         }
     }
 
@@ -59,9 +73,13 @@ impl vxl_request {
         )
     }
 
-    /// The typed request and its warnings, or a `validation_error` listing every problem.
-    pub(crate) fn build(&self) -> Result<(GenerateRequest, Vec<Violation>), Error> {
-        self.check().into_request()
+    /// The typed request and its warnings, or a `validation_error` listing every problem
+    /// (checked on first use after a change, then kept).
+    pub(crate) fn build(&self) -> Result<&Built, Error> {
+        self.built
+            .get_or_init(|| self.check().into_request())
+            .as_ref()
+            .map_err(Error::clone)
     }
 
     fn from_json_text(text: &str) -> Result<vxl_request, Error> {
@@ -79,28 +97,9 @@ impl vxl_request {
             client::wire::prompt_object_params(&json).map_err(|v| Error::validation(vec![v]))?;
         Ok(vxl_request {
             params,
-            preset: None,
+            ..vxl_request::default()
         })
     }
-}
-
-/// Writes a new boxed object to `*out` (checked non-NULL before).
-fn hand_out<T>(out: *mut *mut T, value: T) {
-    // SAFETY: every caller checked `out` for NULL first.
-    unsafe { ffi::write(out, Box::into_raw(Box::new(value))) };
-}
-
-/// Checks `out` (the C parameter `name`) and sets `*out` to NULL, so it is defined on every
-/// failure.
-pub(crate) fn clear_out<T>(out: *mut *mut T, name: &str) -> Result<(), Failure> {
-    ffi::non_null(out, name)?;
-    // SAFETY: checked non-NULL.
-    unsafe { ffi::write(out, ptr::null_mut()) };
-    Ok(())
-}
-
-pub(crate) fn give<T>(out: *mut *mut T, value: T) {
-    hand_out(out, value)
 }
 
 /// Creates a request for `prompt` (UTF-8), every other parameter unset: one 1024x1024 image.
@@ -114,14 +113,12 @@ pub extern "C" fn vxl_request_new(
     out: *mut *mut vxl_request,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a NUL-terminated string (the caller's contract).
         let prompt = unsafe { ffi::c_str(prompt, "prompt") }?;
         let mut req = vxl_request::default();
         req.put("prompt", ParamValue::from(prompt));
-        hand_out(out, req);
-        Ok(())
+        Ok(req)
     })
 }
 
@@ -140,12 +137,10 @@ pub extern "C" fn vxl_request_from_json(
     out: *mut *mut vxl_request,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a NUL-terminated string.
         let text = unsafe { ffi::c_str(prompt_object_json, "prompt_object_json") }?;
-        hand_out(out, vxl_request::from_json_text(text)?);
-        Ok(())
+        Ok(vxl_request::from_json_text(text)?)
     })
 }
 
@@ -157,12 +152,9 @@ pub extern "C" fn vxl_request_clone(
     out: *mut *mut vxl_request,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out, "out")?;
+    ffi::create(out, err, || {
         // SAFETY: NULL or a live request.
-        let req = unsafe { ffi::borrow(req, "req") }?;
-        hand_out(out, req.clone());
-        Ok(())
+        Ok(unsafe { ffi::borrow(req, "req") }?.clone())
     })
 }
 
@@ -253,7 +245,7 @@ pub extern "C" fn vxl_request_unset(
             return Err(Error::validation(vec![validate::unknown_field(name, Naming::Sdk)]).into());
         }
         let wire = known.map_or(name, |p| p.wire);
-        req.params.retain(|(k, _)| k != wire && k != name);
+        req.edit().0.retain(|(k, _)| k != wire && k != name);
         Ok(())
     })
 }
@@ -272,10 +264,11 @@ pub extern "C" fn vxl_request_set_preset(
         // SAFETY: NULL or a live request used by no other thread.
         let req = unsafe { ffi::borrow_mut(req, "req") }?;
         // SAFETY: NULL or a NUL-terminated string.
-        req.preset = match unsafe { ffi::opt_c_str(preset, "preset") }? {
+        let preset = match unsafe { ffi::opt_c_str(preset, "preset") }? {
             None => None,
             Some(name) => Some(name.parse::<Preset>()?),
         };
+        *req.edit().1 = preset;
         Ok(())
     })
 }
@@ -293,7 +286,7 @@ pub extern "C" fn vxl_request_to_json_dup(
     err: *mut *mut vxl_error,
 ) -> vxl_status {
     ffi_status!(err, {
-        clear_out(out, "out")?;
+        ffi::clear_out(out, "out")?;
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
         let (typed, _warnings) = req.build()?;

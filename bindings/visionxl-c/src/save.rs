@@ -4,14 +4,13 @@ use std::ffi::{CString, c_char};
 use std::path::PathBuf;
 use std::ptr;
 
-use client::SaveOptions;
+use client::{SaveOptions, blocking};
 
 use crate::cancel::{token, vxl_cancel_token};
 use crate::client::vxl_client;
 use crate::error::{Failure, cstring, vxl_error, vxl_status};
 use crate::ffi::{self, ffi_status, ffi_value};
 use crate::generation::vxl_generation;
-use crate::request::{clear_out, give};
 
 /// A list of file paths: the files `vxl_generation_save_ex` or `vxl_generation_save_image`
 /// wrote.
@@ -61,14 +60,7 @@ pub extern "C" fn vxl_generation_save_ex(
     out_paths: *mut *mut vxl_paths,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        if !out_paths.is_null() {
-            clear_out(out_paths, "out_paths")?;
-        }
-        // SAFETY: NULL or live handles.
-        let client = unsafe { ffi::borrow(client, "client") }?;
-        // SAFETY: as above.
-        let g = unsafe { ffi::borrow(generation, "generation") }?;
+    save(client, generation, out_paths, err, |c, g| {
         // SAFETY: NULL or a NUL-terminated string.
         let dir = unsafe { ffi::c_str(dir, "dir") }?;
         let opts = SaveOptions {
@@ -77,17 +69,7 @@ pub extern "C" fn vxl_generation_save_ex(
             cancel: unsafe { token(cancel) }.cloned(),
             ..SaveOptions::default()
         };
-        let written = client
-            .inner
-            .save_all_with(&g.generation, PathBuf::from(dir), opts)?;
-        if !out_paths.is_null() {
-            let paths = written
-                .iter()
-                .map(|p| cstring(&p.to_string_lossy()))
-                .collect();
-            give(out_paths, vxl_paths { paths });
-        }
-        Ok(())
+        Ok(c.save_all_with(&g.generation, PathBuf::from(dir), opts)?)
     })
 }
 
@@ -105,28 +87,46 @@ pub extern "C" fn vxl_generation_save_image(
     out_paths: *mut *mut vxl_paths,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        if !out_paths.is_null() {
-            clear_out(out_paths, "out_paths")?;
-        }
-        // SAFETY: NULL or live handles.
-        let client = unsafe { ffi::borrow(client, "client") }?;
-        // SAFETY: as above.
-        let g = unsafe { ffi::borrow(generation, "generation") }?;
+    save(client, generation, out_paths, err, |c, g| {
         // SAFETY: NULL or a NUL-terminated string.
         let path = unsafe { ffi::c_str(path, "path") }?;
-        if index >= g.images.len() {
-            return Err(Failure::index("image", index, g.images.len()));
+        if index >= g.image_count() {
+            return Err(Failure::index("image", index, g.image_count()));
         }
-        let written = client.inner.save_with(
+        let written = c.save_with(
             &g.generation,
             index,
             PathBuf::from(path),
             SaveOptions::default(),
         )?;
+        Ok(vec![written])
+    })
+}
+
+/// What both saves share: `out_paths` (optional) cleared first, then `client` and `generation`
+/// borrowed and `write` run with them; the files it wrote go to `*out_paths` when asked for.
+fn save(
+    client: *const vxl_client,
+    generation: *const vxl_generation,
+    out_paths: *mut *mut vxl_paths,
+    err: *mut *mut vxl_error,
+    write: impl FnOnce(&blocking::Client, &vxl_generation) -> Result<Vec<PathBuf>, Failure>,
+) -> vxl_status {
+    ffi_status!(err, {
         if !out_paths.is_null() {
-            let paths = vec![cstring(&written.to_string_lossy())];
-            give(out_paths, vxl_paths { paths });
+            ffi::clear_out(out_paths, "out_paths")?;
+        }
+        // SAFETY: NULL or live handles.
+        let client = unsafe { ffi::borrow(client, "client") }?;
+        // SAFETY: as above.
+        let g = unsafe { ffi::borrow(generation, "generation") }?;
+        let written = write(&client.inner, g)?;
+        if !out_paths.is_null() {
+            let paths = written
+                .iter()
+                .map(|p| cstring(&p.to_string_lossy()))
+                .collect();
+            ffi::give(out_paths, vxl_paths { paths });
         }
         Ok(())
     })

@@ -4,12 +4,12 @@ use std::ffi::c_char;
 use std::ptr;
 
 use bytes::Bytes;
+use client::{Asset, CancelToken, blocking};
 
 use crate::cancel::{token, vxl_cancel_token};
 use crate::client::vxl_client;
-use crate::error::{cstring, vxl_error, vxl_status};
+use crate::error::{Failure, cstring, vxl_error, vxl_status};
 use crate::ffi::{self, ffi_status};
-use crate::request::clear_out;
 
 /// Uploads a local image file (`POST /api/assets`) for use as `init_image_id` or in
 /// `image_prompts`.
@@ -38,20 +38,13 @@ pub extern "C" fn vxl_upload_asset_dup_cancellable(
     out_reference: *mut *mut c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out_reference, "out_reference")?;
-        // SAFETY: NULL or a live client.
-        let client = unsafe { ffi::borrow(client, "client") }?;
+    upload(client, cancel, out_reference, err, |c, cancel| {
         // SAFETY: NULL or a NUL-terminated string.
         let path = unsafe { ffi::c_str(path, "path") }?;
-        // SAFETY: NULL or a live token.
-        let asset = match unsafe { token(cancel) } {
-            Some(t) => client.inner.upload_asset_cancellable(path, t)?,
-            None => client.inner.upload_asset(path)?,
-        };
-        // SAFETY: checked non-NULL by clear_out.
-        unsafe { ffi::write(out_reference, cstring(asset.reference()).into_raw()) };
-        Ok(())
+        Ok(match cancel {
+            Some(t) => c.upload_asset_cancellable(path, t)?,
+            None => c.upload_asset(path)?,
+        })
     })
 }
 
@@ -95,10 +88,7 @@ pub extern "C" fn vxl_upload_asset_bytes_dup_cancellable(
     out_reference: *mut *mut c_char,
     err: *mut *mut vxl_error,
 ) -> vxl_status {
-    ffi_status!(err, {
-        clear_out(out_reference, "out_reference")?;
-        // SAFETY: NULL or a live client.
-        let client = unsafe { ffi::borrow(client, "client") }?;
+    upload(client, cancel, out_reference, err, |c, cancel| {
         // SAFETY: NULL or a NUL-terminated string.
         let file_name = unsafe { ffi::c_str(file_name, "file_name") }?;
         let bytes = if len == 0 {
@@ -109,13 +99,28 @@ pub extern "C" fn vxl_upload_asset_bytes_dup_cancellable(
             // contract); they are copied before returning.
             Bytes::copy_from_slice(unsafe { std::slice::from_raw_parts(data, len) })
         };
+        Ok(match cancel {
+            Some(t) => c.upload_asset_bytes_cancellable(bytes, file_name, t)?,
+            None => c.upload_asset_bytes(bytes, file_name)?,
+        })
+    })
+}
+
+/// What both uploads share: `out_reference` cleared first, then `client` borrowed and `send`
+/// run with it and the token; the asset's reference goes to `*out_reference` (caller-owned).
+fn upload(
+    client: *const vxl_client,
+    cancel: *const vxl_cancel_token,
+    out_reference: *mut *mut c_char,
+    err: *mut *mut vxl_error,
+    send: impl FnOnce(&blocking::Client, Option<&CancelToken>) -> Result<Asset, Failure>,
+) -> vxl_status {
+    ffi_status!(err, {
+        ffi::clear_out(out_reference, "out_reference")?;
+        // SAFETY: NULL or a live client.
+        let client = unsafe { ffi::borrow(client, "client") }?;
         // SAFETY: NULL or a live token.
-        let asset = match unsafe { token(cancel) } {
-            Some(t) => client
-                .inner
-                .upload_asset_bytes_cancellable(bytes, file_name, t)?,
-            None => client.inner.upload_asset_bytes(bytes, file_name)?,
-        };
+        let asset = send(&client.inner, unsafe { token(cancel) })?;
         // SAFETY: checked non-NULL by clear_out.
         unsafe { ffi::write(out_reference, cstring(asset.reference()).into_raw()) };
         Ok(())
