@@ -330,36 +330,6 @@ def run_pass(
     return results, time.monotonic() - start
 
 
-def run_pass(
-    client: visionxl.Client,
-    requests: List[Dict[str, Any]],
-    concurrency: int,
-    manifest: Path,
-    out_dir: Path,
-    problems: Problems,
-    name: str,
-    progress: bool,
-) -> Tuple[List[Any], float]:
-    start = time.monotonic()
-
-    def on_progress(p: visionxl.Progress) -> None:
-        if p.completed % 100 == 0 or p.completed == p.total:
-            print(f"soak: {name}: {p.completed}/{p.total} ({p.failed} failed)", file=sys.stderr)
-
-    try:
-        results: List[Any] = client.generate_many(
-            requests,
-            concurrency=concurrency,
-            manifest=manifest,
-            out_dir=out_dir,
-            on_progress=on_progress if progress else None,
-        )
-    except Exception as e:  # noqa: BLE001 - a crash is the finding
-        problems.add("no_crash", f"{name}: generate_many raised {type(e).__name__}: {e}")
-        results = list(getattr(e, "partial_results", None) or [])
-    return results, time.monotonic() - start
-
-
 def outcome_line(pass_no: int, index: int, r: Any, images: Path) -> Dict[str, Any]:
     """What the caller was told of one item, as the verifier reads it."""
     if isinstance(r, visionxl.Generation):
