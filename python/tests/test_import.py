@@ -39,3 +39,12 @@ def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
         assert "no_such_name" in str(e)
     else:
         raise AssertionError("no AttributeError")
+
+
+def test_the_type_checking_switch_is_not_a_public_name() -> None:
+    import visionxl
+    import visionxl.exceptions
+    import visionxl.sweep
+
+    for module in (visionxl, visionxl.exceptions, visionxl.sweep):
+        assert not hasattr(module, "TYPE_CHECKING"), module.__name__

@@ -52,6 +52,7 @@ from .sweep import SweepCell, SweepResult
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from . import types
+del TYPE_CHECKING  # not a public name of the package
 
 from .exceptions import (
     APIConnectionError,

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
     from ._native import Generation, Violation
+del TYPE_CHECKING  # not a public name of the package
 
 __all__ = [
     "VisionXLError",

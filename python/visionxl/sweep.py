@@ -27,6 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Dict, List, Optional
+del TYPE_CHECKING  # not a public name of the package
 
 __all__ = ["SweepCell", "SweepResult"]
 

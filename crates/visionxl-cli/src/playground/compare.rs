@@ -140,7 +140,7 @@ pub fn check_json(st: &State, input: &SweepInput) -> Value {
 
 /// Starts a sweep job for `input`, or says why not (generation off, invalid, over the budget:
 /// nothing is sent in those cases).
-pub fn start(st: &Arc<State>, input: &SweepInput) -> Result<u64, Error> {
+pub async fn start(st: &Arc<State>, input: &SweepInput) -> Result<u64, Error> {
     let Some(client) = st.client.clone() else {
         return Err(Error::new(
             ErrorCode::AuthenticationError,
@@ -154,7 +154,13 @@ pub fn start(st: &Arc<State>, input: &SweepInput) -> Result<u64, Error> {
     }
     let job = Arc::new(Job::new(u32::try_from(p.credits).unwrap_or(u32::MAX)));
     let id = st.add_job(job.clone());
-    let (name, dir) = new_sweep_dir(&st.out.join(SWEEPS_DIR), id)?;
+    let (name, dir) = match new_sweep_dir(&st.out.join(SWEEPS_DIR), id).await {
+        Ok(made) => made,
+        Err(e) => {
+            job.fail(&e);
+            return Err(e);
+        }
+    };
     job.update(|s| {
         s.sweep = Some(json!({
             "id": name, "shape": p.shape(), "total": p.cells.len(), "completed": 0,
@@ -169,7 +175,7 @@ pub fn start(st: &Arc<State>, input: &SweepInput) -> Result<u64, Error> {
 /// Creates a directory of its own for a new sweep under `root`, named `<unix secs>-<job>`
 /// (with `-2`, `-3`… when another playground sharing `--out` took that name in the same
 /// second): a new sweep never resumes, nor writes into, another one's files.
-fn new_sweep_dir(root: &Path, job: u64) -> Result<(String, PathBuf), Error> {
+async fn new_sweep_dir(root: &Path, job: u64) -> Result<(String, PathBuf), Error> {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -179,14 +185,14 @@ fn new_sweep_dir(root: &Path, job: u64) -> Result<(String, PathBuf), Error> {
             format!("cannot create a sweep directory in {}: {e}", root.display()),
         )
     };
-    std::fs::create_dir_all(root).map_err(io)?;
+    tokio::fs::create_dir_all(root).await.map_err(io)?;
     for n in 1u32.. {
         let name = match n {
             1 => format!("{secs}-{job}"),
             n => format!("{secs}-{job}-{n}"),
         };
         let dir = root.join(&name);
-        match std::fs::create_dir(&dir) {
+        match tokio::fs::create_dir(&dir).await {
             Ok(()) => return Ok((name, dir)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io(e)),
@@ -224,7 +230,16 @@ async fn run(
         Ok(result) => {
             let counted = counted.load(Ordering::Relaxed);
             st.add_spent(result.credits_spent.saturating_sub(counted));
-            let summary = summary(&result, &dir, &id);
+            // Reading the sheets' sizes is file I/O: off the async workers.
+            let Ok((summary, result)) =
+                tokio::task::spawn_blocking(move || (summary(&result, &dir, &id), result)).await
+            else {
+                job.fail(&Error::new(
+                    ErrorCode::IoError,
+                    "internal error: the sweep's summary could not be made",
+                ));
+                return;
+            };
             job.update(|s| {
                 s.state = "done";
                 s.credits = u32::try_from(result.credits).ok();
@@ -341,16 +356,18 @@ mod tests {
         assert_eq!(vs[0].field, "preset");
     }
 
-    #[test]
-    fn two_playgrounds_sharing_out_never_share_a_sweep_directory() {
+    #[tokio::test]
+    async fn two_playgrounds_sharing_out_never_share_a_sweep_directory() {
         // The same job number in the same second (two playgrounds on one `--out`).
         let root = tempfile::tempdir().unwrap();
-        let (a, da) = new_sweep_dir(root.path(), 1).unwrap();
-        let (b, db) = new_sweep_dir(root.path(), 1).unwrap();
+        let (a, da) = new_sweep_dir(root.path(), 1).await.unwrap();
+        let (b, db) = new_sweep_dir(root.path(), 1).await.unwrap();
         assert_ne!(a, b);
         assert!(da.is_dir() && db.is_dir());
         std::fs::write(root.path().join("file"), b"").unwrap();
-        let e = new_sweep_dir(&root.path().join("file"), 1).unwrap_err();
+        let e = new_sweep_dir(&root.path().join("file"), 1)
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), ErrorCode::IoError);
     }
 }

@@ -131,7 +131,7 @@ async fn sweep_start(
     AxState(st): AxState<Arc<State>>,
     Json(input): Json<compare::SweepInput>,
 ) -> Response {
-    match compare::start(&st, &input) {
+    match compare::start(&st, &input).await {
         Ok(id) => Json(json!({"job": id})).into_response(),
         Err(e) => error(&e),
     }
