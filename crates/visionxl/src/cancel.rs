@@ -1,16 +1,22 @@
 //! [`CancelToken`]: stop a call from another thread or task.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 use visionxl_core::{Error, ErrorCode};
 
+/// Something to do on cancel (the direct transport breaks its socket), by registration number.
+type Hooks = Vec<(u64, Arc<dyn Fn() + Send + Sync>)>;
+
 struct Inner {
     cancelled: AtomicBool,
     notify: Notify,
+    hooks: Mutex<Hooks>,
+    next_hook: AtomicU64,
 }
 
 /// A cancellation flag shared by clones: [`cancel`](CancelToken::cancel) from any thread makes
@@ -48,6 +54,8 @@ impl CancelToken {
         CancelToken(Arc::new(Inner {
             cancelled: AtomicBool::new(false),
             notify: Notify::new(),
+            hooks: Mutex::new(Vec::new()),
+            next_hook: AtomicU64::new(0),
         }))
     }
 
@@ -55,6 +63,25 @@ impl CancelToken {
     pub fn cancel(&self) {
         self.0.cancelled.store(true, Ordering::SeqCst);
         self.0.notify.notify_waiters();
+        let hooks: Vec<_> = self.hooks().iter().map(|(_, h)| h.clone()).collect();
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    fn hooks(&self) -> std::sync::MutexGuard<'_, Hooks> {
+        self.0.hooks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `hook` on [`cancel`](Self::cancel) (on the cancelling thread) until the guard is
+    /// dropped: how a blocking read is broken from another thread.
+    pub(crate) fn on_cancel(&self, hook: Arc<dyn Fn() + Send + Sync>) -> HookGuard {
+        let id = self.0.next_hook.fetch_add(1, Ordering::Relaxed);
+        self.hooks().push((id, hook));
+        HookGuard {
+            token: self.clone(),
+            id,
+        }
     }
 
     /// Whether [`cancel`](Self::cancel) was called.
@@ -74,6 +101,55 @@ impl CancelToken {
             notified.await;
         }
     }
+}
+
+/// Removes its hook from the token when dropped.
+pub(crate) struct HookGuard {
+    token: CancelToken,
+    id: u64,
+}
+
+impl Drop for HookGuard {
+    fn drop(&mut self) {
+        self.token.hooks().retain(|(id, _)| *id != self.id);
+    }
+}
+
+thread_local! {
+    /// The tokens watching the call being polled on this thread, innermost last.
+    static WATCHING: RefCell<Vec<CancelToken>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The tokens watching the call this thread is running: work that blocks the thread inside a
+/// poll (the direct transport) registers with them, since the runtime cannot interrupt it.
+pub(crate) fn watching() -> Vec<CancelToken> {
+    WATCHING.with(|w| w.borrow().clone())
+}
+
+/// Takes its token off this thread's watch list when dropped (also when a poll panics).
+struct Watch;
+
+impl Watch {
+    fn start(token: &CancelToken) -> Watch {
+        WATCHING.with(|w| w.borrow_mut().push(token.clone()));
+        Watch
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        WATCHING.with(|w| w.borrow_mut().pop());
+    }
+}
+
+/// `fut`, with `token` on this thread's watch list during each of its polls.
+async fn watched<F: Future>(token: &CancelToken, fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        let _watch = Watch::start(token);
+        fut.as_mut().poll(cx)
+    })
+    .await
 }
 
 /// The `cancelled` error of a call stopped by its [`CancelToken`] ("the call was cancelled").
@@ -131,7 +207,11 @@ where
             tokio::select! {
                 biased;
                 _ = t.cancelled() => Err(on_cancel()),
-                r = fut => r,
+                // A failure the cancel caused (a broken socket) is the cancel's.
+                r = watched(t, fut) => match r {
+                    Err(_) if t.is_cancelled() => Err(on_cancel()),
+                    r => r,
+                },
             }
         }
     }

@@ -72,6 +72,9 @@ pub(crate) struct Inner {
     pub(crate) features_url: Url,
     assets_url: Url,
     pub(crate) api: reqwest::Client,
+    /// The blocking client's per-thread siblings send API calls on connections of their own
+    /// (`crate::direct`); `None` elsewhere, or when a proxy applies.
+    direct: Option<crate::direct::Direct>,
     downloader: Downloader,
     /// Shared with [`Client::with_own_pools`] siblings (one verifier, one root store).
     tls: rustls::ClientConfig,
@@ -199,6 +202,7 @@ impl Client {
                 },
                 config,
                 api,
+                direct: None,
                 key_header,
                 tls,
             }),
@@ -207,16 +211,23 @@ impl Client {
 
     /// A client with this one's settings, pacing bucket and budget but connection pools of its
     /// own. The blocking client gives each calling thread one: hyper's pooled connections are
-    /// driven by the runtime that opened them.
-    pub(crate) fn with_own_pools(&self) -> Result<Client, Error> {
+    /// driven by the runtime that opened them. `direct`: API calls go on the client's own
+    /// blocking connections (one call at a time per thread; see `crate::direct`), unless a
+    /// proxy applies.
+    pub(crate) fn with_own_pools(&self, direct: bool) -> Result<Client, Error> {
         let i = &self.inner;
         let (api, downloads) = http_clients(&i.config, &i.tls)?;
+        let direct = match direct {
+            true => crate::direct::Direct::for_config(&i.config, &i.tls, i.key_header.as_bytes())?,
+            false => None,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 config: i.config.clone(),
                 features_url: i.features_url.clone(),
                 assets_url: i.assets_url.clone(),
                 api,
+                direct,
                 downloader: Downloader {
                     http: downloads,
                     ..i.downloader.clone()
@@ -266,15 +277,9 @@ impl Client {
                 attempt = retries + 1,
                 status = field::Empty,
             );
-            let rb = self
-                .inner
-                .api
-                .get(url.clone())
-                .header(API_KEY_HEADER, self.inner.key_header.clone())
-                .timeout(cfg.timeout);
             let result = self
                 .api_call(
-                    rb,
+                    self.send_api(reqwest::Method::GET, &url, None),
                     |raw| {
                         interpret(Endpoint::Results, raw.answer())
                             .map_err(|e| with_location(e, raw))
@@ -387,8 +392,9 @@ impl Client {
                 path = ASSETS_PATH,
                 attempt = retries + 1
             );
+            let sent = exchange(rb, cfg.max_response_bytes);
             let result = self
-                .api_call(rb, parse_asset, |f| {
+                .api_call(sent, parse_asset, |f| {
                     f.into_error("the asset upload", cfg.timeout.as_secs_f64())
                         .with_may_have_been_charged(false)
                 })
@@ -412,17 +418,49 @@ impl Client {
         }
     }
 
+    /// Whether API calls go on the blocking client's own connections (no runtime turns needed
+    /// before them; see `blocking/local.rs`).
+    pub(crate) fn is_direct(&self) -> bool {
+        self.inner.direct.is_some()
+    }
+
+    /// Sends an API request with the key (`json`: a JSON body to POST) within the client's
+    /// timeout: on the direct transport when this client has one, else through reqwest.
+    pub(crate) async fn send_api(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        json: Option<&Bytes>,
+    ) -> Result<RawAnswer, Failure> {
+        let i = &self.inner;
+        let (timeout, cap) = (i.config.timeout, i.config.max_response_bytes);
+        if let Some(direct) = &i.direct {
+            return direct.exchange(method.as_str(), url, json.map(|b| &b[..]), timeout, cap);
+        }
+        let mut rb = i
+            .api
+            .request(method, url.clone())
+            .header(API_KEY_HEADER, i.key_header.clone())
+            .timeout(timeout);
+        if let Some(body) = json {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        exchange(rb, cap).await
+    }
+
     /// One API exchange and its outcome: `interpret` reads the answer, `failure` maps a
     /// transport failure. The one place where API errors are made, so the one place where the
     /// key is scrubbed from them (a service that echoes the key in its error body, a transport
     /// message that quotes it).
     pub(crate) async fn api_call<T>(
         &self,
-        rb: reqwest::RequestBuilder,
+        sent: impl std::future::Future<Output = Result<RawAnswer, Failure>>,
         interpret: impl FnOnce(&RawAnswer) -> Result<T, Error>,
         failure: impl FnOnce(Failure) -> Error,
     ) -> Result<T, Error> {
-        let result = match exchange(rb, self.inner.config.max_response_bytes).await {
+        let result = match sent.await {
             Ok(raw) => {
                 tracing::Span::current().record("status", raw.status);
                 interpret(&raw)

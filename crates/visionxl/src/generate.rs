@@ -7,12 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::CONTENT_TYPE;
 use tokio::time::Instant;
 use tracing::{Instrument, field};
 use visionxl_core::error::Text;
 use visionxl_core::response::{Endpoint, Record, interpret};
-use visionxl_core::wire::{self, API_KEY_HEADER, FEATURES_PATH};
+use visionxl_core::wire::{self, FEATURES_PATH};
 use visionxl_core::{Error, ErrorCode, GenerateRequest, Status};
 
 use crate::cancel::{cancelled_error, run_cancellable_with};
@@ -208,16 +207,9 @@ impl Client {
                 attempt = retries + 1,
                 status = field::Empty,
             );
-            let rb = self
-                .inner
-                .api
-                .post(url.clone())
-                .header(API_KEY_HEADER, self.inner.key_header.clone())
-                .header(CONTENT_TYPE, "application/json")
-                .timeout(cfg.timeout)
-                .body(body.clone());
+            let sent = self.send_api(reqwest::Method::POST, url, Some(&body));
             let result = self
-                .api_call(rb, interpret_features, |f| {
+                .api_call(sent, interpret_features, |f| {
                     let id = salvage_record_id(f.partial_body());
                     f.into_error("the generation request", cfg.timeout.as_secs_f64())
                         .with_record_id(id)

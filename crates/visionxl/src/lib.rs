@@ -72,6 +72,7 @@ mod by_name;
 mod cancel;
 mod client;
 mod config;
+mod direct;
 mod download;
 mod fs;
 mod generate;

@@ -1,4 +1,6 @@
 //! One HTTP exchange: send, read a capped body, and map transport failures to stable errors.
+//! The async client exchanges through reqwest ([`exchange`]); the blocking client's API calls
+//! go through its own connections (`crate::direct`). Both report a [`Failure`].
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
@@ -25,16 +27,54 @@ impl RawAnswer {
     }
 }
 
+/// What broke below HTTP: reqwest's error (async transport) or an I/O error (the blocking
+/// client's direct connections). Displays and chains as the error it holds.
+#[derive(Debug)]
+pub(crate) enum Cause {
+    Reqwest(reqwest::Error),
+    Io(std::io::Error),
+}
+
+impl Cause {
+    fn is_timeout(&self) -> bool {
+        match self {
+            Cause::Reqwest(e) => e.is_timeout(),
+            Cause::Io(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Reqwest(e) => e.fmt(f),
+            Cause::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Cause::Reqwest(e) => e.source(),
+            Cause::Io(e) => e.source(),
+        }
+    }
+}
+
 /// How an exchange failed below HTTP.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// Nothing was sent: the connection could not be made.
-    Connect(reqwest::Error),
+    Connect(Cause),
     /// No complete answer in time, after the request was (maybe) sent.
     Timeout { partial: Bytes, status: Option<u16> },
     /// The connection broke after the request was (maybe) sent.
     Broken {
-        source: reqwest::Error,
+        source: Cause,
         partial: Bytes,
         status: Option<u16>,
     },
@@ -45,7 +85,7 @@ pub(crate) enum Failure {
         partial: Bytes,
     },
     /// The request could not be built (a bug or a bad URL).
-    Build(reqwest::Error),
+    Build(Cause),
 }
 
 impl Failure {
@@ -153,9 +193,9 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 fn classify_send(e: reqwest::Error) -> Failure {
     if e.is_builder() {
-        Failure::Build(e)
+        Failure::Build(Cause::Reqwest(e))
     } else if e.is_connect() {
-        Failure::Connect(e)
+        Failure::Connect(Cause::Reqwest(e))
     } else if e.is_timeout() {
         Failure::Timeout {
             partial: Bytes::new(),
@@ -163,7 +203,7 @@ fn classify_send(e: reqwest::Error) -> Failure {
         }
     } else {
         Failure::Broken {
-            source: e,
+            source: Cause::Reqwest(e),
             partial: Bytes::new(),
             status: None,
         }
@@ -171,7 +211,7 @@ fn classify_send(e: reqwest::Error) -> Failure {
 }
 
 /// How much of an oversized answer is kept to look for its record id.
-const HEAD: usize = 64 * 1024;
+pub(crate) const HEAD: usize = 64 * 1024;
 
 /// Sends the request and reads the whole answer, refusing more than `cap` bytes.
 pub(crate) async fn exchange(req: reqwest::RequestBuilder, cap: u64) -> Result<RawAnswer, Failure> {
@@ -235,7 +275,7 @@ pub(crate) async fn exchange(req: reqwest::RequestBuilder, cap: u64) -> Result<R
                     }
                 } else {
                     Failure::Broken {
-                        source: e,
+                        source: Cause::Reqwest(e),
                         partial,
                         status: Some(status),
                     }

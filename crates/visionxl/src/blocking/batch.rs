@@ -32,7 +32,7 @@ impl BatchIter {
         requests: Vec<GenerateRequest>,
         opts: BatchOptions,
     ) -> Result<BatchIter, Error> {
-        let local = Local::new(client.async_client())?;
+        let local = Local::new(client.async_client(), false)?;
         let on = local.client.clone();
         let stream = std::thread::scope(|s| {
             // A helper thread when called from inside an async context, as every blocking call.

@@ -35,8 +35,10 @@ impl Drop for Local {
 }
 
 impl Local {
-    /// A runtime for one thread (or one batch) and a client with fresh pools.
-    pub(crate) fn new(base: &crate::Client) -> Result<Local, Error> {
+    /// A runtime for one thread (`direct`: API calls on the client's own blocking connections)
+    /// or for one batch (through reqwest, since its items run concurrently), and a client with
+    /// fresh pools.
+    pub(crate) fn new(base: &crate::Client, direct: bool) -> Result<Local, Error> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -49,18 +51,23 @@ impl Local {
             })?;
         Ok(Local {
             rt: Some(rt),
-            client: base.with_own_pools()?,
+            client: base.with_own_pools(direct)?,
         })
     }
 
-    /// Runs `fut` to its end on this runtime, on the calling thread, after letting the runtime
-    /// catch up with what happened on its connections while it was idle (see [`settle`]).
+    /// Runs `fut` to its end on this runtime, on the calling thread. When its API calls go
+    /// through reqwest, after letting the runtime catch up with what happened on its
+    /// connections while it was idle (see [`settle`]); the direct transport checks its
+    /// connection itself right before reuse.
     pub(crate) fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let direct = self.client.is_direct();
         self.rt
             .as_ref()
             .expect("the runtime lives as long as Local")
             .block_on(async {
-                settle().await;
+                if !direct {
+                    settle().await;
+                }
                 fut.await
             })
     }
@@ -110,7 +117,7 @@ impl Shared {
         if let Some(l) = self.locals().get(&id) {
             return Ok(l.clone());
         }
-        let local = Arc::new(Local::new(&self.base)?);
+        let local = Arc::new(Local::new(&self.base, true)?);
         self.locals().insert(id, local.clone());
         // Forget this thread's runtime when the thread exits (ignored while it is exiting).
         let _ = EXIT.try_with(|e| e.watch(id, Arc::downgrade(self)));
@@ -128,24 +135,43 @@ impl Shared {
         Fut: Future<Output = Result<T, Error>>,
         T: Send,
     {
+        self.run_on(|| self.local(), call)
+    }
+
+    /// [`run`](Self::run) on a runtime and client made for this call alone, whose API calls go
+    /// through reqwest: a batch's items run concurrently, which one thread's direct
+    /// connections cannot do.
+    pub(crate) fn run_batch<T, Fut>(
+        self: &Arc<Self>,
+        call: impl FnOnce(crate::Client) -> Fut + Send,
+    ) -> Result<T, Error>
+    where
+        Fut: Future<Output = Result<T, Error>>,
+        T: Send,
+    {
+        self.run_on(|| Local::new(&self.base, false).map(Arc::new), call)
+    }
+
+    fn run_on<T, Fut>(
+        &self,
+        local: impl FnOnce() -> Result<Arc<Local>, Error> + Send,
+        call: impl FnOnce(crate::Client) -> Fut + Send,
+    ) -> Result<T, Error>
+    where
+        Fut: Future<Output = Result<T, Error>>,
+        T: Send,
+    {
+        let here = || {
+            let local = local()?;
+            local.block_on(call(local.client.clone()))
+        };
         if tokio::runtime::Handle::try_current().is_ok() {
-            return std::thread::scope(|s| match s.spawn(|| self.run_here(call)).join() {
+            return std::thread::scope(|s| match s.spawn(here).join() {
                 Ok(v) => v,
                 Err(panic) => std::panic::resume_unwind(panic),
             });
         }
-        self.run_here(call)
-    }
-
-    fn run_here<T, Fut>(
-        self: &Arc<Self>,
-        call: impl FnOnce(crate::Client) -> Fut,
-    ) -> Result<T, Error>
-    where
-        Fut: Future<Output = Result<T, Error>>,
-    {
-        let local = self.local()?;
-        local.block_on(call(local.client.clone()))
+        here()
     }
 }
 

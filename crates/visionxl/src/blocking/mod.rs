@@ -259,7 +259,9 @@ impl Client {
     where
         F: FnMut(&BatchItem) -> std::ops::ControlFlow<()> + Send,
     {
-        let items = self.run(|c| async move { c.generate_all(requests, opts, on_item).await })?;
+        let items = self
+            .shared
+            .run_batch(|c| async move { c.generate_all(requests, opts, on_item).await })?;
         Ok(items.into_iter().map(|i| self.rebind(i)).collect())
     }
 

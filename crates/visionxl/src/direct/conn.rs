@@ -1,0 +1,187 @@
+//! One kept-alive connection of the direct transport: a blocking TCP socket, with TLS
+//! (rustls) for `https`. Reads and writes stop at the call's deadline (the socket's
+//! `SO_RCVTIMEO`/`SO_SNDTIMEO`), and another thread can break a blocked read through a second
+//! handle on the socket (cancel tokens shut it down).
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+
+/// Where connections go, and how (TLS settings for `https`).
+pub(super) struct Origin {
+    /// Host and port to connect to (resolved at each connect).
+    pub(super) host: String,
+    pub(super) port: u16,
+    /// `Some` for `https`: the TLS settings (ALPN `http/1.1` only) and the name to verify.
+    pub(super) tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+/// An open connection.
+pub(super) struct Conn {
+    stream: Stream,
+    /// A second handle on the socket, for [`Conn::breaker`].
+    socket: Arc<TcpStream>,
+    /// The receive timeout last set on the socket, to skip setting it again when unchanged.
+    read_timeout: Option<Duration>,
+}
+
+/// Within this much of the wanted value, a socket timeout already set is left alone.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(5);
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "the call's time ran out")
+}
+
+/// Time left until `deadline`, or a `TimedOut` error.
+fn left(deadline: Instant) -> io::Result<Duration> {
+    match deadline.checked_duration_since(Instant::now()) {
+        Some(d) if !d.is_zero() => Ok(d),
+        _ => Err(timed_out()),
+    }
+}
+
+impl Conn {
+    /// Connects (each resolved address in turn, within `connect_timeout` and `deadline`) and,
+    /// for `https`, completes the TLS handshake. Nothing of the request is sent yet.
+    pub(super) fn open(
+        origin: &Origin,
+        connect_timeout: Duration,
+        deadline: Instant,
+    ) -> io::Result<Conn> {
+        let until = deadline.min(Instant::now() + connect_timeout);
+        let mut last = None;
+        let mut tcp = None;
+        for addr in std::net::ToSocketAddrs::to_socket_addrs(&(origin.host.as_str(), origin.port))?
+        {
+            match TcpStream::connect_timeout(&addr, left(until)?) {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let tcp = match (tcp, last) {
+            (Some(s), _) => s,
+            (None, Some(e)) => return Err(e),
+            (None, None) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{} has no address", origin.host),
+                ));
+            }
+        };
+        tcp.set_nodelay(true)?;
+        let socket = Arc::new(tcp.try_clone()?);
+        let stream = match &origin.tls {
+            None => Stream::Plain(tcp),
+            Some((config, name)) => {
+                let tls = rustls::ClientConnection::new(config.clone(), name.clone())
+                    .map_err(io::Error::other)?;
+                let mut s = rustls::StreamOwned::new(tls, tcp);
+                s.sock.set_read_timeout(Some(left(until)?))?;
+                s.sock.set_write_timeout(Some(left(until)?))?;
+                while s.conn.is_handshaking() {
+                    s.conn.complete_io(&mut s.sock)?;
+                }
+                Stream::Tls(Box::new(s))
+            }
+        };
+        let mut conn = Conn {
+            stream,
+            socket,
+            read_timeout: None,
+        };
+        conn.socket.set_write_timeout(Some(left(deadline)?))?;
+        conn.set_deadline(deadline)?;
+        Ok(conn)
+    }
+
+    /// A function that breaks this connection from any thread: a read or write blocked on it
+    /// returns at once (the connection is then useless).
+    pub(super) fn breaker(&self) -> impl Fn() + Send + Sync + 'static {
+        let socket = self.socket.clone();
+        move || {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Makes the next reads give up at `deadline` (a `TimedOut` or `WouldBlock` error).
+    pub(super) fn set_deadline(&mut self, deadline: Instant) -> io::Result<()> {
+        let want = left(deadline)?;
+        let close = self
+            .read_timeout
+            .is_some_and(|had| had <= want + TIMEOUT_SLACK && want <= had + TIMEOUT_SLACK);
+        if !close {
+            self.socket.set_read_timeout(Some(want))?;
+            self.read_timeout = Some(want);
+        }
+        Ok(())
+    }
+
+    /// Writes all of `bytes` (the request).
+    pub(super) fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match &mut self.stream {
+            Stream::Plain(s) => s.write_all(bytes),
+            Stream::Tls(s) => {
+                s.write_all(bytes)?;
+                s.flush()
+            }
+        }
+    }
+
+    /// Reads what has arrived (at least one byte, or 0 at the end of the stream), waiting at
+    /// most until the deadline last set.
+    pub(super) fn receive(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let r = match &mut self.stream {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        };
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.receive(buf),
+            r => r,
+        }
+    }
+
+    /// Whether an idle connection can carry another request: the server has not closed it
+    /// and sent nothing unasked (a close, a reset, or stray bytes all retire it). One check
+    /// that does not wait, right before reuse.
+    pub(super) fn is_reusable(&mut self) -> bool {
+        if self.socket.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let quiet = match &mut self.stream {
+            Stream::Plain(s) => {
+                matches!(s.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+            Stream::Tls(s) => tls_is_quiet(s),
+        };
+        quiet && self.socket.set_nonblocking(false).is_ok()
+    }
+}
+
+/// TLS records that arrived while idle may be harmless (a session ticket): read them and
+/// keep the connection unless they closed it or carried data.
+fn tls_is_quiet(s: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>) -> bool {
+    loop {
+        match s.conn.read_tls(&mut s.sock) {
+            Ok(0) => return false,
+            Ok(_) => match s.conn.process_new_packets() {
+                Ok(state) if state.peer_has_closed() || state.plaintext_bytes_to_read() > 0 => {
+                    return false;
+                }
+                Ok(_) => {}
+                Err(_) => return false,
+            },
+            Err(e) => return e.kind() == io::ErrorKind::WouldBlock,
+        }
+    }
+}
