@@ -1,8 +1,11 @@
 //! Where blocking calls run: each calling thread gets, per client, a current-thread tokio
 //! runtime and a sibling of the async client with connection pools of its own
 //! ([`crate::Client::with_own_pools`]; pacing bucket and budget stay shared). A call runs
-//! entirely on the thread that makes it, with no hand-off to worker threads. Hyper's pooled
-//! connections are driven by the runtime that opened them, hence a pool per runtime.
+//! entirely on the thread that makes it, with no hand-off to worker threads. The sibling's
+//! API calls go on its own blocking connections (`crate::direct`: no runtime turns per call);
+//! its downloads and uploads go through reqwest, whose pooled connections are driven by the
+//! runtime that opened them, hence a pool per runtime. A batch gets a runtime and a reqwest
+//! sibling of its own (its items run concurrently).
 //!
 //! A thread's runtimes are freed when the thread exits or when the client's last handle is
 //! dropped, whichever comes first. Runtimes and connections do not survive `fork()`: build

@@ -1,7 +1,9 @@
 //! The blocking client: the same calls as the async [`Client`](crate::Client), each run to
-//! its end on the calling thread (a current-thread tokio runtime and a connection pool per
-//! calling thread, see `local.rs`; never `reqwest::blocking`). Every call has a
-//! `*_cancellable` variant taking a [`CancelToken`] that another thread can fire.
+//! its end on the calling thread (per calling thread, kept-alive connections on which an API
+//! call is one write and one read, and a current-thread tokio runtime for downloads, uploads
+//! and waits; see `local.rs`; never `reqwest::blocking`). Every call has a `*_cancellable`
+//! variant taking a [`CancelToken`] that another thread can fire: it also breaks a read
+//! blocked on the socket.
 //!
 //! Threads: a client and its generations may be used from any number of threads at once;
 //! clones share the settings, the pacing bucket and the budget. Fork: runtimes and
