@@ -58,17 +58,25 @@ impl Local {
         })
     }
 
-    /// Runs `fut` to its end on this runtime, on the calling thread. When its API calls go
-    /// through reqwest, after letting the runtime catch up with what happened on its
-    /// connections while it was idle (see [`settle`]); the direct transport checks its
-    /// connection itself right before reuse.
+    /// Runs `fut` to its end on this runtime, on the calling thread, after letting the runtime
+    /// catch up with what happened on its connections while it was idle (see [`settle`]).
     pub(crate) fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        let direct = self.client.is_direct();
+        self.enter(fut, true)
+    }
+
+    /// [`block_on`](Self::block_on) for a future that makes API calls only (no download, no
+    /// upload): on the direct transport, which checks its connection itself right before
+    /// reuse, it needs no settling first.
+    fn block_on_api<F: Future>(&self, fut: F) -> F::Output {
+        self.enter(fut, !self.client.is_direct())
+    }
+
+    fn enter<F: Future>(&self, fut: F, settling: bool) -> F::Output {
         self.rt
             .as_ref()
             .expect("the runtime lives as long as Local")
             .block_on(async {
-                if !direct {
+                if settling {
                     settle().await;
                 }
                 fut.await
@@ -138,7 +146,20 @@ impl Shared {
         Fut: Future<Output = Result<T, Error>>,
         T: Send,
     {
-        self.run_on(|| self.local(), call)
+        self.run_on(|| self.local(), call, Local::block_on)
+    }
+
+    /// [`run`](Self::run) for a call that makes API calls only (generate, read or wait for a
+    /// record): it skips the settling the direct transport does not need.
+    pub(crate) fn run_api<T, Fut>(
+        self: &Arc<Self>,
+        call: impl FnOnce(crate::Client) -> Fut + Send,
+    ) -> Result<T, Error>
+    where
+        Fut: Future<Output = Result<T, Error>>,
+        T: Send,
+    {
+        self.run_on(|| self.local(), call, Local::block_on_api)
     }
 
     /// [`run`](Self::run) on a runtime and client made for this call alone, whose API calls go
@@ -152,13 +173,18 @@ impl Shared {
         Fut: Future<Output = Result<T, Error>>,
         T: Send,
     {
-        self.run_on(|| Local::new(&self.base, false).map(Arc::new), call)
+        self.run_on(
+            || Local::new(&self.base, false).map(Arc::new),
+            call,
+            Local::block_on,
+        )
     }
 
     fn run_on<T, Fut>(
         &self,
         local: impl FnOnce() -> Result<Arc<Local>, Error> + Send,
         call: impl FnOnce(crate::Client) -> Fut + Send,
+        block_on: fn(&Local, Fut) -> Fut::Output,
     ) -> Result<T, Error>
     where
         Fut: Future<Output = Result<T, Error>>,
@@ -166,7 +192,7 @@ impl Shared {
     {
         let here = || {
             let local = local()?;
-            local.block_on(call(local.client.clone()))
+            block_on(&local, call(local.client.clone()))
         };
         if tokio::runtime::Handle::try_current().is_ok() {
             return std::thread::scope(|s| match s.spawn(here).join() {

@@ -103,6 +103,17 @@ impl Client {
         self.shared.run(call)
     }
 
+    /// [`run`](Self::run) for calls that only talk to the API (see `Shared::run_api`).
+    fn run_api<T: Send, Fut>(
+        &self,
+        call: impl FnOnce(crate::Client) -> Fut + Send,
+    ) -> Result<T, Error>
+    where
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        self.shared.run_api(call)
+    }
+
     /// Credits left in the budget (`None`: no budget).
     pub fn budget_remaining(&self) -> Option<u64> {
         self.shared.base.budget_remaining()
@@ -110,7 +121,7 @@ impl Client {
 
     /// See [`crate::Client::generate`].
     pub fn generate(&self, req: &GenerateRequest) -> Result<Generation, Error> {
-        self.run(|c| async move { c.generate(req).await })
+        self.run_api(|c| async move { c.generate(req).await })
             .map(|g| self.wrap(g))
     }
 
@@ -120,7 +131,7 @@ impl Client {
         req: &GenerateRequest,
         opts: GenerateOptions,
     ) -> Result<Generation, Error> {
-        self.run(|c| async move { c.generate_with(req, opts).await })
+        self.run_api(|c| async move { c.generate_with(req, opts).await })
             .map(|g| self.wrap(g))
     }
 
@@ -141,7 +152,7 @@ impl Client {
 
     /// See [`crate::Client::get_generation`].
     pub fn get_generation(&self, id: &str) -> Result<Generation, Error> {
-        self.run(|c| async move { c.get_generation(id).await })
+        self.run_api(|c| async move { c.get_generation(id).await })
             .map(|g| self.wrap(g))
     }
 
@@ -151,13 +162,13 @@ impl Client {
         id: &str,
         cancel: &CancelToken,
     ) -> Result<Generation, Error> {
-        self.run(|c| async move { run_cancellable(Some(cancel), c.get_generation(id)).await })
+        self.run_api(|c| async move { run_cancellable(Some(cancel), c.get_generation(id)).await })
             .map(|g| self.wrap(g))
     }
 
     /// See [`crate::Client::wait_for_generation`].
     pub fn wait_for_generation(&self, id: &str) -> Result<Generation, Error> {
-        self.run(|c| async move { c.wait_for_generation(id).await })
+        self.run_api(|c| async move { c.wait_for_generation(id).await })
             .map(|g| self.wrap(g))
     }
 
@@ -167,8 +178,10 @@ impl Client {
         id: &str,
         cancel: &CancelToken,
     ) -> Result<Generation, Error> {
-        self.run(|c| async move { run_cancellable(Some(cancel), c.wait_for_generation(id)).await })
-            .map(|g| self.wrap(g))
+        self.run_api(
+            |c| async move { run_cancellable(Some(cancel), c.wait_for_generation(id)).await },
+        )
+        .map(|g| self.wrap(g))
     }
 
     /// See [`crate::Client::upload_asset`].
