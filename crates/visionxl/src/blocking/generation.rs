@@ -9,7 +9,7 @@ use bytes::Bytes;
 use visionxl_core::Error;
 
 use super::CancelToken;
-use super::local::Shared;
+use super::local::{Shared, Work};
 use crate::SaveOptions;
 use crate::cancel::run_cancellable;
 
@@ -54,7 +54,7 @@ impl Generation {
         Fut: std::future::Future<Output = Result<T, Error>>,
     {
         let mut g = self.inner.clone();
-        self.shared.run(|c| {
+        self.shared.run(Work::Other, |c| {
             g.client = c;
             call(g)
         })

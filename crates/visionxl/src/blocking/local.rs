@@ -95,6 +95,19 @@ async fn settle() {
     tokio::task::yield_now().await;
 }
 
+/// What a blocking call does, which decides how it runs.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Work {
+    /// API calls only (generate, read or wait for a record): on the thread's direct
+    /// connections, with no settling first.
+    Api,
+    /// Anything else on the thread's runtime (downloads and uploads through reqwest).
+    Other,
+    /// A batch: its items run concurrently, which one thread's direct connections cannot do,
+    /// so it gets a runtime and a reqwest client of its own.
+    Batch,
+}
+
 /// What every handle of one blocking client shares: the async client it wraps and the
 /// per-thread runtimes.
 pub(crate) struct Shared {
@@ -135,64 +148,29 @@ impl Shared {
         Ok(local)
     }
 
-    /// Runs `call` with the calling thread's client on the calling thread's runtime. From
-    /// inside an async context (where blocking on a runtime would panic) it runs on a helper
-    /// thread instead: blocking there is the caller's choice.
+    /// Runs `call` with the calling thread's client on the calling thread's runtime (a batch:
+    /// on a runtime and client made for it alone, see [`Work`]). From inside an async context
+    /// (where blocking on a runtime would panic) it runs on a helper thread instead: blocking
+    /// there is the caller's choice.
     pub(crate) fn run<T, Fut>(
         self: &Arc<Self>,
+        work: Work,
         call: impl FnOnce(crate::Client) -> Fut + Send,
-    ) -> Result<T, Error>
-    where
-        Fut: Future<Output = Result<T, Error>>,
-        T: Send,
-    {
-        self.run_on(|| self.local(), call, Local::block_on)
-    }
-
-    /// [`run`](Self::run) for a call that makes API calls only (generate, read or wait for a
-    /// record): it skips the settling the direct transport does not need.
-    pub(crate) fn run_api<T, Fut>(
-        self: &Arc<Self>,
-        call: impl FnOnce(crate::Client) -> Fut + Send,
-    ) -> Result<T, Error>
-    where
-        Fut: Future<Output = Result<T, Error>>,
-        T: Send,
-    {
-        self.run_on(|| self.local(), call, Local::block_on_api)
-    }
-
-    /// [`run`](Self::run) on a runtime and client made for this call alone, whose API calls go
-    /// through reqwest: a batch's items run concurrently, which one thread's direct
-    /// connections cannot do.
-    pub(crate) fn run_batch<T, Fut>(
-        self: &Arc<Self>,
-        call: impl FnOnce(crate::Client) -> Fut + Send,
-    ) -> Result<T, Error>
-    where
-        Fut: Future<Output = Result<T, Error>>,
-        T: Send,
-    {
-        self.run_on(
-            || Local::new(&self.base, false).map(Arc::new),
-            call,
-            Local::block_on,
-        )
-    }
-
-    fn run_on<T, Fut>(
-        &self,
-        local: impl FnOnce() -> Result<Arc<Local>, Error> + Send,
-        call: impl FnOnce(crate::Client) -> Fut + Send,
-        block_on: fn(&Local, Fut) -> Fut::Output,
     ) -> Result<T, Error>
     where
         Fut: Future<Output = Result<T, Error>>,
         T: Send,
     {
         let here = || {
-            let local = local()?;
-            block_on(&local, call(local.client.clone()))
+            let local = match work {
+                Work::Batch => Arc::new(Local::new(&self.base, false)?),
+                _ => self.local()?,
+            };
+            let fut = call(local.client.clone());
+            match work {
+                Work::Api => local.block_on_api(fut),
+                _ => local.block_on(fut),
+            }
         };
         if tokio::runtime::Handle::try_current().is_ok() {
             return std::thread::scope(|s| match s.spawn(here).join() {

@@ -34,7 +34,7 @@ pub use crate::cancel::CancelToken;
 use crate::cancel::run_cancellable;
 use crate::client::{Asset, GenerateOptions};
 use crate::{BatchItem, BatchOptions, ClientBuilder, SaveOptions};
-use local::Shared;
+use local::{Shared, Work};
 
 /// The blocking client. Cheap to clone; clones share the per-thread runtimes and connection
 /// pools, the pacing bucket and the budget.
@@ -96,22 +96,15 @@ impl Client {
         Generation::new(generation, self.shared.clone())
     }
 
-    fn run<T: Send, Fut>(&self, call: impl FnOnce(crate::Client) -> Fut + Send) -> Result<T, Error>
-    where
-        Fut: std::future::Future<Output = Result<T, Error>>,
-    {
-        self.shared.run(call)
-    }
-
-    /// [`run`](Self::run) for calls that only talk to the API (see `Shared::run_api`).
-    fn run_api<T: Send, Fut>(
+    fn run<T: Send, Fut>(
         &self,
+        work: Work,
         call: impl FnOnce(crate::Client) -> Fut + Send,
     ) -> Result<T, Error>
     where
         Fut: std::future::Future<Output = Result<T, Error>>,
     {
-        self.shared.run_api(call)
+        self.shared.run(work, call)
     }
 
     /// Credits left in the budget (`None`: no budget).
@@ -121,7 +114,7 @@ impl Client {
 
     /// See [`crate::Client::generate`].
     pub fn generate(&self, req: &GenerateRequest) -> Result<Generation, Error> {
-        self.run_api(|c| async move { c.generate(req).await })
+        self.run(Work::Api, |c| async move { c.generate(req).await })
             .map(|g| self.wrap(g))
     }
 
@@ -131,8 +124,11 @@ impl Client {
         req: &GenerateRequest,
         opts: GenerateOptions,
     ) -> Result<Generation, Error> {
-        self.run_api(|c| async move { c.generate_with(req, opts).await })
-            .map(|g| self.wrap(g))
+        self.run(
+            Work::Api,
+            |c| async move { c.generate_with(req, opts).await },
+        )
+        .map(|g| self.wrap(g))
     }
 
     /// [`generate`](Self::generate), stopped by `cancel` (`cancelled`, which says whether the
@@ -152,7 +148,7 @@ impl Client {
 
     /// See [`crate::Client::get_generation`].
     pub fn get_generation(&self, id: &str) -> Result<Generation, Error> {
-        self.run_api(|c| async move { c.get_generation(id).await })
+        self.run(Work::Api, |c| async move { c.get_generation(id).await })
             .map(|g| self.wrap(g))
     }
 
@@ -162,14 +158,19 @@ impl Client {
         id: &str,
         cancel: &CancelToken,
     ) -> Result<Generation, Error> {
-        self.run_api(|c| async move { run_cancellable(Some(cancel), c.get_generation(id)).await })
-            .map(|g| self.wrap(g))
+        self.run(Work::Api, |c| async move {
+            run_cancellable(Some(cancel), c.get_generation(id)).await
+        })
+        .map(|g| self.wrap(g))
     }
 
     /// See [`crate::Client::wait_for_generation`].
     pub fn wait_for_generation(&self, id: &str) -> Result<Generation, Error> {
-        self.run_api(|c| async move { c.wait_for_generation(id).await })
-            .map(|g| self.wrap(g))
+        self.run(
+            Work::Api,
+            |c| async move { c.wait_for_generation(id).await },
+        )
+        .map(|g| self.wrap(g))
     }
 
     /// [`wait_for_generation`](Self::wait_for_generation), stopped by `cancel`.
@@ -178,16 +179,16 @@ impl Client {
         id: &str,
         cancel: &CancelToken,
     ) -> Result<Generation, Error> {
-        self.run_api(
-            |c| async move { run_cancellable(Some(cancel), c.wait_for_generation(id)).await },
-        )
+        self.run(Work::Api, |c| async move {
+            run_cancellable(Some(cancel), c.wait_for_generation(id)).await
+        })
         .map(|g| self.wrap(g))
     }
 
     /// See [`crate::Client::upload_asset`].
     pub fn upload_asset(&self, path: impl AsRef<Path>) -> Result<Asset, Error> {
         let path = path.as_ref().to_path_buf();
-        self.run(|c| async move { c.upload_asset(path).await })
+        self.run(Work::Other, |c| async move { c.upload_asset(path).await })
     }
 
     /// [`upload_asset`](Self::upload_asset), stopped by `cancel`.
@@ -197,12 +198,16 @@ impl Client {
         cancel: &CancelToken,
     ) -> Result<Asset, Error> {
         let path = path.as_ref().to_path_buf();
-        self.run(|c| async move { run_cancellable(Some(cancel), c.upload_asset(path)).await })
+        self.run(Work::Other, |c| async move {
+            run_cancellable(Some(cancel), c.upload_asset(path)).await
+        })
     }
 
     /// See [`crate::Client::upload_asset_bytes`].
     pub fn upload_asset_bytes(&self, data: Bytes, file_name: &str) -> Result<Asset, Error> {
-        self.run(|c| async move { c.upload_asset_bytes(data, file_name).await })
+        self.run(Work::Other, |c| async move {
+            c.upload_asset_bytes(data, file_name).await
+        })
     }
 
     /// [`upload_asset_bytes`](Self::upload_asset_bytes), stopped by `cancel`.
@@ -212,7 +217,7 @@ impl Client {
         file_name: &str,
         cancel: &CancelToken,
     ) -> Result<Asset, Error> {
-        self.run(|c| async move {
+        self.run(Work::Other, |c| async move {
             run_cancellable(Some(cancel), c.upload_asset_bytes(data, file_name)).await
         })
     }
@@ -228,7 +233,7 @@ impl Client {
     ) -> Result<Vec<PathBuf>, Error> {
         let dir = dir.as_ref().to_path_buf();
         let mut g = generation.clone();
-        self.run(|c| async move {
+        self.run(Work::Other, |c| async move {
             g.client = c;
             g.save_all_with(dir, opts).await
         })
@@ -245,7 +250,7 @@ impl Client {
     ) -> Result<PathBuf, Error> {
         let path = path.as_ref().to_path_buf();
         let mut g = generation.clone();
-        self.run(|c| async move {
+        self.run(Work::Other, |c| async move {
             g.client = c;
             g.save_with(index, path, opts).await
         })
@@ -274,9 +279,9 @@ impl Client {
     where
         F: FnMut(&BatchItem) -> std::ops::ControlFlow<()> + Send,
     {
-        let items = self
-            .shared
-            .run_batch(|c| async move { c.generate_all(requests, opts, on_item).await })?;
+        let items = self.run(Work::Batch, |c| async move {
+            c.generate_all(requests, opts, on_item).await
+        })?;
         Ok(items.into_iter().map(|i| self.rebind(i)).collect())
     }
 
