@@ -152,20 +152,39 @@ impl Conn {
     }
 
     /// Whether an idle connection can carry another request: the server has not closed it
-    /// and sent nothing unasked (a close, a reset, or stray bytes all retire it). One check
-    /// that does not wait, right before reuse.
+    /// and sent nothing unasked (a close, a reset, or stray bytes all retire it). One look that
+    /// does not wait, right before reuse.
     pub(super) fn is_reusable(&mut self) -> bool {
-        if self.socket.set_nonblocking(true).is_err() {
-            return false;
+        match waiting(&self.socket) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
+            Ok(0) | Err(_) => false,
+            // Something arrived while idle. Over TLS it may be harmless (a session ticket).
+            Ok(_) => match &mut self.stream {
+                Stream::Plain(_) => false,
+                Stream::Tls(s) => {
+                    self.socket.set_nonblocking(true).is_ok()
+                        && tls_is_quiet(s)
+                        && self.socket.set_nonblocking(false).is_ok()
+                }
+            },
         }
-        let quiet = match &mut self.stream {
-            Stream::Plain(s) => {
-                matches!(s.peek(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
-            }
-            Stream::Tls(s) => tls_is_quiet(s),
-        };
-        quiet && self.socket.set_nonblocking(false).is_ok()
     }
+}
+
+/// How many bytes wait on the socket without reading them (`Ok(0)`: closed; `WouldBlock`:
+/// none), in one system call.
+#[cfg(unix)]
+fn waiting(socket: &TcpStream) -> io::Result<usize> {
+    let mut one = [std::mem::MaybeUninit::<u8>::uninit()];
+    socket2::SockRef::from(socket).recv_with_flags(&mut one, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+}
+
+#[cfg(not(unix))]
+fn waiting(socket: &TcpStream) -> io::Result<usize> {
+    socket.set_nonblocking(true)?;
+    let r = socket.peek(&mut [0u8; 1]);
+    socket.set_nonblocking(false)?;
+    r
 }
 
 /// TLS records that arrived while idle may be harmless (a session ticket): read them and
