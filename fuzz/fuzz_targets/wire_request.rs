@@ -1,9 +1,12 @@
 //! Wire-JSON requests: bytes parsed as JSON, then `GenerateRequest::check_wire_json` (what the
 //! emulator and `visionxl validate FILE` run) and `wire::prompt_object_params` +
-//! `GenerateRequest::from_params` with wire names (what C's `vxl_request_from_json` runs), for a
-//! `promptObject` or a whole request body.
+//! `GenerateRequest::from_params` with wire names (what C's `vxl_request_from_json` runs, reading
+//! the text straight with `wire::prompt_object_params_from_str`), for a `promptObject` or a
+//! whole request body.
 //!
 //! Checks, beyond "never panics":
+//! - reading the text straight gives what parsing it into a `Value` first gives: the same
+//!   pairs in the same order, the same violation, or the same JSON error;
 //! - both paths agree: accepted exactly when the report has no error, with the same request
 //!   and warnings;
 //! - every violation has a message, errors carry error codes and warnings warning codes, and
@@ -25,6 +28,13 @@ use visionxl_core::{
 };
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let straight = wire::prompt_object_params_from_str(text).map_err(|e| e.to_string());
+        let via_value = serde_json::from_str::<Value>(text)
+            .map(|v| wire::prompt_object_params(&v))
+            .map_err(|e| e.to_string());
+        assert_eq!(straight, via_value, "reading the text straight and via a Value differ");
+    }
     let Ok(json) = serde_json::from_slice::<Value>(data) else {
         return;
     };

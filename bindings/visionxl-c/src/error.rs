@@ -182,8 +182,13 @@ pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
 
 /// A `CString` from any text: an interior NUL (which C cannot hold) becomes U+FFFD.
 pub(crate) fn cstring(s: &str) -> CString {
-    match CString::new(s) {
-        Ok(c) => c,
-        Err(_) => CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default(),
-    }
+    cstring_owned(s.to_string())
+}
+
+/// [`cstring`] taking the text (UTF-8) over: no copy unless it holds a NUL.
+pub(crate) fn cstring_owned(s: impl Into<Vec<u8>>) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let s = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{FFFD}");
+        CString::new(s).unwrap_or_default()
+    })
 }

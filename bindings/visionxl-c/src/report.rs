@@ -27,7 +27,7 @@ pub extern "C" fn vxl_validate(
     ffi::create(out, err, || {
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
-        let report = req.check().report;
+        let report = &req.checked().report;
         Ok(vxl_report {
             errors: report.errors.iter().map(CViolation::new).collect(),
             warnings: report.warnings.iter().map(CViolation::new).collect(),

@@ -14,10 +14,10 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use visionxl_core::spec::{self, Field, Naming};
 use visionxl_core::{
-    Checked, Error, GenerateRequest, ParamValue, Preset, Violation, ViolationCode, validate,
+    Checked, Error, GenerateRequest, ParamValue, Preset, Violation, ViolationCode, validate, wire,
 };
 
-use crate::error::cstring;
+use crate::error::cstring_owned;
 use crate::error::{Failure, vxl_error, vxl_status};
 use crate::ffi::{self, ffi_status, ffi_value};
 
@@ -40,14 +40,21 @@ pub struct vxl_request {
     /// `(wire name, value)` in the order given; unknown names from JSON are kept (and reported).
     params: Vec<(String, ParamValue)>,
     preset: Option<Preset>,
-    /// What [`build`](vxl_request::build) made of the parameters as they are: a request sent
-    /// again and again is typed and checked once, not per call. Every change goes through
-    /// [`edit`](vxl_request::edit), which clears it.
-    built: OnceLock<Result<Built, Error>>,
+    /// What [`checked`](vxl_request::checked) made of the parameters as they are: a request
+    /// validated, serialised and sent again and again is typed and checked once, not per call.
+    /// Every change goes through [`edit`](vxl_request::edit), which clears it.
+    built: OnceLock<Built>,
 }
 
-/// The typed request and its warnings.
-pub(crate) type Built = (GenerateRequest, Vec<Violation>);
+/// A request typed and checked once (shared by `vxl_validate`, `vxl_request_to_json_dup`,
+/// `vxl_request_credits` and `vxl_generate`).
+#[derive(Clone, Debug)]
+pub(crate) struct Built {
+    /// The request as far as it could be typed, with every error and warning.
+    checked: Checked,
+    /// The `validation_error` listing every error, made when first asked for.
+    error: OnceLock<Error>,
+}
 
 impl vxl_request {
     /// The parameters and preset, to change (forgets what was built from them).
@@ -64,22 +71,34 @@ impl vxl_request {
         }
     }
 
-    /// Every error and warning, and the request as far as it could be typed.
-    pub(crate) fn check(&self) -> Checked {
-        GenerateRequest::check_params(
-            self.params.iter().map(|(k, v)| (k.as_str(), v.clone())),
-            Naming::Wire,
-            self.preset,
-        )
+    /// What the parameters make, checked on first use after a change, then kept.
+    fn built(&self) -> &Built {
+        self.built.get_or_init(|| Built {
+            checked: GenerateRequest::check_params(
+                self.params.iter().map(|(k, v)| (k.as_str(), v)),
+                Naming::Wire,
+                self.preset,
+            ),
+            error: OnceLock::new(),
+        })
     }
 
-    /// The typed request and its warnings, or a `validation_error` listing every problem
-    /// (checked on first use after a change, then kept).
-    pub(crate) fn build(&self) -> Result<&Built, Error> {
-        self.built
-            .get_or_init(|| self.check().into_request())
-            .as_ref()
-            .map_err(Error::clone)
+    /// Every error and warning, and the request as far as it could be typed.
+    pub(crate) fn checked(&self) -> &Checked {
+        &self.built().checked
+    }
+
+    /// The typed request and its warnings, or a `validation_error` listing every problem.
+    pub(crate) fn build(&self) -> Result<(&GenerateRequest, &[Violation]), Error> {
+        let built = self.built();
+        let Checked { request, report } = &built.checked;
+        if report.errors.is_empty() {
+            return Ok((request, &report.warnings));
+        }
+        let error = built
+            .error
+            .get_or_init(|| Error::validation(report.errors.clone()));
+        Err(error.clone())
     }
 
     fn from_json_text(text: &str) -> Result<vxl_request, Error> {
@@ -90,11 +109,11 @@ impl vxl_request {
                 message,
             )])
         };
-        let json: Value = serde_json::from_str(text)
-            .map_err(|e| bad(format!("the request is not valid JSON: {e}")))?;
-        // A whole request body ({"type", "model", "promptObject"}) is accepted too.
-        let params =
-            client::wire::prompt_object_params(&json).map_err(|v| Error::validation(vec![v]))?;
+        // A whole request body ({"type", "model", "promptObject"}) is accepted too. Read
+        // straight from the text: no JSON tree is built and dropped.
+        let params = wire::prompt_object_params_from_str(text)
+            .map_err(|e| bad(format!("the request is not valid JSON: {e}")))?
+            .map_err(|v| Error::validation(vec![v]))?;
         Ok(vxl_request {
             params,
             ..vxl_request::default()
@@ -290,10 +309,13 @@ pub extern "C" fn vxl_request_to_json_dup(
         // SAFETY: NULL or a live request.
         let req = unsafe { ffi::borrow(req, "req") }?;
         let (typed, _warnings) = req.build()?;
-        let text = serde_json::to_string(&typed)
+        // Room for every field at once (the every-field request is under 1 KiB), so the text
+        // is not regrown field by field.
+        let mut text = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut text, typed)
             .map_err(|e| Failure::Panic(format!("serialising the request: {e}")))?;
         // SAFETY: checked non-NULL.
-        unsafe { ffi::write(out, cstring(&text).into_raw()) };
+        unsafe { ffi::write(out, cstring_owned(text).into_raw()) };
         Ok(())
     })
 }

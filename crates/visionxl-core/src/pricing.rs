@@ -26,14 +26,21 @@ pub const MAX_N: u32 = 4;
 /// assert_eq!(estimate_credits(Size::S1024x1024, 4).unwrap(), 468);
 /// ```
 pub fn estimate_credits(size: Size, n: u32) -> Result<u32, Error> {
-    if !(1..=MAX_N).contains(&n) {
-        return Err(Error::validation(vec![Violation::new(
+    price(size, n).ok_or_else(|| {
+        Error::validation(vec![Violation::new(
             "n",
             ViolationCode::OutOfRange,
             format!("n must be between 1 and {MAX_N} (inclusive), got {n}"),
-        )]));
-    }
-    Ok(PRICES[size.index()][n as usize - 1])
+        )])
+    })
+}
+
+/// The table's price, `None` for an `n` out of range (no error built: [`price_hint`] asks
+/// about `n + 1` on every validation).
+fn price(size: Size, n: u32) -> Option<u32> {
+    (1..=MAX_N)
+        .contains(&n)
+        .then(|| PRICES[size.index()][n as usize - 1])
 }
 
 /// Like [`estimate_credits`], with the size given as its wire string.
@@ -57,8 +64,8 @@ pub fn price_table() -> impl Iterator<Item = (Size, u32, u32)> {
 
 /// A hint when a call pays for images it does not ask for (n=1 at 512x512 costs as much as n=2).
 pub fn price_hint(size: Size, n: u32) -> Option<String> {
-    let here = estimate_credits(size, n).ok()?;
-    let more = estimate_credits(size, n + 1).ok()?;
+    let here = price(size, n)?;
+    let more = price(size, n.checked_add(1)?)?;
     (here == more).then(|| {
         format!(
             "n={} at {size} costs {here} credits, the same as n={}: ask for {} images at no extra cost",

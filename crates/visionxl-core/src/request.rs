@@ -62,21 +62,26 @@ macro_rules! request_type {
             /// Checks the value's type and rule first, so a bad value is reported as the same
             /// [`Violation`] validation would give, and the request is left unchanged.
             pub fn set(&mut self, field: Field, value: ParamValue) -> Result<(), Violation> {
+                self.set_ref(field, &value)
+            }
+
+            /// [`set`](Self::set) from a borrowed value (the typed field copies what it keeps).
+            pub(crate) fn set_ref(&mut self, field: Field, value: &ParamValue) -> Result<(), Violation> {
                 let spec = spec::by_field(field);
-                if value == ParamValue::Null {
+                if *value == ParamValue::Null {
                     match field {
                         $( Field::$variant => slot_reset!(self.$sdk, spec; $presence $($init)?), )+
                     }
                     return Ok(());
                 }
-                if let Some(v) = check::check_value(spec, &value) {
+                if let Some(v) = check::check_value(spec, value) {
                     return Err(v);
                 }
                 // The value passed its kind and rule, so the conversion succeeds.
-                let bad = || check::wrong_type(spec, &value);
+                let bad = || check::wrong_type(spec, value);
                 match field {
                     $( Field::$variant => {
-                        let v = <$ty as ParamType>::from_value(&value).ok_or_else(bad)?;
+                        let v = <$ty as ParamType>::from_value(value).ok_or_else(bad)?;
                         self.$sdk = slot_wrap!($presence v);
                     } )+
                 }

@@ -38,6 +38,12 @@ pub fn validate(req: &GenerateRequest) -> Report {
             errors.push(v);
         }
     }
+    cross_field(req, errors)
+}
+
+/// The cross-field rules and the warnings of a request whose values were checked one by one
+/// already (`errors`: what that found; a warning on a field with an error is left out).
+pub(crate) fn cross_field(req: &GenerateRequest, mut errors: Vec<Violation>) -> Report {
     if req.fantasy_avatar == Some(true) && req.init_image_id.is_none() {
         errors.push(Violation::new(
             wire(Field::FantasyAvatar),
