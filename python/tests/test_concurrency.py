@@ -49,6 +49,76 @@ def test_threads_share_one_client(emulator: Emulator) -> None:
     assert len(ledger.charges) == 24 and all(ledger.charges_for(g.id) == 1 for g in results)
 
 
+def _in_threads(count: int, work: Callable[[int], object]) -> List[object]:
+    """Runs `work(i)` in `count` threads started together; returns each one's result or
+    exception, in order."""
+    start = threading.Barrier(count)
+    out: List[object] = [None] * count
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            out[i] = work(i)
+        except BaseException as e:  # noqa: BLE001 - returned to the test
+            out[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_worker_threads_call_on_their_own_connections(emulator: Emulator, tmp_path: Path) -> None:
+    """From threads other than the main one, `generate`, `get_generation` and
+    `wait_for_generation` run on the calling thread (the blocking client's per-thread
+    connections); the budget is still the client's one, and the generations they return save
+    from the main thread as any other."""
+    client = emulator.client(requests_per_minute=FAST, budget=286 * 5 + 10)
+
+    def work(i: int) -> visionxl.Generation:
+        g = client.generate(f"worker {i}", seed=i)
+        again = client.get_generation(g.id)
+        assert again.id == g.id and again.status == "SUCCESS"
+        waited = client.wait_for_generation(g.id)
+        assert waited.id == g.id and waited.status == "SUCCESS"
+        return g
+
+    out = _in_threads(8, work)
+    made = [g for g in out if isinstance(g, visionxl.Generation)]
+    refused = [e for e in out if isinstance(e, visionxl.BudgetExceededError)]
+    assert len(made) == 5 and len(refused) == 3, out
+    assert all(e.code == "budget_exceeded" for e in refused)
+    # What was spent is what was made: one charge per generation, nothing for the refused ones.
+    ledger = emulator.ledger()
+    assert len({g.id for g in made}) == 5
+    assert len(ledger.charges) == 5 and all(ledger.charges_for(g.id) == 1 for g in made)
+    assert ledger.total_charged == sum(g.credits or 0 for g in made) == 286 * 5
+    assert client.budget_remaining == 10
+    # Made on a worker thread, saved (and read) from the main thread.
+    for i, g in enumerate(made):
+        paths = g.save(tmp_path / str(i))
+        assert len(paths) == 1 and paths[0].stat().st_size > 0
+        assert g.images[0].read() == paths[0].read_bytes()
+    # Errors map as on the main thread.
+    missing = _in_threads(2, lambda i: client.get_generation(f"no-such-record-{i}"))
+    assert all(isinstance(e, visionxl.NotFoundError) and e.code == "not_found" for e in missing)
+
+
+def test_main_and_worker_threads_share_one_client(emulator: Emulator) -> None:
+    """The main thread (the signal-polling wait on the shared runtime) and worker threads (their
+    own connections) use one client at once; every generation is charged once."""
+    client = emulator.client(requests_per_minute=FAST)
+    first = client.generate("on the main thread", size="512x512")
+    out = _in_threads(4, lambda i: client.wait_for_generation(first.id).id)
+    assert out == [first.id] * 4
+    made = _in_threads(4, lambda i: client.generate(f"worker {i}", size="512x512").id)
+    again = [client.get_generation(str(m)).id for m in made]
+    assert again == made and len(set(made)) == 4
+    assert len(emulator.ledger().charges) == 5
+
+
 def _runs_while_blocked(
     emulator: Emulator, call: Callable[[], object], path: str
 ) -> None:

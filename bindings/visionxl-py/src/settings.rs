@@ -3,7 +3,7 @@
 //! client's options table (`visionxl::options::CLIENT_OPTIONS`). Nothing is judged here.
 
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -17,10 +17,20 @@ use crate::results::{Flavour, GenData};
 use crate::runtime;
 
 /// What both clients share: how the client was configured (kept so a client used in a forked
-/// child can be rebuilt there) and the Rust client of this process.
+/// child can be rebuilt there) and the Rust clients of this process.
 pub struct Shared {
     builder: ClientBuilder,
-    state: Mutex<(u32, visionxl::Client)>,
+    state: Mutex<State>,
+}
+
+/// The Rust clients of one process.
+struct State {
+    pid: u32,
+    client: visionxl::Client,
+    /// `visionxl::blocking::Client::from_async(client)` (same settings, pacing bucket and
+    /// budget): the sync client's calls from threads other than Python's main thread. Made on
+    /// the first such call, so an `AsyncClient` or a main-thread-only `Client` never has one.
+    blocking: Option<visionxl::blocking::Client>,
 }
 
 fn build(builder: &ClientBuilder) -> Result<visionxl::Client, Error> {
@@ -34,22 +44,49 @@ impl Shared {
         let client = build(&builder).map_err(|e| to_py_err(&e))?;
         Ok(Shared {
             builder,
-            state: Mutex::new((std::process::id(), client)),
+            state: Mutex::new(State {
+                pid: std::process::id(),
+                client,
+                blocking: None,
+            }),
         })
     }
 
-    /// The Rust client for this process: the one built here, or a fresh one in a forked child
-    /// (the parent's connection pool belongs to a runtime that does not exist there).
-    pub fn client(&self) -> PyResult<visionxl::Client> {
+    /// The clients of this process: the ones built here, or fresh ones in a forked child (the
+    /// parent's connection pools belong to runtimes that do not exist there).
+    fn state(&self) -> PyResult<MutexGuard<'_, State>> {
         let pid = std::process::id();
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.0 != pid {
-            let fresh = build(&self.builder).map_err(|e| to_py_err(&e))?;
-            let stale = std::mem::replace(&mut *state, (pid, fresh));
-            // Its pool's tasks lived on the parent's runtime: never run its destructor here.
+        if state.pid != pid {
+            let fresh = State {
+                pid,
+                client: build(&self.builder).map_err(|e| to_py_err(&e))?,
+                blocking: None,
+            };
+            let stale = std::mem::replace(&mut *state, fresh);
+            // Its pools' tasks lived on the parent's runtimes: never run its destructor here.
             std::mem::forget(stale);
         }
-        Ok(state.1.clone())
+        Ok(state)
+    }
+
+    /// The Rust client for this process.
+    pub fn client(&self) -> PyResult<visionxl::Client> {
+        Ok(self.state()?.client.clone())
+    }
+
+    /// The blocking client over [`client`](Self::client) for this process, made on first use
+    /// (which also prepares the calling thread's runtime and connections) and rebuilt in a
+    /// forked child like the async one.
+    pub fn blocking(&self) -> PyResult<visionxl::blocking::Client> {
+        let mut state = self.state()?;
+        if let Some(blocking) = &state.blocking {
+            return Ok(blocking.clone());
+        }
+        let blocking = visionxl::blocking::Client::from_async(state.client.clone())
+            .map_err(|e| to_py_err(&e))?;
+        state.blocking = Some(blocking.clone());
+        Ok(blocking)
     }
 
     /// The Python exception for a client error (already redacted by the client).
@@ -68,9 +105,9 @@ impl Shared {
     pub fn repr(&self, class: &str, py: Python<'_>) -> String {
         let (base, asset, budget) = match self.state.lock() {
             Ok(s) => (
-                s.1.base_url().to_string(),
-                s.1.asset_base_url().to_string(),
-                s.1.budget_remaining(),
+                s.client.base_url().to_string(),
+                s.client.asset_base_url().to_string(),
+                s.client.budget_remaining(),
             ),
             Err(_) => (String::new(), String::new(), None),
         };
