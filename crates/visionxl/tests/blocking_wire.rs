@@ -1,7 +1,7 @@
 //! The blocking client's own HTTP/1.1 connections (`src/direct`), against a raw TCP server
 //! that writes each answer byte for byte: chunked bodies, bodies that end at the close,
 //! `Connection: close`, keep-alive reuse, oversized answers, the call's timeout and a cancel
-//! from another thread while a read is blocked.
+//! from another thread while a read or a connect is blocked.
 
 mod common;
 
@@ -263,6 +263,52 @@ fn a_cancel_from_another_thread_breaks_a_blocked_read() {
     assert!(err.may_have_been_charged(), "the request had left: {err}");
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(raw.requests.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_cancel_from_another_thread_stops_a_connect_under_way() {
+    // A listener whose accept queue is full (backlog 0, one connection waiting): the kernel
+    // drops further SYNs, so a connect hangs until its timeout, on loopback.
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let _queued = TcpStream::connect(addr).unwrap();
+    let client = common::bare_builder("k-0123456789", format!("http://{addr}"))
+        .requests_per_minute(0)
+        .connect_timeout(Duration::from_secs(60))
+        .build_blocking()
+        .unwrap();
+    let token = CancelToken::new();
+    let stopper = token.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        stopper.cancel();
+    });
+    let started = Instant::now();
+    let opts = GenerateOptions {
+        cancel: Some(token),
+        ..GenerateOptions::default()
+    };
+    let err = client
+        .generate_with(&GenerateRequest::new("x"), opts)
+        .unwrap_err();
+    canceller.join().unwrap();
+    assert_eq!(err.code(), ErrorCode::Cancelled, "{err}");
+    assert!(!err.may_have_been_charged(), "nothing had left: {err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

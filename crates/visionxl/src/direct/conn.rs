@@ -1,7 +1,7 @@
 //! One kept-alive connection of the direct transport: a blocking TCP socket, with TLS
 //! (rustls) for `https`. Reads and writes stop at the call's deadline (the socket's
-//! `SO_RCVTIMEO`/`SO_SNDTIMEO`), and another thread can break a blocked read through a second
-//! handle on the socket (cancel tokens shut it down).
+//! `SO_RCVTIMEO`/`SO_SNDTIMEO`), and another thread can break a blocked connect or read
+//! through a second handle on the socket (cancel tokens shut it down).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -48,29 +48,53 @@ fn left(deadline: Instant) -> io::Result<Duration> {
     }
 }
 
+/// Breaks a connection (or a connect under way) from any thread: a read, write or connect
+/// blocked on it returns at once; the connection is then useless.
+pub(super) type Breaker = Arc<dyn Fn() + Send + Sync>;
+
+fn breaker(socket: &Arc<TcpStream>) -> Breaker {
+    let socket = socket.clone();
+    Arc::new(move || {
+        let _ = socket.shutdown(Shutdown::Both);
+    })
+}
+
 impl Conn {
     /// Connects (each resolved address in turn, within `connect_timeout` and `deadline`) and,
-    /// for `https`, completes the TLS handshake. Nothing of the request is sent yet.
+    /// for `https`, completes the TLS handshake. Nothing of the request is sent yet. `watch`
+    /// gets each socket's breaker before its connect starts, so a cancel also stops a connect.
     pub(super) fn open(
         origin: &Origin,
         connect_timeout: Duration,
         deadline: Instant,
+        watch: &mut dyn FnMut(Breaker),
     ) -> io::Result<Conn> {
         let until = deadline.min(Instant::now() + connect_timeout);
         let mut last = None;
-        let mut tcp = None;
+        let mut opened = None;
         for addr in std::net::ToSocketAddrs::to_socket_addrs(&(origin.host.as_str(), origin.port))?
         {
-            match TcpStream::connect_timeout(&addr, left(until)?) {
-                Ok(s) => {
-                    tcp = Some(s);
+            let mut attempt = || -> io::Result<(TcpStream, Arc<TcpStream>)> {
+                let s = socket2::Socket::new(
+                    socket2::Domain::for_address(addr),
+                    socket2::Type::STREAM,
+                    Some(socket2::Protocol::TCP),
+                )?;
+                let handle = Arc::new(TcpStream::from(s.try_clone()?));
+                watch(breaker(&handle));
+                s.connect_timeout(&addr.into(), left(until)?)?;
+                Ok((TcpStream::from(s), handle))
+            };
+            match attempt() {
+                Ok(pair) => {
+                    opened = Some(pair);
                     break;
                 }
                 Err(e) => last = Some(e),
             }
         }
-        let tcp = match (tcp, last) {
-            (Some(s), _) => s,
+        let (tcp, socket) = match (opened, last) {
+            (Some(pair), _) => pair,
             (None, Some(e)) => return Err(e),
             (None, None) => {
                 return Err(io::Error::new(
@@ -80,7 +104,6 @@ impl Conn {
             }
         };
         tcp.set_nodelay(true)?;
-        let socket = Arc::new(tcp.try_clone()?);
         let stream = match &origin.tls {
             None => Stream::Plain(tcp),
             Some((config, name)) => {
@@ -105,13 +128,9 @@ impl Conn {
         Ok(conn)
     }
 
-    /// A function that breaks this connection from any thread: a read or write blocked on it
-    /// returns at once (the connection is then useless).
-    pub(super) fn breaker(&self) -> impl Fn() + Send + Sync + 'static {
-        let socket = self.socket.clone();
-        move || {
-            let _ = socket.shutdown(Shutdown::Both);
-        }
+    /// This connection's [`Breaker`].
+    pub(super) fn breaker(&self) -> Breaker {
+        breaker(&self.socket)
     }
 
     /// Makes the next reads give up at `deadline` (a `TimedOut` or `WouldBlock` error).

@@ -151,21 +151,22 @@ impl Direct {
         if tokens.iter().any(cancel::CancelToken::is_cancelled) {
             return Err(stopped());
         }
-        let mut conn = match self.checkout() {
-            Some(c) => c,
-            None => Conn::open(&self.origin, self.connect_timeout, deadline)
-                .map_err(|e| Failure::Connect(Cause::Io(e)))?,
+        // Any watching token breaks the connection (or the connect) from its thread; each
+        // breaker is registered before the next look at the tokens, so a cancel in between is
+        // not missed.
+        let mut hooks = Vec::new();
+        let mut watch = |b: conn::Breaker| {
+            hooks.extend(tokens.iter().map(|t| t.on_cancel(b.clone())));
         };
-        // Any watching token breaks the connection from its thread; registered before the
-        // last look at the tokens, so a cancel in between is not missed.
-        let hooks: Vec<_> = if tokens.is_empty() {
-            Vec::new()
-        } else {
-            let breaker: Arc<dyn Fn() + Send + Sync> = Arc::new(conn.breaker());
-            tokens
-                .iter()
-                .map(|t| t.on_cancel(breaker.clone()))
-                .collect()
+        let mut conn = match self.checkout() {
+            Some(c) => {
+                if !tokens.is_empty() {
+                    watch(c.breaker());
+                }
+                c
+            }
+            None => Conn::open(&self.origin, self.connect_timeout, deadline, &mut watch)
+                .map_err(|e| Failure::Connect(Cause::Io(e)))?,
         };
         if tokens.iter().any(cancel::CancelToken::is_cancelled) {
             return Err(stopped());
