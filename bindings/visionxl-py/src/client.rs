@@ -1,9 +1,10 @@
 //! `Client`, the blocking client: `block_on` over the async `visionxl::Client` on the module's
 //! fork-aware runtime, with the GIL released; `generate`, `get_generation` and
 //! `wait_for_generation` called from a thread other than Python's main thread run instead on
-//! that thread, through `visionxl::blocking::Client` (`runtime::call`). The constructor and
+//! that thread, through `visionxl::blocking::Client` (`call`, below). The constructor and
 //! properties it shares with `AsyncClient` are the `client_common!` macro here.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use crate::batch::{CallbackFailure, batch_args, batch_outcome, run_batch};
 use crate::convert::Arg;
 use crate::request::PyGenerateRequest;
 use crate::results::{Flavour, PyAsset};
-use crate::runtime::{block_on, call};
+use crate::runtime::{block_on, is_main_thread};
 use crate::settings::Shared;
 
 /// The blocking client of the 1min.ai API for Leonardo Vision XL. Safe to share across
@@ -361,3 +362,25 @@ client_common!(PyClient, "Client", {
         crate::sweep::result_to_py(py, result, Flavour::Sync)
     }
 });
+
+/// Runs one API call of the sync `Client`, with the GIL released. On Python's main thread:
+/// `on_runtime`'s future on the module's runtime through [`block_on`], so Ctrl-C interrupts it.
+/// On any other thread (Python delivers signals to the main thread only, so nothing is lost):
+/// `on_thread` right here with `shared`'s blocking client, whose calls run on the calling
+/// thread's own connections (one write and one read, no hand-off to the runtime's workers).
+fn call<T, F>(
+    py: Python<'_>,
+    shared: &Shared,
+    on_runtime: impl FnOnce(visionxl::Client) -> F,
+    on_thread: impl FnOnce(&visionxl::blocking::Client) -> T + Send,
+) -> PyResult<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    if is_main_thread(py) {
+        return block_on(py, on_runtime(shared.client()?));
+    }
+    let blocking = shared.blocking()?;
+    Ok(py.detach(move || on_thread(&blocking)))
+}

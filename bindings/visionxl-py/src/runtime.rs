@@ -1,8 +1,8 @@
 //! One tokio runtime for the whole module, made fork-aware, and the two ways Python waits on
 //! it: [`block_on`] for the sync `Client` (GIL released, Ctrl-C honoured) and [`VxlRuntime`],
-//! the runtime pyo3-async-runtimes drives `AsyncClient`'s awaitables on. [`call`] picks, for
-//! one API call of the sync `Client`, between `block_on` (on Python's main thread) and the
-//! Rust blocking client, which runs the call on the calling thread (on any other thread).
+//! the runtime pyo3-async-runtimes drives `AsyncClient`'s awaitables on. (`client::call` picks,
+//! for one API call of the sync `Client`, between `block_on` on Python's main thread and the
+//! Rust blocking client on any other thread.)
 //!
 //! Fork: a tokio runtime created before `fork()` has no worker threads in the child, so using it
 //! there hangs (a runtime must not cross a fork). The runtime remembers the pid that built it; the first use in another
@@ -27,8 +27,6 @@ use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
 use tokio::runtime::{Builder, Runtime};
-
-use crate::settings::Shared;
 
 struct Owned {
     pid: u32,
@@ -105,29 +103,8 @@ where
     })
 }
 
-/// Runs one API call of the sync `Client`, with the GIL released. On Python's main thread:
-/// `on_runtime`'s future on the module's runtime through [`block_on`], so Ctrl-C interrupts it.
-/// On any other thread (Python delivers signals to the main thread only, so nothing is lost):
-/// `on_thread` right here with `shared`'s blocking client, whose calls run on the calling
-/// thread's own connections (one write and one read, no hand-off to the runtime's workers).
-pub fn call<T, F>(
-    py: Python<'_>,
-    shared: &Shared,
-    on_runtime: impl FnOnce(visionxl::Client) -> F,
-    on_thread: impl FnOnce(&visionxl::blocking::Client) -> T + Send,
-) -> PyResult<T>
-where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    if is_main_thread(py) {
-        return block_on(py, on_runtime(shared.client()?));
-    }
-    let blocking = shared.blocking()?;
-    Ok(py.detach(move || on_thread(&blocking)))
-}
-
-fn is_main_thread(py: Python<'_>) -> bool {
+/// Whether this is Python's main thread (the one that gets signals, hence Ctrl-C).
+pub fn is_main_thread(py: Python<'_>) -> bool {
     (|| -> PyResult<bool> {
         let threading = py.import("threading")?;
         let current = threading.call_method0("current_thread")?;
