@@ -103,6 +103,15 @@ fn answer(tcp: TcpStream, config: Arc<rustls::ServerConfig>, n: usize, answers: 
     let _ = s.flush();
 }
 
+/// A blocking client of `url`, no pacing, `retries` retries.
+fn tls_client(url: &str, retries: u32) -> visionxl::blocking::Client {
+    common::bare_builder("k-0123456789", url)
+        .requests_per_minute(0)
+        .max_retries(retries)
+        .build_blocking()
+        .unwrap()
+}
+
 #[test]
 fn generations_over_tls_keep_their_connection_and_survive_a_close() {
     // SAFETY: the only test of this binary sets the variable before any thread reads it.
@@ -110,10 +119,7 @@ fn generations_over_tls_keep_their_connection_and_survive_a_close() {
 
     // Kept alive: three calls on one connection (TLS 1.3 session tickets arrive on it too).
     let (url, connections) = serve(100);
-    let client = common::bare_builder("k-0123456789", &url)
-        .requests_per_minute(0)
-        .build_blocking()
-        .unwrap();
+    let client = tls_client(&url, 2);
     for i in 0..3 {
         let g = client.generate(&GenerateRequest::new("x")).unwrap();
         assert_eq!(g.id(), format!("rec-0-{i}"));
@@ -124,10 +130,7 @@ fn generations_over_tls_keep_their_connection_and_survive_a_close() {
     // The server closes each connection after one answer (close_notify while the client is
     // idle): every call goes on a new connection, none into the closed one.
     let (url, connections) = serve(1);
-    let client = common::bare_builder("k-0123456789", &url)
-        .requests_per_minute(0)
-        .build_blocking()
-        .unwrap();
+    let client = tls_client(&url, 2);
     for i in 0..3 {
         let g = client.generate(&GenerateRequest::new("x")).unwrap();
         assert_eq!(g.id(), format!("rec-{i}-0"));
@@ -139,11 +142,7 @@ fn generations_over_tls_keep_their_connection_and_survive_a_close() {
     // SAFETY: as above; no other thread of this binary reads the environment.
     unsafe { std::env::remove_var("SSL_CERT_FILE") };
     let (url, connections) = serve(100);
-    let client = common::bare_builder("k-0123456789", &url)
-        .requests_per_minute(0)
-        .max_retries(0)
-        .build_blocking()
-        .unwrap();
+    let client = tls_client(&url, 0);
     let err = client.generate(&GenerateRequest::new("x")).unwrap_err();
     assert_eq!(err.code(), visionxl::ErrorCode::ConnectionError, "{err}");
     assert!(!err.may_have_been_charged(), "{err}");

@@ -237,13 +237,9 @@ fn no_answer_in_time_is_a_timeout_that_may_have_been_charged() {
     assert_eq!(raw.requests.lock().unwrap().len(), 1);
 }
 
-#[test]
-fn a_cancel_from_another_thread_breaks_a_blocked_read() {
-    let raw = Raw::start(|_| Reply {
-        bytes: None,
-        close: false,
-    });
-    let client = raw.client(|b| b.timeout(Duration::from_secs(60)));
+/// The error of a generation that another thread cancels after 300 ms: `cancelled`, well
+/// before the client's own timeouts (60 s in these tests).
+fn generate_cancelled_after_300ms(client: &blocking::Client) -> visionxl::Error {
     let token = CancelToken::new();
     let stopper = token.clone();
     let canceller = std::thread::spawn(move || {
@@ -260,8 +256,23 @@ fn a_cancel_from_another_thread_breaks_a_blocked_read() {
         .unwrap_err();
     canceller.join().unwrap();
     assert_eq!(err.code(), ErrorCode::Cancelled, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    err
+}
+
+#[test]
+fn a_cancel_from_another_thread_breaks_a_blocked_read() {
+    let raw = Raw::start(|_| Reply {
+        bytes: None,
+        close: false,
+    });
+    let client = raw.client(|b| b.timeout(Duration::from_secs(60)));
+    let err = generate_cancelled_after_300ms(&client);
     assert!(err.may_have_been_charged(), "the request had left: {err}");
-    assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(raw.requests.lock().unwrap().len(), 1);
 }
 
@@ -287,28 +298,8 @@ fn a_cancel_from_another_thread_stops_a_connect_under_way() {
         .connect_timeout(Duration::from_secs(60))
         .build_blocking()
         .unwrap();
-    let token = CancelToken::new();
-    let stopper = token.clone();
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        stopper.cancel();
-    });
-    let started = Instant::now();
-    let opts = GenerateOptions {
-        cancel: Some(token),
-        ..GenerateOptions::default()
-    };
-    let err = client
-        .generate_with(&GenerateRequest::new("x"), opts)
-        .unwrap_err();
-    canceller.join().unwrap();
-    assert_eq!(err.code(), ErrorCode::Cancelled, "{err}");
+    let err = generate_cancelled_after_300ms(&client);
     assert!(!err.may_have_been_charged(), "nothing had left: {err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[test]
