@@ -17,7 +17,7 @@ use crate::batch::{CallbackFailure, batch_args, batch_outcome, run_batch};
 use crate::convert::Arg;
 use crate::request::PyGenerateRequest;
 use crate::results::{Flavour, PyAsset};
-use crate::runtime::{block_on, is_main_thread};
+use crate::runtime::{block_on, is_main_thread, wait_on};
 use crate::settings::Shared;
 
 /// The blocking client of the 1min.ai API for Leonardo Vision XL. Safe to share across
@@ -364,7 +364,7 @@ client_common!(PyClient, "Client", {
 });
 
 /// Runs one API call of the sync `Client`, with the GIL released. On Python's main thread:
-/// `on_runtime`'s future on the module's runtime through [`block_on`], so Ctrl-C interrupts it.
+/// `on_runtime`'s future on the module's runtime as [`block_on`] runs it, so Ctrl-C interrupts it.
 /// On any other thread (Python delivers signals to the main thread only, so nothing is lost):
 /// `on_thread` right here with `shared`'s blocking client, whose calls run on the calling
 /// thread's own connections (one write and one read, no hand-off to the runtime's workers).
@@ -379,7 +379,7 @@ where
     T: Send + 'static,
 {
     if is_main_thread(py) {
-        return block_on(py, on_runtime(shared.client()?));
+        return wait_on(py, true, on_runtime(shared.client()?));
     }
     let blocking = shared.blocking()?;
     Ok(py.detach(move || on_thread(&blocking)))

@@ -75,7 +75,15 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    let main_thread = is_main_thread(py);
+    wait_on(py, is_main_thread(py), fut)
+}
+
+/// [`block_on`] for a caller that already knows whether this is the main thread.
+pub fn wait_on<F, T>(py: Python<'_>, main_thread: bool, fut: F) -> PyResult<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
     let (tx, rx) = mpsc::sync_channel(1);
     let task = get().spawn(async move {
         let _ = tx.send(fut.await);

@@ -379,13 +379,7 @@ impl Client {
                         Error::new(ErrorCode::ValidationError, format!("bad MIME type: {e}"))
                     })?;
             let form = reqwest::multipart::Form::new().part("asset", part);
-            let rb = self
-                .inner
-                .api
-                .post(url.clone())
-                .header(API_KEY_HEADER, self.inner.key_header.clone())
-                .timeout(cfg.timeout)
-                .multipart(form);
+            let rb = self.reqwest_api(reqwest::Method::POST, url).multipart(form);
             let span = tracing::debug_span!(
                 "visionxl.request",
                 method = "POST",
@@ -437,17 +431,22 @@ impl Client {
         if let Some(direct) = &i.direct {
             return direct.exchange(method.as_str(), url, json.map(|b| &b[..]), timeout, cap);
         }
-        let mut rb = i
-            .api
-            .request(method, url.clone())
-            .header(API_KEY_HEADER, i.key_header.clone())
-            .timeout(timeout);
+        let mut rb = self.reqwest_api(method, url);
         if let Some(body) = json {
             rb = rb
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
         exchange(rb, cap).await
+    }
+
+    /// An API request through reqwest: the key and the client's timeout set.
+    fn reqwest_api(&self, method: reqwest::Method, url: &Url) -> reqwest::RequestBuilder {
+        let i = &self.inner;
+        i.api
+            .request(method, url.clone())
+            .header(API_KEY_HEADER, i.key_header.clone())
+            .timeout(i.config.timeout)
     }
 
     /// One API exchange and its outcome: `interpret` reads the answer, `failure` maps a
